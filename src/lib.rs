@@ -1,0 +1,11 @@
+//! altr-mcp: an MCP server for the ALTR data security platform.
+//!
+//! Data flows one way: transport -> [`server`] -> [`tools`] registry -> tool handler ->
+//! [`client`] -> ALTR. The library is public so the integration tests drive the real code.
+
+pub mod cli;
+pub mod client;
+pub mod logging;
+pub mod server;
+pub mod settings;
+pub mod tools;

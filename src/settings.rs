@@ -1,0 +1,518 @@
+//! Every setting of the server, read once from flags and environment variables and validated into a
+//! [`Settings`] value. A flag wins over its environment variable; environment variable names are
+//! matched case-insensitively (as the Python server does), so `org_id` works as well as `ORG_ID`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::client::Service;
+
+/// A secret that never shows itself in `Debug` or `Display` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The clear value; use only where the secret is sent (auth headers, token comparison).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Stdio,
+    Sse,
+    StreamableHttp,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Stdio => "stdio",
+            Transport::Sse => "sse",
+            Transport::StreamableHttp => "streamable-http",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Console,
+    Json,
+}
+
+/// The variables this server reads, with their help text. The first column is also the flag name
+/// (lower-case, `_` turned into `-`), so `MAX_RETRIES` is `--max-retries`.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("ORG_ID", "ALTR organization id; forms the org-scoped service hostnames (required to serve)"),
+    ("MAPI_KEY", "ALTR management API key name, the HTTP Basic user (required to serve)"),
+    ("MAPI_SECRET", "ALTR management API key secret, the HTTP Basic password (required to serve)"),
+    ("MCP_TRANSPORT", "stdio (default), sse or streamable-http"),
+    ("MCP_HOST", "address the HTTP transports bind (default 127.0.0.1)"),
+    ("MCP_PORT", "port the HTTP transports bind (default 8000)"),
+    ("RESTRICTED_TOOLS", "comma-separated tool names to hide and refuse"),
+    ("ALTR_TOOLSETS", "comma-separated toolsets to expose: domain names, `default` or `all` (default all)"),
+    ("ALTR_READ_ONLY", "true to expose only read-only tools (default false)"),
+    ("LOG_LEVEL", "error, warn, info (default), debug or trace"),
+    ("LOG_FORMAT", "console (default) or json; logs always go to stderr"),
+    ("MAX_RETRIES", "total attempts per ALTR request, at least 1 (default 3)"),
+    ("DISABLE_RETRY", "true to make exactly one attempt per request (default false)"),
+    ("REQUEST_TIMEOUT", "seconds allowed for each attempt (default 30)"),
+    ("MAX_RETRY_AFTER", "longest wait in seconds between attempts, for Retry-After and backoff (default 60)"),
+    ("ALTR_API_BASE_URL", "base URL of the ALTR API service (default https://api.live.altr.com)"),
+    ("ALTR_ALTRNET_BASE_URL", "base URL of the ALTRnet service (default https://altrnet.live.altr.com)"),
+    ("ALTR_CLASSIFICATION_BASE_URL", "base URL of classification (default https://{ORG_ID}.classification.live.altr.com)"),
+    ("ALTR_SC_CONTROL_BASE_URL", "base URL of sidecar control (default https://{ORG_ID}.sc-control.live.altr.com)"),
+    ("ALTR_SERVICE_USER_BASE_URL", "base URL of service users (default https://{ORG_ID}.service-user.live.altr.com)"),
+    ("ALTR_AUDIT_REPORT_BASE_URL", "base URL of audit reports (default https://{ORG_ID}.audit-report.live.altr.com/v1)"),
+    ("ALTR_VAULT_BASE_URL", "base URL of vault tokenization (default https://{ORG_ID}.vault.live.altr.com/api/v2)"),
+    ("ALTR_CRITICAL_BASE_URL", "base URL of critical tokenization (default https://{ORG_ID}.critical.live.altr.com/v2)"),
+    ("ALTR_KMA_BASE_URL", "base URL of key management (default https://{ORG_ID}.kma.live.altr.com/v1)"),
+    ("ALTR_DAM_ALERTING_BASE_URL", "base URL of DAM alerting (default https://{ORG_ID}.dam-alerting.live.altr.com/v1/dam-alerting)"),
+];
+
+/// Where raw setting values come from: flags first, then the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    /// Values given as command-line flags, keyed by variable name (upper case).
+    pub flags: BTreeMap<String, String>,
+    /// The environment, keyed by variable name as it was spelled.
+    pub env: BTreeMap<String, String>,
+}
+
+impl Sources {
+    /// The process environment and the given flags.
+    pub fn from_process(flags: BTreeMap<String, String>) -> Self {
+        Self {
+            flags,
+            env: std::env::vars().collect(),
+        }
+    }
+
+    /// A source made of environment-like pairs only (used by tests and the sandbox).
+    pub fn from_pairs<I, K, V>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self {
+            flags: BTreeMap::new(),
+            env: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+        }
+    }
+
+    /// The raw value of `name`: a flag, else an exact env match, else a case-insensitive one.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        if let Some(v) = self.flags.get(name) {
+            return Some(v);
+        }
+        if let Some(v) = self.env.get(name) {
+            return Some(v);
+        }
+        self.env
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The validated settings of one server process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub org_id: String,
+    pub mapi_key: Secret,
+    pub mapi_secret: Secret,
+    pub transport: Transport,
+    pub host: String,
+    pub port: u16,
+    pub restricted_tools: Vec<String>,
+    pub toolsets: Vec<String>,
+    pub read_only: bool,
+    pub log_level: tracing::Level,
+    pub log_format: LogFormat,
+    pub max_retries: u32,
+    pub disable_retry: bool,
+    pub request_timeout: Duration,
+    pub max_retry_after: Duration,
+    /// Base URL per service, without a trailing slash.
+    pub base_urls: BTreeMap<Service, String>,
+}
+
+/// Everything wrong with the configuration, reported at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SettingsError {
+    /// Required variables that are not set (or empty), in a fixed order.
+    Missing(Vec<&'static str>),
+    /// One message per invalid value: `NAME: problem`.
+    Invalid(Vec<String>),
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SettingsError::Missing(names) => write!(
+                f,
+                "Missing required environment variables: {}. Set them (or the matching --flags) to your ALTR org id and management API key, or run `altr-mcp --sandbox` to try the server without an ALTR account.",
+                names.join(", ")
+            ),
+            SettingsError::Invalid(problems) => {
+                write!(f, "Configuration validation failed:")?;
+                for p in problems {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// What the settings are needed for: serving needs credentials, listing tools does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Serve,
+    ListTools,
+}
+
+struct Reader<'a> {
+    src: &'a Sources,
+    problems: Vec<String>,
+}
+
+impl Reader<'_> {
+    fn raw(&self, name: &str) -> Option<String> {
+        self.src.get(name).map(|v| v.trim().to_string())
+    }
+
+    fn string(&self, name: &str, default: &str) -> String {
+        match self.raw(name) {
+            Some(v) if !v.is_empty() => v,
+            _ => default.to_string(),
+        }
+    }
+
+    fn bool(&mut self, name: &str, default: bool) -> bool {
+        match self.raw(name) {
+            None => default,
+            Some(v) if v.is_empty() => default,
+            Some(v) => match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "t" | "yes" | "y" | "on" => true,
+                "0" | "false" | "f" | "no" | "n" | "off" => false,
+                _ => {
+                    self.problems.push(format!(
+                        "{name}: not a boolean; use true or false"
+                    ));
+                    default
+                }
+            },
+        }
+    }
+
+    fn positive_seconds(&mut self, name: &str, default: f64) -> Duration {
+        let Some(v) = self.raw(name).filter(|v| !v.is_empty()) else {
+            return Duration::from_secs_f64(default);
+        };
+        match v.parse::<f64>() {
+            Ok(x) if x.is_finite() && x > 0.0 && x < 1.0e9 => Duration::from_secs_f64(x),
+            _ => {
+                self.problems.push(format!(
+                    "{name}: must be a finite number of seconds greater than 0 (default {default})"
+                ));
+                Duration::from_secs_f64(default)
+            }
+        }
+    }
+
+    fn list(&self, name: &str) -> Vec<String> {
+        self.raw(name)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+fn check_url(name: &str, url: &str, problems: &mut Vec<String>) {
+    match reqwest::Url::parse(url) {
+        Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => {
+            if u.query().is_some() || u.fragment().is_some() {
+                problems.push(format!(
+                    "{name}: a base URL cannot carry a query or fragment"
+                ));
+            }
+        }
+        _ => problems.push(format!(
+            "{name}: not an http(s) URL with a host, e.g. https://api.live.altr.com"
+        )),
+    }
+}
+
+impl Settings {
+    /// Read and validate every setting. For [`Purpose::ListTools`] the credentials may be absent.
+    pub fn load(src: &Sources, purpose: Purpose) -> Result<Settings, SettingsError> {
+        let mut r = Reader {
+            src,
+            problems: Vec::new(),
+        };
+        let org_id = r.raw("ORG_ID").unwrap_or_default();
+        let mapi_key = r.raw("MAPI_KEY").unwrap_or_default();
+        let mapi_secret = src.get("MAPI_SECRET").unwrap_or_default().to_string();
+        if purpose == Purpose::Serve {
+            let missing: Vec<&'static str> = [
+                ("ORG_ID", org_id.is_empty()),
+                ("MAPI_KEY", mapi_key.is_empty()),
+                ("MAPI_SECRET", mapi_secret.is_empty()),
+            ]
+            .into_iter()
+            .filter(|(_, m)| *m)
+            .map(|(n, _)| n)
+            .collect();
+            if !missing.is_empty() {
+                return Err(SettingsError::Missing(missing));
+            }
+        }
+        if !org_id.is_empty()
+            && !org_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            r.problems.push(
+                "ORG_ID: use only letters, digits, '-' and '_' (it becomes part of a hostname)"
+                    .into(),
+            );
+        }
+
+        let transport = match r.string("MCP_TRANSPORT", "stdio").to_ascii_lowercase().as_str() {
+            "stdio" => Transport::Stdio,
+            "sse" => Transport::Sse,
+            "streamable-http" | "streamable_http" | "http" => Transport::StreamableHttp,
+            _ => {
+                r.problems
+                    .push("MCP_TRANSPORT: must be one of stdio, sse, streamable-http".into());
+                Transport::Stdio
+            }
+        };
+        let host = r.string("MCP_HOST", "127.0.0.1");
+        let port = match r.raw("MCP_PORT").filter(|v| !v.is_empty()) {
+            None => 8000,
+            Some(v) => match v.parse::<u16>() {
+                Ok(p) => p,
+                Err(_) => {
+                    r.problems
+                        .push("MCP_PORT: must be a whole number from 0 to 65535".into());
+                    8000
+                }
+            },
+        };
+        let restricted_tools = r.list("RESTRICTED_TOOLS");
+        let toolsets = r.list("ALTR_TOOLSETS");
+        let read_only = r.bool("ALTR_READ_ONLY", false);
+        let log_level = match r.string("LOG_LEVEL", "info").to_ascii_lowercase().as_str() {
+            "error" | "critical" => tracing::Level::ERROR,
+            "warn" | "warning" => tracing::Level::WARN,
+            "info" => tracing::Level::INFO,
+            "debug" => tracing::Level::DEBUG,
+            "trace" => tracing::Level::TRACE,
+            _ => {
+                r.problems.push(
+                    "LOG_LEVEL: must be one of error, warn, info, debug, trace".into(),
+                );
+                tracing::Level::INFO
+            }
+        };
+        let log_format = match r.string("LOG_FORMAT", "console").to_ascii_lowercase().as_str() {
+            "console" | "text" => LogFormat::Console,
+            "json" => LogFormat::Json,
+            _ => {
+                r.problems
+                    .push("LOG_FORMAT: must be console or json".into());
+                LogFormat::Console
+            }
+        };
+        let max_retries = match r.raw("MAX_RETRIES").filter(|v| !v.is_empty()) {
+            None => 3,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (1..=20).contains(&n) => n,
+                _ => {
+                    r.problems.push(
+                        "MAX_RETRIES: must be a whole number from 1 to 20 (total attempts per request)"
+                            .into(),
+                    );
+                    3
+                }
+            },
+        };
+        let disable_retry = r.bool("DISABLE_RETRY", false);
+        let request_timeout = r.positive_seconds("REQUEST_TIMEOUT", 30.0);
+        let max_retry_after = r.positive_seconds("MAX_RETRY_AFTER", 60.0);
+
+        let mut base_urls = BTreeMap::new();
+        let org_for_urls = if org_id.is_empty() { "org" } else { &org_id };
+        for service in Service::ALL {
+            let name = service.env_var();
+            let url = match r.raw(name).filter(|v| !v.is_empty()) {
+                Some(v) => {
+                    check_url(name, &v, &mut r.problems);
+                    v
+                }
+                None => service.default_base_url(org_for_urls),
+            };
+            base_urls.insert(service, url.trim_end_matches('/').to_string());
+        }
+
+        if !r.problems.is_empty() {
+            return Err(SettingsError::Invalid(r.problems));
+        }
+        Ok(Settings {
+            org_id,
+            mapi_key: Secret::new(mapi_key),
+            mapi_secret: Secret::new(mapi_secret),
+            transport,
+            host,
+            port,
+            restricted_tools,
+            toolsets,
+            read_only,
+            log_level,
+            log_format,
+            max_retries: if disable_retry { 1 } else { max_retries },
+            disable_retry,
+            request_timeout,
+            max_retry_after,
+            base_urls,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Vec<(&'static str, &'static str)> {
+        vec![("ORG_ID", "acme"), ("MAPI_KEY", "k"), ("MAPI_SECRET", "s3cr3t")]
+    }
+
+    fn load(extra: &[(&'static str, &'static str)]) -> Result<Settings, SettingsError> {
+        let mut pairs = creds();
+        pairs.extend_from_slice(extra);
+        Settings::load(&Sources::from_pairs(pairs), Purpose::Serve)
+    }
+
+    #[test]
+    fn defaults() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.transport, Transport::Stdio);
+        assert_eq!(s.host, "127.0.0.1");
+        assert_eq!(s.port, 8000);
+        assert_eq!(s.max_retries, 3);
+        assert_eq!(s.request_timeout, Duration::from_secs(30));
+        assert_eq!(s.max_retry_after, Duration::from_secs(60));
+        assert_eq!(s.base_urls[&Service::Api], "https://api.live.altr.com");
+        assert_eq!(s.base_urls[&Service::AltrNet], "https://altrnet.live.altr.com");
+        assert_eq!(
+            s.base_urls[&Service::Classification],
+            "https://acme.classification.live.altr.com"
+        );
+        assert_eq!(
+            s.base_urls[&Service::DamAlerting],
+            "https://acme.dam-alerting.live.altr.com/v1/dam-alerting"
+        );
+        assert_eq!(s.base_urls.len(), 10);
+    }
+
+    #[test]
+    fn missing_credentials_are_named_together() {
+        let err = Settings::load(&Sources::from_pairs([("MAPI_KEY", "k")]), Purpose::Serve)
+            .unwrap_err();
+        assert_eq!(err, SettingsError::Missing(vec!["ORG_ID", "MAPI_SECRET"]));
+        assert!(err.to_string().contains("ORG_ID, MAPI_SECRET"));
+        // Listing tools needs no credentials.
+        assert!(Settings::load(&Sources::default(), Purpose::ListTools).is_ok());
+    }
+
+    #[test]
+    fn every_invalid_value_is_reported_without_echoing_it() {
+        let err = load(&[
+            ("MCP_TRANSPORT", "carrier-pigeon"),
+            ("MCP_PORT", "70000"),
+            ("MAX_RETRIES", "0"),
+            ("REQUEST_TIMEOUT", "inf"),
+            ("MAX_RETRY_AFTER", "-1"),
+            ("DISABLE_RETRY", "maybe"),
+            ("ALTR_READ_ONLY", "perhaps"),
+            ("LOG_LEVEL", "loud"),
+            ("LOG_FORMAT", "xml"),
+            ("ALTR_API_BASE_URL", "ftp://nope"),
+        ])
+        .unwrap_err();
+        let SettingsError::Invalid(problems) = &err else {
+            panic!("expected invalid: {err:?}")
+        };
+        assert_eq!(problems.len(), 10, "{problems:#?}");
+        let text = err.to_string();
+        for name in [
+            "MCP_TRANSPORT",
+            "MCP_PORT",
+            "MAX_RETRIES",
+            "REQUEST_TIMEOUT",
+            "MAX_RETRY_AFTER",
+            "DISABLE_RETRY",
+            "ALTR_READ_ONLY",
+            "LOG_LEVEL",
+            "LOG_FORMAT",
+            "ALTR_API_BASE_URL",
+        ] {
+            assert!(text.contains(name), "{name} not named in {text}");
+        }
+        for value in ["carrier-pigeon", "70000", "maybe", "loud", "ftp://nope"] {
+            assert!(!text.contains(value), "value {value} echoed in {text}");
+        }
+    }
+
+    #[test]
+    fn env_names_are_case_insensitive_and_flags_win() {
+        let mut src = Sources::from_pairs([
+            ("org_id", "lower"),
+            ("mapi_key", "k"),
+            ("MAPI_SECRET", "s"),
+            ("MCP_PORT", "9000"),
+        ]);
+        src.flags.insert("MCP_PORT".into(), "9100".into());
+        let s = Settings::load(&src, Purpose::Serve).unwrap();
+        assert_eq!(s.org_id, "lower");
+        assert_eq!(s.port, 9100);
+    }
+
+    #[test]
+    fn overrides_replace_base_and_drop_trailing_slash() {
+        let s = load(&[
+            ("ALTR_KMA_BASE_URL", "http://127.0.0.1:9/kma/"),
+            ("DISABLE_RETRY", "yes"),
+            ("RESTRICTED_TOOLS", " get_tags, ,delete_policy "),
+        ])
+        .unwrap();
+        assert_eq!(s.base_urls[&Service::Kma], "http://127.0.0.1:9/kma");
+        assert_eq!(s.max_retries, 1);
+        assert_eq!(s.restricted_tools, vec!["get_tags", "delete_policy"]);
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        let s = load(&[]).unwrap();
+        assert!(!format!("{s:?}").contains("s3cr3t"));
+    }
+}

@@ -1,0 +1,323 @@
+//! Parameter plumbing shared by every tool: parsing arguments into typed structs with errors that
+//! name the parameter (and never echo the rejected value), input schemas, and the few argument
+//! shapes the ALTR tools accept (a value or a list of values, an object or its JSON text).
+
+use std::borrow::Cow;
+use std::marker::PhantomData;
+
+use rmcp::model::JsonObject;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use super::ToolError;
+
+/// Parameters of a tool that takes none.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
+
+/// Parse tool arguments into `P`.
+pub fn parse<P: DeserializeOwned>(raw: JsonObject) -> Result<P, ToolError> {
+    let value = Value::Object(raw);
+    serde_path_to_error::deserialize::<_, P>(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        describe(&path, &message)
+    })
+}
+
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+/// Turn a serde error into one that names the parameter and says what is expected, without
+/// repeating the value that was rejected.
+fn describe(path: &str, message: &str) -> ToolError {
+    let at = |p: &str| {
+        if path == "." || path.is_empty() {
+            p.to_string()
+        } else {
+            format!("{path}.{p}")
+        }
+    };
+    if message.starts_with("missing field") {
+        let field = backticked(message).unwrap_or("?");
+        return ToolError::invalid(at(field), "is required; add it and call again");
+    }
+    if message.starts_with("unknown field") {
+        let field = backticked(message).unwrap_or("?");
+        let allowed = message
+            .split_once("expected ")
+            .map(|(_, rest)| rest.replace('`', ""))
+            .unwrap_or_default();
+        let hint = if allowed.is_empty() {
+            "this tool takes no parameters".to_string()
+        } else {
+            format!("allowed: {allowed}")
+        };
+        let parameter = if path == field || path.ends_with(&format!(".{field}")) {
+            path.to_string()
+        } else {
+            at(field)
+        };
+        return ToolError::invalid(parameter, format!("unknown parameter; {hint}"));
+    }
+    for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, "?"));
+            let kind = got
+                .split(['`', '"'])
+                .next()
+                .unwrap_or(got)
+                .trim()
+                .to_string();
+            let parameter = if path == "." || path.is_empty() {
+                "arguments".to_string()
+            } else {
+                path.to_string()
+            };
+            return ToolError::invalid(parameter, format!("expected {expected}, got {kind}"));
+        }
+    }
+    let parameter = if path == "." || path.is_empty() {
+        "arguments".to_string()
+    } else {
+        path.to_string()
+    };
+    // Messages from our own deserializers say what is wrong without the value.
+    ToolError::invalid(parameter, message.to_string())
+}
+
+/// The input schema of `P`: self-contained (no `$ref`), object-rooted, without `$schema`/`title`.
+pub fn schema<P: JsonSchema>() -> JsonObject {
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+    settings.inline_subschemas = true;
+    let schema = settings.into_generator().into_root_schema_for::<P>();
+    let mut obj = match schema.to_value() {
+        Value::Object(o) => o,
+        _ => JsonObject::new(),
+    };
+    obj.remove("$schema");
+    obj.remove("title");
+    if obj.get("type").is_none() {
+        obj.insert("type".into(), Value::String("object".into()));
+    }
+    if !obj.contains_key("properties") {
+        obj.insert("properties".into(), Value::Object(Map::new()));
+    }
+    obj
+}
+
+/// A value or a list of values; a bare value is sent as a one-item list.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    pub fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::One(v) => vec![v],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for OneOrMany<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("OneOrMany_{}", T::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let one = generator.subschema_for::<T>();
+        let many = generator.subschema_for::<Vec<T>>();
+        json_schema!({ "anyOf": [one, many] })
+    }
+}
+
+/// A JSON value given either as itself or as its JSON text (some clients send nested objects as
+/// strings). Text that is not valid JSON is refused with the parse error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonOr<T>(pub T);
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonOr<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let v = match v {
+            Value::String(s) => serde_json::from_str::<Value>(&s).map_err(|e| {
+                serde::de::Error::custom(format!("the text given is not valid JSON ({e})"))
+            })?,
+            other => other,
+        };
+        serde_json::from_value(v)
+            .map(JsonOr)
+            .map_err(|e| serde::de::Error::custom(scrub(&e.to_string())))
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for JsonOr<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("JsonOr_{}", T::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let inner = generator.subschema_for::<T>();
+        json_schema!({ "anyOf": [inner, {"type": "string", "description": "the same value as JSON text"}] })
+    }
+}
+
+/// Remove the quoted value from a serde message ("invalid type: string \"x\"" -> "a string").
+fn scrub(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, "?"));
+            let kind = got.split(['`', '"']).next().unwrap_or(got).trim();
+            return format!("expected {expected}, got {kind}");
+        }
+    }
+    message.split(" at line ").next().unwrap_or(message).to_string()
+}
+
+/// An integer that may also arrive as a numeric string ("10001").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LenientInt<T>(pub i64, PhantomData<T>);
+
+impl<T> LenientInt<T> {
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl<'de, T> Deserialize<'de> for LenientInt<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => n
+                .as_i64()
+                .map(|i| LenientInt(i, PhantomData))
+                .ok_or_else(|| serde::de::Error::custom("expected a whole number")),
+            Value::String(s) => s
+                .trim()
+                .parse::<i64>()
+                .map(|i| LenientInt(i, PhantomData))
+                .map_err(|_| serde::de::Error::custom("expected a whole number")),
+            _ => Err(serde::de::Error::custom("expected a whole number")),
+        }
+    }
+}
+
+/// Marker for masking levels in schemas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Level;
+
+impl JsonSchema for LenientInt<Level> {
+    fn schema_name() -> Cow<'static, str> {
+        "MaskingLevel".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "integer",
+            "minimum": 10000,
+            "maximum": 10009,
+            "description": "Masking level 10000-10009 (see the server instructions)."
+        })
+    }
+}
+
+/// A JSON object built from `pairs`, leaving out the ones whose value is null.
+pub fn object_without_nulls<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    Value::Object(
+        pairs
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
+/// Refuse an empty list with a message naming the parameter.
+pub fn non_empty<T>(parameter: &str, items: &[T]) -> Result<(), ToolError> {
+    if items.is_empty() {
+        return Err(ToolError::invalid(
+            parameter,
+            "must name at least one item",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuse a value outside `allowed` (compared case-insensitively), naming the allowed values.
+pub fn one_of(parameter: &str, value: &str, allowed: &[&str]) -> Result<(), ToolError> {
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(value)) {
+        Ok(())
+    } else {
+        Err(ToolError::invalid(
+            parameter,
+            format!("must be one of {}", allowed.join(", ")),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct P {
+        /// An id.
+        id: i64,
+        /// Names.
+        names: Option<OneOrMany<String>>,
+        /// Data.
+        data: Option<JsonOr<Vec<i64>>>,
+    }
+
+    fn obj(v: Value) -> JsonObject {
+        match v {
+            Value::Object(o) => o,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_parameter_and_hide_the_value() {
+        let e = parse::<P>(obj(json!({"id": "topsecret"}))).unwrap_err();
+        let ToolError::Invalid { parameter, message } = &e else {
+            panic!()
+        };
+        assert_eq!(parameter, "id");
+        assert!(!message.contains("topsecret"), "{message}");
+        let e = parse::<P>(obj(json!({}))).unwrap_err();
+        assert!(matches!(e, ToolError::Invalid { ref parameter, .. } if parameter == "id"));
+        let e = parse::<P>(obj(json!({"id": 1, "bogus": 2}))).unwrap_err();
+        assert!(matches!(e, ToolError::Invalid { ref parameter, .. } if parameter == "bogus"));
+        let e = parse::<P>(obj(json!({"id": 1, "data": "[1, oops"}))).unwrap_err();
+        assert!(matches!(e, ToolError::Invalid { ref parameter, .. } if parameter == "data"));
+    }
+
+    #[test]
+    fn flexible_shapes() {
+        let p = parse::<P>(obj(json!({"id": 1, "names": "a", "data": "[1,2]"}))).unwrap();
+        assert_eq!(p.names.unwrap().into_vec(), vec!["a".to_string()]);
+        assert_eq!(p.data.unwrap().0, vec![1, 2]);
+        let p = parse::<P>(obj(json!({"id": 1, "names": ["a", "b"], "data": [3]}))).unwrap();
+        assert_eq!(p.names.unwrap().into_vec().len(), 2);
+        assert_eq!(p.data.unwrap().0, vec![3]);
+    }
+
+    #[test]
+    fn schemas_are_object_rooted_and_inline() {
+        let s = schema::<P>();
+        assert_eq!(s["type"], "object");
+        assert!(!Value::Object(s.clone()).to_string().contains("$ref"));
+        assert_eq!(s["properties"]["id"]["description"], "An id.");
+        let empty = schema::<NoParams>();
+        assert_eq!(empty["type"], "object");
+    }
+}

@@ -1,0 +1,527 @@
+//! Policies & Rules: masking policies on tags (Snowflake tag policies, pushdown policies) and the
+//! rules that say which role sees which masking level; plus the roles rules can name.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::args::{one_of, JsonOr, LenientInt, Level, NoParams, OneOrMany};
+use super::{tool, Ctx, Effect, ToolDef, ToolError};
+use crate::client::paging::{cursor_text, paginate, Next, MAX_PAGES};
+use crate::client::{path, seg_decoded, ApiRequest, Service::AltrNet, Service::Api};
+
+const POLICY_PATH: &str = "/v1/unified-policy/management/policy";
+const POLICY_TYPES: &[&str] = &[
+    "TAG",
+    "COLUMN",
+    "PUSHDOWN",
+    "IMPERSONATION",
+    "GRANT",
+    "ROW",
+    "OLTP",
+];
+/// Masking levels a rule may use.
+pub const LEVELS: std::ops::RangeInclusive<i64> = 10000..=10009;
+/// The levels a tag policy accepts when the API cannot be asked.
+pub const TAG_LEVELS: &[i64] = &[10000, 10001, 10002, 10003, 10004];
+/// Rules sent per batch request.
+pub const RULE_BATCH: usize = 99;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyType {
+    /// TAG, COLUMN, PUSHDOWN, IMPERSONATION, GRANT, ROW or OLTP; omit for every type.
+    pub policy_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyId {
+    /// Policy id from get_policies, e.g. `TAG#...` (plain or URL-encoded).
+    pub policy_id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SupportedMasks {
+    /// tag, tag_pushdown or column.
+    pub policy_type: String,
+    /// snowflake or databricks.
+    pub database_type: Option<String>,
+    /// Column (field) id; required when policy_type is column.
+    pub field_id: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePolicy {
+    /// Snowflake: the connected tag's upper-case name (see get_tags). Databricks: the raw tag name.
+    pub tag: String,
+    /// TAG (default, Snowflake tag policy) or PUSHDOWN (Databricks, with database_ids).
+    pub policy_type: Option<String>,
+    /// Databricks database ids the pushdown policy applies to; not allowed for TAG policies.
+    pub database_ids: Option<Vec<i64>>,
+}
+
+/// One masking rule.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RuleInput {
+    /// Masking level 10000-10009; tag policies accept 10000-10004.
+    pub masking_policy: LenientInt<Level>,
+    /// Role (user group) the rule applies to, from get_roles.
+    pub role: String,
+    /// Exact tag value the rule applies to (case-sensitive), from get_tag_values.
+    pub tag_value: String,
+    /// Further rule fields passed to ALTR as given (e.g. thresholds).
+    #[serde(flatten)]
+    #[schemars(skip)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddRules {
+    /// Policy id from get_policies or create_policy.
+    pub policy_id: String,
+    /// Rules to add: a list of {masking_policy, role, tag_value} (or its JSON text). Sent in batches of 99.
+    pub rules: JsonOr<Vec<RuleInput>>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRate {
+    /// Unit of the rate, e.g. `MINUTE` or `HOUR`.
+    pub access_rate_unit: String,
+    /// Most accesses allowed per unit.
+    pub access_rate_limit: i64,
+    /// What happens past the limit, e.g. `BLOCK` or `ALERT`.
+    pub action: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockTime {
+    /// Hour, 0-23.
+    pub hour: u8,
+    /// Minute, 0-59.
+    pub minute: u8,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeWindow {
+    /// Days the window covers, e.g. `["MONDAY", "TUESDAY"]`.
+    pub day: Vec<String>,
+    /// Start of the window.
+    pub start_time: ClockTime,
+    /// End of the window.
+    pub end_time: ClockTime,
+    /// IANA time zone, e.g. `America/Chicago`.
+    pub timezone: String,
+    /// What happens outside the window, e.g. `BLOCK` or `ALERT`.
+    pub action: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRule {
+    /// Policy id from get_policies.
+    pub policy_id: String,
+    /// Rule id from get_rules.
+    pub rule_id: String,
+    /// New masking level 10000-10009 (tag policies: 10000-10004).
+    pub masking_policy: Option<LenientInt<Level>>,
+    /// New role the rule applies to.
+    pub role: Option<String>,
+    /// New tag value the rule applies to.
+    pub tag_value: Option<String>,
+    /// Access-rate thresholds (one object or a list).
+    pub access_rate_thresholds: Option<OneOrMany<AccessRate>>,
+    /// Time-window thresholds (one object or a list).
+    pub time_window_thresholds: Option<OneOrMany<TimeWindow>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleId {
+    /// Policy id from get_policies.
+    pub policy_id: String,
+    /// Rule id from get_rules.
+    pub rule_id: String,
+}
+
+fn is_tag_policy(policy_id: &str) -> bool {
+    let decoded = percent_encoding::percent_decode_str(policy_id).decode_utf8_lossy();
+    decoded.to_ascii_uppercase().starts_with("TAG#")
+}
+
+fn level_list(levels: &[i64]) -> String {
+    levels
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The masking level of one supportedMaskingTypes entry (a number or numeric text).
+fn level_of(entry: &Value) -> Option<i64> {
+    match entry.get("masking_type")? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The levels the API lists in a supportedMaskingTypes answer, without 10010.
+fn listed_levels(body: &Value) -> Vec<i64> {
+    body.get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(level_of)
+        .filter(|l| *l != 10010)
+        .collect()
+}
+
+/// The levels ALTR allows on tag policies: asked once, then remembered. When the API cannot be
+/// asked, the documented set (10000-10004) is used for this call and the API is asked next time.
+async fn tag_levels(ctx: &Ctx) -> Vec<i64> {
+    if let Ok(cache) = ctx.shared.tag_masking_levels.lock() {
+        if let Some(levels) = cache.as_ref() {
+            return levels.clone();
+        }
+    }
+    let req = ApiRequest::get(Api, format!("{POLICY_PATH}/rules/supportedMaskingTypes"))
+        .query("policy_type", "tag");
+    match ctx.client.send(&req).await {
+        Ok(body) => {
+            let levels = listed_levels(&body);
+            if levels.is_empty() {
+                tracing::warn!("supported masking levels for tag policies unreadable; using 10000-10004");
+                return TAG_LEVELS.to_vec();
+            }
+            if let Ok(mut cache) = ctx.shared.tag_masking_levels.lock() {
+                *cache = Some(levels.clone());
+            }
+            levels
+        }
+        Err(e) => {
+            tracing::warn!(status = e.status(), "supported masking levels lookup failed; using 10000-10004");
+            TAG_LEVELS.to_vec()
+        }
+    }
+}
+
+/// Check masking levels: 10000-10009 everywhere, and what ALTR supports on tag policies.
+async fn check_levels(ctx: &Ctx, policy_id: &str, levels: &[(String, i64)]) -> Result<(), ToolError> {
+    for (param, level) in levels {
+        if !LEVELS.contains(level) {
+            return Err(ToolError::invalid(
+                param,
+                "must be a masking level from 10000 to 10009 (10010 is an error outcome, not a level)",
+            ));
+        }
+    }
+    if levels.is_empty() || !is_tag_policy(policy_id) {
+        return Ok(());
+    }
+    let allowed = tag_levels(ctx).await;
+    let refused: Vec<&(String, i64)> = levels.iter().filter(|(_, l)| !allowed.contains(l)).collect();
+    if let Some((param, _)) = refused.first() {
+        let values: Vec<i64> = refused.iter().map(|(_, l)| *l).collect();
+        return Err(ToolError::invalid(
+            param.clone(),
+            format!(
+                "masking level {} is not supported on a tag policy; use one of {}",
+                level_list(&values),
+                level_list(&allowed)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn get_policies(ctx: Ctx, p: PolicyType) -> Result<Value, ToolError> {
+    let types: Vec<String> = match p.policy_type {
+        Some(t) => {
+            one_of("policy_type", &t, POLICY_TYPES)?;
+            vec![t.to_ascii_uppercase()]
+        }
+        None => POLICY_TYPES.iter().map(|t| t.to_string()).collect(),
+    };
+    let mut policies: Vec<Value> = Vec::new();
+    let mut truncated = false;
+    for t in types {
+        let first = ApiRequest::get(Api, POLICY_PATH).query("policy_type", &t);
+        let paged = paginate(&ctx.client, first, MAX_PAGES, |body| {
+            let data = body.get("data").unwrap_or(&body);
+            if let Some(items) = data.get("policies").and_then(Value::as_array) {
+                policies.extend(items.iter().cloned());
+            }
+            match cursor_text(data.get("last_evaluated_key")) {
+                Some(value) => Next::Cursor {
+                    key: "exclusive_start_key",
+                    value,
+                },
+                None => Next::Done,
+            }
+        })
+        .await?;
+        truncated |= paged.truncated;
+    }
+    let mut out = json!({"policies": policies, "count": policies.len()});
+    if truncated {
+        out["truncated"] = json!(true);
+    }
+    Ok(out)
+}
+
+async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
+    let path = path(
+        &format!("{POLICY_PATH}/{{}}/rules"),
+        &[seg_decoded("policy_id", &p.policy_id)],
+    )?;
+    let mut items = Map::new();
+    let paged = paginate(&ctx.client, ApiRequest::get(Api, path), MAX_PAGES, |body| {
+        let data = body.get("data").unwrap_or(&body);
+        if let Some(page) = data.get("items").and_then(Value::as_object) {
+            for (key, rules) in page {
+                match (items.get_mut(key), rules) {
+                    (Some(Value::Array(have)), Value::Array(more)) => have.extend(more.iter().cloned()),
+                    _ => {
+                        items.insert(key.clone(), rules.clone());
+                    }
+                }
+            }
+        }
+        match cursor_text(data.get("last_evaluated_key")) {
+            Some(value) => Next::Cursor {
+                key: "exclusive_start_key",
+                value,
+            },
+            None => Next::Done,
+        }
+    })
+    .await?;
+    let mut out = json!({"items": items});
+    if paged.truncated {
+        out["truncated"] = json!(true);
+    }
+    Ok(out)
+}
+
+async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
+    let rules = p.rules.0;
+    if rules.is_empty() {
+        return Err(ToolError::invalid("rules", "give at least one rule {masking_policy, role, tag_value}"));
+    }
+    for (i, r) in rules.iter().enumerate() {
+        if r.role.trim().is_empty() {
+            return Err(ToolError::invalid(format!("rules[{i}].role"), "must not be empty"));
+        }
+    }
+    let levels: Vec<(String, i64)> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (format!("rules[{i}].masking_policy"), r.masking_policy.get()))
+        .collect();
+    check_levels(&ctx, &p.policy_id, &levels).await?;
+    let path = path(
+        &format!("{POLICY_PATH}/{{}}/rules/batch"),
+        &[seg_decoded("policy_id", &p.policy_id)],
+    )?;
+    let total = rules.len();
+    let batches: Vec<Vec<Value>> = rules
+        .chunks(RULE_BATCH)
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|r| {
+                    let mut rule = r.extra.clone();
+                    rule.insert("masking_policy".into(), json!(r.masking_policy.get()));
+                    rule.insert("role".into(), json!(r.role));
+                    rule.insert("tag_value".into(), json!(r.tag_value));
+                    json!({"action": "PUT", "rule": rule})
+                })
+                .collect()
+        })
+        .collect();
+    let count = batches.len();
+    let mut responses = Vec::with_capacity(count);
+    let mut added = 0usize;
+    for (i, batch) in batches.into_iter().enumerate() {
+        let size = batch.len();
+        let req = ApiRequest::patch(Api, path.clone()).json(json!({"rules": batch}));
+        match ctx.client.send(&req).await {
+            Ok(body) => {
+                responses.push(body);
+                added += size;
+            }
+            Err(e) if i == 0 => return Err(e.into()),
+            Err(e) => {
+                return Err(ToolError::Failed {
+                    code: "partially_applied",
+                    message: format!(
+                        "Batch {} of {count} failed ({e}); the first {added} of {total} rules were added and the rest were not. Call add_rules again with rules {added} onward.",
+                        i + 1
+                    ),
+                    details: Some(json!({"rules_added": added, "rules_total": total, "error": e.to_json()})),
+                })
+            }
+        }
+    }
+    Ok(json!({"rules_added": added, "batches": responses}))
+}
+
+async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
+    if let Some(windows) = &p.time_window_thresholds {
+        let windows: Vec<&TimeWindow> = match windows {
+            OneOrMany::One(w) => vec![w],
+            OneOrMany::Many(ws) => ws.iter().collect(),
+        };
+        for (i, w) in windows.iter().enumerate() {
+            for (which, t) in [("start_time", &w.start_time), ("end_time", &w.end_time)] {
+                if t.hour > 23 || t.minute > 59 {
+                    return Err(ToolError::invalid(
+                        format!("time_window_thresholds[{i}].{which}"),
+                        "hour must be 0-23 and minute 0-59",
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(level) = p.masking_policy {
+        check_levels(&ctx, &p.policy_id, &[("masking_policy".into(), level.get())]).await?;
+    }
+    let mut body = Map::new();
+    if let Some(l) = p.masking_policy {
+        body.insert("masking_policy".into(), json!(l.get()));
+    }
+    if let Some(r) = p.role {
+        body.insert("role".into(), json!(r));
+    }
+    if let Some(v) = p.tag_value {
+        body.insert("tag_value".into(), json!(v));
+    }
+    if let Some(t) = p.access_rate_thresholds {
+        body.insert("access_rate_thresholds".into(), json!(t.into_vec()));
+    }
+    if let Some(t) = p.time_window_thresholds {
+        body.insert("time_window_thresholds".into(), json!(t.into_vec()));
+    }
+    if body.is_empty() {
+        return Err(ToolError::invalid(
+            "rule_id",
+            "nothing to update: give masking_policy, role, tag_value or thresholds",
+        ));
+    }
+    let path = path(
+        &format!("{POLICY_PATH}/{{}}/rules/{{}}"),
+        &[seg_decoded("policy_id", &p.policy_id), seg_decoded("rule_id", &p.rule_id)],
+    )?;
+    ctx.send(ApiRequest::patch(Api, path).json(Value::Object(body))).await
+}
+
+async fn get_roles(ctx: Ctx) -> Result<Value, ToolError> {
+    let mut roles: Vec<Value> = Vec::new();
+    let paged = paginate(
+        &ctx.client,
+        ApiRequest::get(AltrNet, "/api/userGroups").query("offset", 0),
+        MAX_PAGES,
+        |body| {
+            let data = body.get("data").unwrap_or(&body);
+            let page = data.get("userGroups").and_then(Value::as_array).cloned().unwrap_or_default();
+            let total = data.get("count").and_then(Value::as_u64).unwrap_or(0) as usize;
+            let before = roles.len();
+            roles.extend(page.iter().filter_map(|g| g.get("userGroupName").cloned()));
+            let fetched = before + page.len();
+            if page.is_empty() || fetched >= total {
+                Next::Done
+            } else {
+                Next::Cursor { key: "offset", value: fetched.to_string() }
+            }
+        },
+    )
+    .await?;
+    let mut out = json!({"roles": roles, "count": roles.len()});
+    if paged.truncated {
+        out["truncated"] = json!(true);
+    }
+    Ok(out)
+}
+
+pub fn tools() -> Vec<ToolDef> {
+    vec![
+        tool("get_policies", "List masking policies", Effect::ReadOnly)
+            .description("List masking policies with their policy_id, tag and rule count, for one policy type or all of them. Use a policy_id with get_rules, add_rules or delete_policy.")
+            .handler(get_policies),
+        tool("get_rules", "List a policy's rules", Effect::ReadOnly)
+            .description("List the masking rules of a policy (role, tag value, masking level, thresholds) with their rule ids, grouped by rule hash. Fetches all pages.")
+            .handler(get_rules),
+        tool("get_supported_masking_types", "List supported masking levels", Effect::ReadOnly)
+            .description("List the masking levels ALTR supports for a policy type (tag, tag_pushdown or column) and database type; column needs field_id. Check before add_rules.")
+            .handler(|ctx: Ctx, p: SupportedMasks| async move {
+                one_of("policy_type", &p.policy_type, &["tag", "tag_pushdown", "column"])?;
+                if let Some(d) = &p.database_type {
+                    one_of("database_type", d, &["snowflake", "databricks"])?;
+                }
+                if p.policy_type.eq_ignore_ascii_case("column") && p.field_id.is_none() {
+                    return Err(ToolError::invalid("field_id", "is required when policy_type is column"));
+                }
+                let req = ApiRequest::get(Api, format!("{POLICY_PATH}/rules/supportedMaskingTypes"))
+                    .query("policy_type", p.policy_type.to_ascii_lowercase())
+                    .query_opt("database_type", p.database_type.map(|d| d.to_ascii_lowercase()))
+                    .query_opt("field_id", p.field_id);
+                let mut body = ctx.send(req).await?;
+                if let Some(Value::Array(entries)) = body.get_mut("data") {
+                    entries.retain(|e| level_of(e) != Some(10010));
+                }
+                Ok(body)
+            }),
+        tool("create_policy", "Create a masking policy", Effect::Additive)
+            .description("Create an empty masking policy for a tag (one policy per tag); then add_rules. Snowflake: policy_type TAG and the connected tag's upper-case name, no database_ids. Databricks: policy_type PUSHDOWN, the raw tag name and database_ids. Until rules exist, tagged columns read as NULL.")
+            .handler(|ctx: Ctx, p: CreatePolicy| async move {
+                let policy_type = p.policy_type.unwrap_or_else(|| "TAG".into()).to_ascii_uppercase();
+                one_of("policy_type", &policy_type, POLICY_TYPES)?;
+                if p.tag.trim().is_empty() {
+                    return Err(ToolError::invalid("tag", "must not be empty"));
+                }
+                let mut body = json!({"identifier": p.tag, "type": policy_type});
+                if let Some(ids) = p.database_ids {
+                    if policy_type == "TAG" {
+                        return Err(ToolError::invalid("database_ids", "not allowed for TAG policies (Snowflake); use policy_type PUSHDOWN for Databricks"));
+                    }
+                    if ids.is_empty() {
+                        return Err(ToolError::invalid("database_ids", "must list at least one database id, or be left out"));
+                    }
+                    body["database_ids"] = json!(ids);
+                }
+                let response = ctx.send(ApiRequest::post(Api, POLICY_PATH).json(body)).await?;
+                Ok(response.get("data").filter(|d| d.get("policy_id").is_some()).cloned().unwrap_or(response))
+            }),
+        tool("add_rules", "Add masking rules", Effect::Idempotent)
+            .description("Add masking rules to a policy: each says which role sees which tag value at which masking level (10000-10009; tag policies 10000-10004). Any number of rules, sent 99 per request.")
+            .handler(add_rules),
+        tool("delete_policy", "Delete a masking policy", Effect::Destructive)
+            .description("Delete a masking policy and all its rules.")
+            .handler(|ctx: Ctx, p: PolicyId| async move {
+                let path = path(&format!("{POLICY_PATH}/{{}}"), &[seg_decoded("policy_id", &p.policy_id)])?;
+                ctx.send(ApiRequest::delete(Api, path)).await
+            }),
+        tool("update_rule", "Update a masking rule", Effect::Idempotent)
+            .description("Change one rule of a policy: masking level, role, tag value, access-rate or time-window thresholds. Only the fields given change; at least one is required.")
+            .handler(update_rule),
+        tool("delete_rule", "Delete a masking rule", Effect::Destructive)
+            .description("Delete one rule from a policy.")
+            .handler(|ctx: Ctx, p: RuleId| async move {
+                let path = path(
+                    &format!("{POLICY_PATH}/{{}}/rules/{{}}"),
+                    &[seg_decoded("policy_id", &p.policy_id), seg_decoded("rule_id", &p.rule_id)],
+                )?;
+                ctx.send(ApiRequest::delete(Api, path)).await
+            }),
+        tool("get_roles", "List roles", Effect::ReadOnly)
+            .description("List the role (user group) names that masking rules can name. Fetches all pages.")
+            .handler(|ctx: Ctx, _: NoParams| get_roles(ctx)),
+    ]
+}
