@@ -5,8 +5,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -44,7 +44,11 @@ impl AltrServer {
     }
 
     /// Run one tool call and shape its result; `None` when no such tool exists at all.
-    pub async fn call(&self, name: &str, arguments: Option<rmcp::model::JsonObject>) -> Option<CallToolResult> {
+    pub async fn call(
+        &self,
+        name: &str,
+        arguments: Option<rmcp::model::JsonObject>,
+    ) -> Option<CallToolResult> {
         let Some(def) = self.registry.get(name) else {
             if self.registry.is_hidden(name) {
                 tracing::warn!(tool = name, "call to a tool this server does not expose");

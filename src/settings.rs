@@ -108,7 +108,10 @@ impl Sources {
     {
         Self {
             flags: BTreeMap::new(),
-            env: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            env: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         }
     }
 
@@ -211,9 +214,8 @@ impl Reader<'_> {
                 "1" | "true" | "t" | "yes" | "y" | "on" => true,
                 "0" | "false" | "f" | "no" | "n" | "off" => false,
                 _ => {
-                    self.problems.push(format!(
-                        "{name}: not a boolean; use true or false"
-                    ));
+                    self.problems
+                        .push(format!("{name}: not a boolean; use true or false"));
                     default
                 }
             },
@@ -296,7 +298,11 @@ impl Settings {
             );
         }
 
-        let transport = match r.string("MCP_TRANSPORT", "stdio").to_ascii_lowercase().as_str() {
+        let transport = match r
+            .string("MCP_TRANSPORT", "stdio")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "stdio" => Transport::Stdio,
             "sse" => Transport::Sse,
             "streamable-http" | "streamable_http" | "http" => Transport::StreamableHttp,
@@ -328,13 +334,16 @@ impl Settings {
             "debug" => tracing::Level::DEBUG,
             "trace" => tracing::Level::TRACE,
             _ => {
-                r.problems.push(
-                    "LOG_LEVEL: must be one of error, warn, info, debug, trace".into(),
-                );
+                r.problems
+                    .push("LOG_LEVEL: must be one of error, warn, info, debug, trace".into());
                 tracing::Level::INFO
             }
         };
-        let log_format = match r.string("LOG_FORMAT", "console").to_ascii_lowercase().as_str() {
+        let log_format = match r
+            .string("LOG_FORMAT", "console")
+            .to_ascii_lowercase()
+            .as_str()
+        {
             "console" | "text" => LogFormat::Console,
             "json" => LogFormat::Json,
             _ => {
@@ -403,7 +412,11 @@ mod tests {
     use super::*;
 
     fn creds() -> Vec<(&'static str, &'static str)> {
-        vec![("ORG_ID", "acme"), ("MAPI_KEY", "k"), ("MAPI_SECRET", "s3cr3t")]
+        vec![
+            ("ORG_ID", "acme"),
+            ("MAPI_KEY", "k"),
+            ("MAPI_SECRET", "s3cr3t"),
+        ]
     }
 
     fn load(extra: &[(&'static str, &'static str)]) -> Result<Settings, SettingsError> {
@@ -422,7 +435,10 @@ mod tests {
         assert_eq!(s.request_timeout, Duration::from_secs(30));
         assert_eq!(s.max_retry_after, Duration::from_secs(60));
         assert_eq!(s.base_urls[&Service::Api], "https://api.live.altr.com");
-        assert_eq!(s.base_urls[&Service::AltrNet], "https://altrnet.live.altr.com");
+        assert_eq!(
+            s.base_urls[&Service::AltrNet],
+            "https://altrnet.live.altr.com"
+        );
         assert_eq!(
             s.base_urls[&Service::Classification],
             "https://acme.classification.live.altr.com"
@@ -436,8 +452,8 @@ mod tests {
 
     #[test]
     fn missing_credentials_are_named_together() {
-        let err = Settings::load(&Sources::from_pairs([("MAPI_KEY", "k")]), Purpose::Serve)
-            .unwrap_err();
+        let err =
+            Settings::load(&Sources::from_pairs([("MAPI_KEY", "k")]), Purpose::Serve).unwrap_err();
         assert_eq!(err, SettingsError::Missing(vec!["ORG_ID", "MAPI_SECRET"]));
         assert!(err.to_string().contains("ORG_ID, MAPI_SECRET"));
         // Listing tools needs no credentials.

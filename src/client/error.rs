@@ -103,17 +103,24 @@ impl ApiError {
 /// is one, else the text itself; whitespace collapsed and bounded in length.
 pub fn upstream_message(body: &str) -> String {
     let text = match serde_json::from_str::<Value>(body) {
-        Ok(v) => ["message", "error", "detail", "errors", "error_message", "msg"]
-            .iter()
-            .find_map(|k| match v.get(*k) {
+        Ok(v) => [
+            "message",
+            "error",
+            "detail",
+            "errors",
+            "error_message",
+            "msg",
+        ]
+        .iter()
+        .find_map(|k| match v.get(*k) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Null) | None => None,
+            Some(other) => match other.get("message") {
                 Some(Value::String(s)) => Some(s.clone()),
-                Some(Value::Null) | None => None,
-                Some(other) => match other.get("message") {
-                    Some(Value::String(s)) => Some(s.clone()),
-                    _ => Some(other.to_string()),
-                },
-            })
-            .unwrap_or_else(|| body.to_string()),
+                _ => Some(other.to_string()),
+            },
+        })
+        .unwrap_or_else(|| body.to_string()),
         Err(_) => body.to_string(),
     };
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -138,15 +145,24 @@ mod tests {
 
     #[test]
     fn upstream_messages_are_extracted_and_bounded() {
-        assert_eq!(upstream_message(r#"{"message":"no such tag"}"#), "no such tag");
+        assert_eq!(
+            upstream_message(r#"{"message":"no such tag"}"#),
+            "no such tag"
+        );
         assert_eq!(
             upstream_message(r#"{"error":{"message":"bad role"}}"#),
             "bad role"
         );
-        assert_eq!(upstream_message("<html>\n  Bad   Gateway </html>"), "<html> Bad Gateway </html>");
+        assert_eq!(
+            upstream_message("<html>\n  Bad   Gateway </html>"),
+            "<html> Bad Gateway </html>"
+        );
         assert_eq!(upstream_message(""), "(no message)");
         let long = "x".repeat(5000);
-        assert_eq!(upstream_message(&long).chars().count(), MAX_UPSTREAM_MESSAGE + 1);
+        assert_eq!(
+            upstream_message(&long).chars().count(),
+            MAX_UPSTREAM_MESSAGE + 1
+        );
     }
 
     #[test]
@@ -171,6 +187,9 @@ mod tests {
             timeout_secs: 0.5,
             attempts: 3,
         };
-        assert_eq!(t.to_string(), "GET /x got no answer within 0.5s (after 3 attempts)");
+        assert_eq!(
+            t.to_string(),
+            "GET /x got no answer within 0.5s (after 3 attempts)"
+        );
     }
 }

@@ -531,11 +531,7 @@ mod tests {
 
     #[test]
     fn path_segments_are_encoded() {
-        let p = path(
-            "/v1/x/{}/y/{}",
-            &[seg("a", "a/b?c#d"), seg("b", "..%2F..")],
-        )
-        .unwrap();
+        let p = path("/v1/x/{}/y/{}", &[seg("a", "a/b?c#d"), seg("b", "..%2F..")]).unwrap();
         assert_eq!(p, "/v1/x/a%2Fb%3Fc%23d/y/..%252F..");
         assert_eq!(
             path("/p/{}", &[seg_decoded("policy_id", "TAG%23p1")]).unwrap(),

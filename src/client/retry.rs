@@ -209,7 +209,14 @@ mod tests {
             Decision::Exhausted
         );
         assert_eq!(
-            decide(&Method::POST, Outcome::Status(500, None), 1, POLICY, now(), 0.0),
+            decide(
+                &Method::POST,
+                Outcome::Status(500, None),
+                1,
+                POLICY,
+                now(),
+                0.0
+            ),
             Decision::Stop
         );
     }
@@ -229,14 +236,28 @@ mod tests {
         ];
         for (header, expected) in table {
             assert_eq!(
-                decide(&Method::POST, Outcome::Status(429, Some(header)), 1, capped, now(), 0.0),
+                decide(
+                    &Method::POST,
+                    Outcome::Status(429, Some(header)),
+                    1,
+                    capped,
+                    now(),
+                    0.0
+                ),
                 Decision::RetryAfter(*expected),
                 "{header}"
             );
         }
         // An unusable header falls back to backoff.
         assert_eq!(
-            decide(&Method::POST, Outcome::Status(429, Some("later")), 1, capped, now(), 0.0),
+            decide(
+                &Method::POST,
+                Outcome::Status(429, Some("later")),
+                1,
+                capped,
+                now(),
+                0.0
+            ),
             Decision::RetryAfter(Duration::from_millis(500))
         );
     }
@@ -246,7 +267,10 @@ mod tests {
         assert_eq!(backoff(1, 0.0), Duration::from_millis(500));
         assert_eq!(backoff(2, 0.0), Duration::from_secs(1));
         assert_eq!(backoff(3, 0.0), Duration::from_secs(2));
-        assert_eq!(backoff(1, 0.999_999), Duration::from_secs_f64(0.5 * 1.4999995));
+        assert_eq!(
+            backoff(1, 0.999_999),
+            Duration::from_secs_f64(0.5 * 1.4999995)
+        );
         let tight = RetryPolicy {
             max_attempts: 10,
             max_delay: Duration::from_millis(300),

@@ -179,7 +179,11 @@ fn scrub(message: &str) -> String {
             return format!("expected {expected}, got {kind}");
         }
     }
-    message.split(" at line ").next().unwrap_or(message).to_string()
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_string()
 }
 
 /// An integer that may also arrive as a numeric string ("10001").
@@ -241,10 +245,7 @@ pub fn object_without_nulls<const N: usize>(pairs: [(&str, Value); N]) -> Value 
 /// Refuse an empty list with a message naming the parameter.
 pub fn non_empty<T>(parameter: &str, items: &[T]) -> Result<(), ToolError> {
     if items.is_empty() {
-        return Err(ToolError::invalid(
-            parameter,
-            "must name at least one item",
-        ));
+        return Err(ToolError::invalid(parameter, "must name at least one item"));
     }
     Ok(())
 }

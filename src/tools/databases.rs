@@ -243,7 +243,9 @@ pub fn tools() -> Vec<ToolDef> {
 /// The database record with this friendly name (the exact match if the API returns several).
 pub async fn find_database(ctx: &Ctx, friendly_name: &str) -> Result<Option<Value>, ToolError> {
     let body = ctx
-        .send(ApiRequest::get(AltrNet, "/api/databases").query("friendlyDatabaseName", friendly_name))
+        .send(
+            ApiRequest::get(AltrNet, "/api/databases").query("friendlyDatabaseName", friendly_name),
+        )
         .await?;
     let records = database_records(&body);
     let name_of = |r: &Value| {
@@ -255,9 +257,9 @@ pub async fn find_database(ctx: &Ctx, friendly_name: &str) -> Result<Option<Valu
         .iter()
         .find(|r| name_of(r).as_deref() == Some(friendly_name));
     let loose = || {
-        records.iter().find(|r| {
-            name_of(r).is_some_and(|n| n.eq_ignore_ascii_case(friendly_name))
-        })
+        records
+            .iter()
+            .find(|r| name_of(r).is_some_and(|n| n.eq_ignore_ascii_case(friendly_name)))
     };
     Ok(exact.or_else(loose).cloned())
 }

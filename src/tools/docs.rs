@@ -74,7 +74,11 @@ pub fn markdown(registry: &Registry) -> String {
         }
     }
     for ts in Toolset::ALL {
-        let tools: Vec<_> = registry.tools().iter().filter(|t| t.toolset == ts).collect();
+        let tools: Vec<_> = registry
+            .tools()
+            .iter()
+            .filter(|t| t.toolset == ts)
+            .collect();
         if tools.is_empty() {
             continue;
         }
@@ -110,7 +114,11 @@ pub fn markdown(registry: &Registry) -> String {
                 out.push_str(&format!(
                     "| `{name}` | {} | {} | {desc} |\n",
                     type_of(p).replace('|', "\\|"),
-                    if required.contains(&name.as_str()) { "yes" } else { "no" },
+                    if required.contains(&name.as_str()) {
+                        "yes"
+                    } else {
+                        "no"
+                    },
                 ));
             }
         }

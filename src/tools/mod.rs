@@ -447,11 +447,7 @@ pub fn redact(v: &Value) -> Value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if is_sensitive(k) {
-                        mask(v)
-                    } else {
-                        redact(v)
-                    };
+                    let v = if is_sensitive(k) { mask(v) } else { redact(v) };
                     (k.clone(), v)
                 })
                 .collect(),

@@ -197,7 +197,9 @@ async fn tag_levels(ctx: &Ctx) -> Vec<i64> {
         Ok(body) => {
             let levels = listed_levels(&body);
             if levels.is_empty() {
-                tracing::warn!("supported masking levels for tag policies unreadable; using 10000-10004");
+                tracing::warn!(
+                    "supported masking levels for tag policies unreadable; using 10000-10004"
+                );
                 return TAG_LEVELS.to_vec();
             }
             if let Ok(mut cache) = ctx.shared.tag_masking_levels.lock() {
@@ -206,14 +208,21 @@ async fn tag_levels(ctx: &Ctx) -> Vec<i64> {
             levels
         }
         Err(e) => {
-            tracing::warn!(status = e.status(), "supported masking levels lookup failed; using 10000-10004");
+            tracing::warn!(
+                status = e.status(),
+                "supported masking levels lookup failed; using 10000-10004"
+            );
             TAG_LEVELS.to_vec()
         }
     }
 }
 
 /// Check masking levels: 10000-10009 everywhere, and what ALTR supports on tag policies.
-async fn check_levels(ctx: &Ctx, policy_id: &str, levels: &[(String, i64)]) -> Result<(), ToolError> {
+async fn check_levels(
+    ctx: &Ctx,
+    policy_id: &str,
+    levels: &[(String, i64)],
+) -> Result<(), ToolError> {
     for (param, level) in levels {
         if !LEVELS.contains(level) {
             return Err(ToolError::invalid(
@@ -226,7 +235,10 @@ async fn check_levels(ctx: &Ctx, policy_id: &str, levels: &[(String, i64)]) -> R
         return Ok(());
     }
     let allowed = tag_levels(ctx).await;
-    let refused: Vec<&(String, i64)> = levels.iter().filter(|(_, l)| !allowed.contains(l)).collect();
+    let refused: Vec<&(String, i64)> = levels
+        .iter()
+        .filter(|(_, l)| !allowed.contains(l))
+        .collect();
     if let Some((param, _)) = refused.first() {
         let values: Vec<i64> = refused.iter().map(|(_, l)| *l).collect();
         return Err(ToolError::invalid(
@@ -287,7 +299,9 @@ async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
         if let Some(page) = data.get("items").and_then(Value::as_object) {
             for (key, rules) in page {
                 match (items.get_mut(key), rules) {
-                    (Some(Value::Array(have)), Value::Array(more)) => have.extend(more.iter().cloned()),
+                    (Some(Value::Array(have)), Value::Array(more)) => {
+                        have.extend(more.iter().cloned())
+                    }
                     _ => {
                         items.insert(key.clone(), rules.clone());
                     }
@@ -313,11 +327,17 @@ async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
 async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
     let rules = p.rules.0;
     if rules.is_empty() {
-        return Err(ToolError::invalid("rules", "give at least one rule {masking_policy, role, tag_value}"));
+        return Err(ToolError::invalid(
+            "rules",
+            "give at least one rule {masking_policy, role, tag_value}",
+        ));
     }
     for (i, r) in rules.iter().enumerate() {
         if r.role.trim().is_empty() {
-            return Err(ToolError::invalid(format!("rules[{i}].role"), "must not be empty"));
+            return Err(ToolError::invalid(
+                format!("rules[{i}].role"),
+                "must not be empty",
+            ));
         }
     }
     let levels: Vec<(String, i64)> = rules
@@ -391,7 +411,12 @@ async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
         }
     }
     if let Some(level) = p.masking_policy {
-        check_levels(&ctx, &p.policy_id, &[("masking_policy".into(), level.get())]).await?;
+        check_levels(
+            &ctx,
+            &p.policy_id,
+            &[("masking_policy".into(), level.get())],
+        )
+        .await?;
     }
     let mut body = Map::new();
     if let Some(l) = p.masking_policy {
@@ -417,9 +442,13 @@ async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
     }
     let path = path(
         &format!("{POLICY_PATH}/{{}}/rules/{{}}"),
-        &[seg_decoded("policy_id", &p.policy_id), seg_decoded("rule_id", &p.rule_id)],
+        &[
+            seg_decoded("policy_id", &p.policy_id),
+            seg_decoded("rule_id", &p.rule_id),
+        ],
     )?;
-    ctx.send(ApiRequest::patch(Api, path).json(Value::Object(body))).await
+    ctx.send(ApiRequest::patch(Api, path).json(Value::Object(body)))
+        .await
 }
 
 async fn get_roles(ctx: Ctx) -> Result<Value, ToolError> {
@@ -430,7 +459,11 @@ async fn get_roles(ctx: Ctx) -> Result<Value, ToolError> {
         MAX_PAGES,
         |body| {
             let data = body.get("data").unwrap_or(&body);
-            let page = data.get("userGroups").and_then(Value::as_array).cloned().unwrap_or_default();
+            let page = data
+                .get("userGroups")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             let total = data.get("count").and_then(Value::as_u64).unwrap_or(0) as usize;
             let before = roles.len();
             roles.extend(page.iter().filter_map(|g| g.get("userGroupName").cloned()));
@@ -438,7 +471,10 @@ async fn get_roles(ctx: Ctx) -> Result<Value, ToolError> {
             if page.is_empty() || fetched >= total {
                 Next::Done
             } else {
-                Next::Cursor { key: "offset", value: fetched.to_string() }
+                Next::Cursor {
+                    key: "offset",
+                    value: fetched.to_string(),
+                }
             }
         },
     )

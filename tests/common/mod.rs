@@ -1,0 +1,265 @@
+//! Test harness: the real server, driven by an in-process MCP client over a duplex pipe, against a
+//! local fake ALTR API (wiremock). Each service gets its own path prefix on the fake, so a test
+//! sees which service a request went to: `/api`, `/altrnet`, `/classification`, `/sc-control`,
+//! `/service-user`, `/audit-report`, `/vault`, `/critical`, `/kma`, `/dam-alerting`.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use altr_mcp::client::{AltrClient, ClientConfig, Service};
+use altr_mcp::server::AltrServer;
+use altr_mcp::settings::{Purpose, Settings, Sources};
+use altr_mcp::tools::{Registry, Selection};
+use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
+use rmcp::service::RunningService;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{json, Value};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+pub use wiremock::matchers;
+
+/// `Basic base64("test-key:test-secret")`.
+pub const AUTH: &str = "Basic dGVzdC1rZXk6dGVzdC1zZWNyZXQ=";
+
+/// The path prefix a service has on the fake API.
+pub fn prefix(service: Service) -> &'static str {
+    match service {
+        Service::Api => "/api",
+        Service::AltrNet => "/altrnet",
+        Service::Classification => "/classification",
+        Service::ScControl => "/sc-control",
+        Service::ServiceUser => "/service-user",
+        Service::AuditReport => "/audit-report",
+        Service::Vault => "/vault",
+        Service::Critical => "/critical",
+        Service::Kma => "/kma",
+        Service::DamAlerting => "/dam-alerting",
+    }
+}
+
+pub struct Harness {
+    pub api: MockServer,
+    pub client: RunningService<RoleClient, ()>,
+}
+
+/// The outcome of one tool call.
+#[derive(Debug)]
+pub struct Call {
+    pub is_error: bool,
+    /// The `{success, data, error}` envelope.
+    pub envelope: Value,
+    /// The text content (the same JSON, as text).
+    pub text: String,
+}
+
+impl Call {
+    pub fn data(&self) -> &Value {
+        &self.envelope["data"]
+    }
+    pub fn error(&self) -> &Value {
+        &self.envelope["error"]
+    }
+    /// Assert success and return the data.
+    pub fn ok(&self) -> &Value {
+        assert!(!self.is_error, "expected success, got {}", self.envelope);
+        assert_eq!(self.envelope["success"], true);
+        assert_eq!(self.envelope["error"], Value::Null);
+        &self.envelope["data"]
+    }
+    /// Assert a validation failure naming `parameter`.
+    pub fn invalid(&self, parameter: &str) {
+        assert!(self.is_error, "expected an error, got {}", self.envelope);
+        assert_eq!(self.envelope["success"], false);
+        assert_eq!(
+            self.error()["code"],
+            "invalid_argument",
+            "{}",
+            self.envelope
+        );
+        assert_eq!(self.error()["parameter"], parameter, "{}", self.envelope);
+    }
+    /// Assert an upstream HTTP failure with this status.
+    pub fn upstream(&self, status: u16) {
+        assert!(self.is_error, "expected an error, got {}", self.envelope);
+        assert_eq!(self.envelope["success"], false);
+        assert_eq!(self.envelope["data"], Value::Null);
+        assert_eq!(self.error()["status"], status, "{}", self.envelope);
+        assert!(self.error()["hint"].as_str().is_some_and(|h| !h.is_empty()));
+    }
+}
+
+impl Harness {
+    /// A server with default settings pointed at a fresh fake API.
+    pub async fn start() -> Harness {
+        Self::with_env(&[]).await
+    }
+
+    /// A server with extra settings (e.g. `("MAX_RETRIES", "2")`).
+    pub async fn with_env(extra: &[(&str, &str)]) -> Harness {
+        let api = MockServer::start().await;
+        let mut pairs: Vec<(String, String)> = vec![
+            ("ORG_ID".into(), "test-org".into()),
+            ("MAPI_KEY".into(), "test-key".into()),
+            ("MAPI_SECRET".into(), "test-secret".into()),
+            ("MAX_RETRY_AFTER".into(), "0.01".into()),
+            ("REQUEST_TIMEOUT".into(), "5".into()),
+        ];
+        for s in Service::ALL {
+            pairs.push((s.env_var().into(), format!("{}{}", api.uri(), prefix(s))));
+        }
+        for (k, v) in extra {
+            pairs.retain(|(pk, _)| pk != k);
+            pairs.push((k.to_string(), v.to_string()));
+        }
+        let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve)
+            .expect("test settings are valid");
+        let registry = Registry::select(&Selection {
+            toolsets: settings.toolsets.clone(),
+            read_only: settings.read_only,
+            restricted: settings.restricted_tools.clone(),
+        })
+        .expect("test selection is valid");
+        let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
+        let server = AltrServer::new(Arc::new(registry), client);
+        let (server_io, client_io) = tokio::io::duplex(1 << 20);
+        tokio::spawn(async move {
+            if let Ok(running) = server.serve(server_io).await {
+                let _ = running.waiting().await;
+            }
+        });
+        let client = ().serve(client_io).await.expect("client connects");
+        Harness { api, client }
+    }
+
+    /// Answer `method` + `path` (full path on the fake, prefix included) with `status` and JSON.
+    pub async fn mock(&self, method: &str, path: &str, status: u16, body: Value) {
+        Mock::given(matchers::method(method))
+            .and(matchers::path(path))
+            .respond_with(ResponseTemplate::new(status).set_body_json(body))
+            .mount(&self.api)
+            .await;
+    }
+
+    /// Answer with a raw response template.
+    pub async fn mock_with(&self, method: &str, path: &str, response: ResponseTemplate) {
+        Mock::given(matchers::method(method))
+            .and(matchers::path(path))
+            .respond_with(response)
+            .mount(&self.api)
+            .await;
+    }
+
+    /// Call a tool with JSON arguments (an object).
+    pub async fn call(&self, name: &str, args: Value) -> Call {
+        let mut params = CallToolRequestParams::new(name.to_string());
+        if let Value::Object(map) = args {
+            params = params.with_arguments(map);
+        }
+        let result: CallToolResult = self
+            .client
+            .call_tool(params)
+            .await
+            .unwrap_or_else(|e| panic!("tools/call {name} failed at protocol level: {e}"));
+        let text = result
+            .content
+            .first()
+            .and_then(|c| c.as_text())
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
+        let envelope = result.structured_content.clone().unwrap_or(Value::Null);
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).ok(),
+            Some(envelope.clone()),
+            "text content mirrors structuredContent"
+        );
+        Call {
+            is_error: result.is_error.unwrap_or(false),
+            envelope,
+            text,
+        }
+    }
+
+    /// Every request the fake API received, in order.
+    pub async fn requests(&self) -> Vec<Request> {
+        self.api.received_requests().await.unwrap_or_default()
+    }
+
+    /// The only request the fake API received (fails if there were none or several).
+    pub async fn only_request(&self) -> Request {
+        let mut r = self.requests().await;
+        assert_eq!(
+            r.len(),
+            1,
+            "expected exactly one request, got {}: {:?}",
+            r.len(),
+            r.iter()
+                .map(|r| format!("{} {}", r.method, r.url))
+                .collect::<Vec<_>>()
+        );
+        r.remove(0)
+    }
+
+    /// Assert that no request reached the fake API.
+    pub async fn assert_no_requests(&self) {
+        let r = self.requests().await;
+        assert!(
+            r.is_empty(),
+            "expected no requests, got {:?}",
+            r.iter()
+                .map(|r| format!("{} {}", r.method, r.url))
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+/// Check a request: method, path (as sent, still encoded), query pairs in order, JSON body (or
+/// none), and the Basic auth header.
+pub fn assert_request(
+    r: &Request,
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    body: Option<Value>,
+) {
+    assert_eq!(r.method.as_str(), method, "method of {}", r.url);
+    assert_eq!(r.url.path(), path, "path");
+    let got: Vec<(String, String)> = r
+        .url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let want: Vec<(String, String)> = query
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    assert_eq!(got, want, "query of {}", r.url);
+    match body {
+        Some(expected) => {
+            let got: Value = serde_json::from_slice(&r.body).expect("JSON body");
+            assert_eq!(got, expected, "body of {} {}", method, path);
+        }
+        None => assert!(
+            r.body.is_empty(),
+            "expected no body, got {}",
+            String::from_utf8_lossy(&r.body)
+        ),
+    }
+    assert_eq!(
+        r.headers.get("authorization").and_then(|v| v.to_str().ok()),
+        Some(AUTH),
+        "Basic auth header"
+    );
+}
+
+/// Arguments as a JSON object.
+pub fn args(v: Value) -> JsonObject {
+    match v {
+        Value::Object(o) => o,
+        _ => JsonObject::new(),
+    }
+}
+
+/// A convenient empty object.
+pub fn none() -> Value {
+    json!({})
+}
