@@ -539,7 +539,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Add masking rules to a policy: each says which role sees which tag value at which masking level (10000-10009; tag policies 10000-10004). Any number of rules, sent 99 per request.")
             .handler(add_rules),
         tool("delete_policy", "Delete a masking policy", Effect::Destructive)
-            .description("Delete a masking policy and all its rules.")
+            .description("Delete a masking policy and all its rules; the tag is no longer masked by ALTR.")
             .handler(|ctx: Ctx, p: PolicyId| async move {
                 let path = path(&format!("{POLICY_PATH}/{{}}"), &[seg_decoded("policy_id", &p.policy_id)])?;
                 ctx.send(ApiRequest::delete(Api, path)).await
@@ -548,7 +548,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Change one rule of a policy: masking level, role, tag value, access-rate or time-window thresholds. Only the fields given change; at least one is required.")
             .handler(update_rule),
         tool("delete_rule", "Delete a masking rule", Effect::Destructive)
-            .description("Delete one rule from a policy.")
+            .description("Delete one masking rule (rule_id from get_rules) from a policy; users it covered fall back to the remaining rules.")
             .handler(|ctx: Ctx, p: RuleId| async move {
                 let path = path(
                     &format!("{POLICY_PATH}/{{}}/rules/{{}}"),

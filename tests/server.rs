@@ -1,0 +1,95 @@
+//! MCP surface: server info, instructions, tool listing and selection, unknown and hidden tools.
+
+mod common;
+
+use common::*;
+use rmcp::model::CallToolRequestParams;
+use serde_json::json;
+
+#[tokio::test]
+async fn initialize_reports_name_version_instructions_and_capabilities() {
+    let h = Harness::start().await;
+    let info = h.client.peer_info().expect("server info");
+    let server = info.server_info.as_ref().expect("serverInfo");
+    assert_eq!(server.name, "altr");
+    assert_eq!(server.version, env!("CARGO_PKG_VERSION"));
+    let instructions = info.instructions.as_deref().unwrap_or("");
+    assert!(instructions.contains("10009"));
+    assert!(instructions.contains("Databricks"));
+    assert!(info.capabilities.tools.is_some());
+    assert!(info.capabilities.logging.is_some());
+}
+
+#[tokio::test]
+async fn tools_list_has_every_tool_annotated() {
+    let h = Harness::start().await;
+    let tools = h.client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 25);
+    for t in &tools {
+        let a = t.annotations.as_ref().unwrap();
+        assert!(a.title.is_some() && a.read_only_hint.is_some() && a.destructive_hint.is_some());
+        assert_eq!(t.input_schema.get("type"), Some(&json!("object")));
+    }
+}
+
+#[tokio::test]
+async fn read_only_mode_lists_and_serves_only_reads() {
+    let h = Harness::with_env(&[("ALTR_READ_ONLY", "true")]).await;
+    let tools = h.client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 11);
+    assert!(tools
+        .iter()
+        .all(|t| t.annotations.as_ref().unwrap().read_only_hint == Some(true)));
+    let c = h.call("delete_policy", json!({"policy_id": "TAG#x"})).await;
+    assert!(c.is_error);
+    assert_eq!(c.error()["code"], "tool_unavailable");
+    h.assert_no_requests().await;
+}
+
+#[tokio::test]
+async fn restricted_tools_are_hidden_and_refused() {
+    let h = Harness::with_env(&[("RESTRICTED_TOOLS", "get_databases, disconnect_database")]).await;
+    let tools = h.client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 23);
+    assert!(!tools.iter().any(|t| t.name == "get_databases"));
+    let c = h.call("get_databases", json!({})).await;
+    assert_eq!(c.error()["code"], "tool_unavailable");
+    assert!(c.error()["message"].as_str().unwrap().contains("RESTRICTED_TOOLS"));
+    h.assert_no_requests().await;
+}
+
+#[tokio::test]
+async fn toolsets_limit_the_list() {
+    let h = Harness::with_env(&[("ALTR_TOOLSETS", "tags")]).await;
+    let tools = h.client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 8);
+    assert!(tools.iter().all(|t| t.name.contains("tag")));
+}
+
+#[tokio::test]
+async fn unknown_tool_is_a_protocol_error() {
+    let h = Harness::start().await;
+    let err = h
+        .client
+        .call_tool(CallToolRequestParams::new("no_such_tool"))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no_such_tool"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_arguments_never_reach_altr_and_are_not_echoed() {
+    let h = Harness::start().await;
+    let c = h
+        .call("get_database_id", json!({"database_name": 12345678}))
+        .await;
+    c.invalid("database_name");
+    assert!(!c.text.contains("12345678"));
+    let c = h.call("get_database_id", json!({})).await;
+    c.invalid("database_name");
+    let c = h
+        .call("get_database_id", json!({"database_name": "x", "surprise": "y"}))
+        .await;
+    c.invalid("surprise");
+    h.assert_no_requests().await;
+}
