@@ -137,3 +137,14 @@ fn instructions_name_only_real_tools() {
         }
     }
 }
+
+#[test]
+fn readme_documents_every_setting_and_tool() {
+    let readme = include_str!("../README.md");
+    for (var, _) in altr_mcp::settings::VARIABLES {
+        assert!(readme.contains(&format!("`{var}`")), "README does not document {var}");
+    }
+    for t in all_tools() {
+        assert!(readme.contains(&format!("`{}`", t.name)), "README does not list {}", t.name);
+    }
+}
