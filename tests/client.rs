@@ -41,7 +41,10 @@ async fn post_is_retried_after_429_honouring_retry_after() {
     let started = Instant::now();
     let c = h.call("create_policy", json!({"tag": "PII"})).await;
     assert_eq!(c.ok()["policy_id"], "TAG#1");
-    assert!(started.elapsed() >= Duration::from_millis(200), "Retry-After honoured");
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "Retry-After honoured"
+    );
     assert_eq!(h.requests().await.len(), 2);
 }
 
@@ -83,26 +86,41 @@ async fn post_is_retried_after_503() {
 #[tokio::test]
 async fn post_is_not_retried_after_500() {
     let h = Harness::start().await;
-    h.mock("POST", POLICIES, 500, json!({"message": "boom"})).await;
+    h.mock("POST", POLICIES, 500, json!({"message": "boom"}))
+        .await;
     let c = h.call("create_policy", json!({"tag": "PII"})).await;
     c.upstream(500);
-    assert_eq!(h.requests().await.len(), 1, "a POST that may have been processed is not repeated");
+    assert_eq!(
+        h.requests().await.len(),
+        1,
+        "a POST that may have been processed is not repeated"
+    );
 }
 
 #[tokio::test]
 async fn get_is_retried_until_max_retries_total_attempts() {
     let h = Harness::with_env(&[("MAX_RETRIES", "3")]).await;
-    h.mock("GET", "/altrnet/api/databases", 502, json!({"message": "bad gateway"})).await;
+    h.mock(
+        "GET",
+        "/altrnet/api/databases",
+        502,
+        json!({"message": "bad gateway"}),
+    )
+    .await;
     let c = h.call("get_databases", json!({})).await;
     c.upstream(502);
-    assert!(c.error()["message"].as_str().unwrap().contains("after 3 attempts"));
+    assert!(c.error()["message"]
+        .as_str()
+        .unwrap()
+        .contains("after 3 attempts"));
     assert_eq!(h.requests().await.len(), 3);
 }
 
 #[tokio::test]
 async fn disable_retry_makes_one_attempt() {
     let h = Harness::with_env(&[("DISABLE_RETRY", "true"), ("MAX_RETRIES", "5")]).await;
-    h.mock("GET", "/altrnet/api/databases", 503, json!({})).await;
+    h.mock("GET", "/altrnet/api/databases", 503, json!({}))
+        .await;
     h.call("get_databases", json!({})).await.upstream(503);
     assert_eq!(h.requests().await.len(), 1);
 }
@@ -120,9 +138,16 @@ async fn timeout_is_a_failure_with_a_hint() {
     let c = h.call("get_databases", json!({})).await;
     assert!(c.is_error);
     assert_eq!(c.error()["code"], "upstream_timeout");
-    assert!(c.error()["hint"].as_str().unwrap().contains("REQUEST_TIMEOUT"));
+    assert!(c.error()["hint"]
+        .as_str()
+        .unwrap()
+        .contains("REQUEST_TIMEOUT"));
     assert!(started.elapsed() < Duration::from_secs(2));
-    assert_eq!(h.requests().await.len(), 2, "a GET that timed out is retried");
+    assert_eq!(
+        h.requests().await.len(),
+        2,
+        "a GET that timed out is retried"
+    );
 }
 
 #[tokio::test]
@@ -144,9 +169,18 @@ async fn refused_connection_is_a_failure_with_a_hint() {
 #[tokio::test]
 async fn failures_never_carry_query_strings_or_secrets() {
     let h = Harness::start().await;
-    h.mock("GET", "/altrnet/api/databases", 404, json!({"message": "nope"})).await;
+    h.mock(
+        "GET",
+        "/altrnet/api/databases",
+        404,
+        json!({"message": "nope"}),
+    )
+    .await;
     let c = h
-        .call("get_database_id", json!({"database_name": "very-private-name"}))
+        .call(
+            "get_database_id",
+            json!({"database_name": "very-private-name"}),
+        )
         .await;
     c.upstream(404);
     assert!(!c.text.contains("very-private-name"), "{}", c.text);
@@ -178,10 +212,20 @@ async fn non_json_and_empty_success_bodies() {
         ResponseTemplate::new(200).set_body_string("<html>ok</html>"),
     )
     .await;
-    assert_eq!(h.call("get_databases", json!({})).await.ok(), &json!("<html>ok</html>"));
-    h.mock_with("DELETE", "/altrnet/api/databases/7", ResponseTemplate::new(204)).await;
     assert_eq!(
-        h.call("disconnect_database", json!({"database_id": 7})).await.ok(),
+        h.call("get_databases", json!({})).await.ok(),
+        &json!("<html>ok</html>")
+    );
+    h.mock_with(
+        "DELETE",
+        "/altrnet/api/databases/7",
+        ResponseTemplate::new(204),
+    )
+    .await;
+    assert_eq!(
+        h.call("disconnect_database", json!({"database_id": 7}))
+            .await
+            .ok(),
         &json!(null)
     );
 }

@@ -3,10 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use altr_mcp::tools::{docs, all_tools, Effect, Registry, Selection, SelectionError, Toolset};
+use altr_mcp::tools::{all_tools, docs, Effect, Registry, Selection, SelectionError, Toolset};
 use serde_json::Value;
 
-fn select(toolsets: &[&str], read_only: bool, restricted: &[&str]) -> Result<Registry, SelectionError> {
+fn select(
+    toolsets: &[&str],
+    read_only: bool,
+    restricted: &[&str],
+) -> Result<Registry, SelectionError> {
     Registry::select(&Selection {
         toolsets: toolsets.iter().map(|s| s.to_string()).collect(),
         read_only,
@@ -42,15 +46,34 @@ fn every_tool_is_fully_annotated_and_described() {
     for t in all_tools() {
         let tool = t.to_tool();
         let a = tool.annotations.as_ref().expect("annotations");
-        assert!(a.title.as_deref().is_some_and(|s| !s.is_empty()), "{} title", t.name);
+        assert!(
+            a.title.as_deref().is_some_and(|s| !s.is_empty()),
+            "{} title",
+            t.name
+        );
         assert!(a.read_only_hint.is_some(), "{} readOnlyHint", t.name);
         assert!(a.destructive_hint.is_some(), "{} destructiveHint", t.name);
         assert!(a.idempotent_hint.is_some(), "{} idempotentHint", t.name);
         assert!(a.open_world_hint.is_some(), "{} openWorldHint", t.name);
-        assert_eq!(a.read_only_hint, Some(t.effect == Effect::ReadOnly), "{}", t.name);
-        assert_eq!(a.destructive_hint, Some(t.effect == Effect::Destructive), "{}", t.name);
+        assert_eq!(
+            a.read_only_hint,
+            Some(t.effect == Effect::ReadOnly),
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            a.destructive_hint,
+            Some(t.effect == Effect::Destructive),
+            "{}",
+            t.name
+        );
         let d = tool.description.as_deref().unwrap_or("");
-        assert!(d.len() > 40 && d.len() < 600, "{} description length {}", t.name, d.len());
+        assert!(
+            d.len() > 40 && d.len() < 600,
+            "{} description length {}",
+            t.name,
+            d.len()
+        );
         assert!(tool.output_schema.is_some(), "{} output schema", t.name);
     }
 }
@@ -78,7 +101,11 @@ fn schemas_are_objects_with_every_parameter_documented() {
         }
         if let Some(req) = schema["required"].as_array() {
             for r in req {
-                assert!(schema["properties"].get(r.as_str().unwrap()).is_some(), "{}", t.name);
+                assert!(
+                    schema["properties"].get(r.as_str().unwrap()).is_some(),
+                    "{}",
+                    t.name
+                );
             }
         }
     }
@@ -95,7 +122,12 @@ fn toolsets_read_only_and_restrictions_select_tools() {
     let ro = select(&[], true, &[]).unwrap();
     assert_eq!(ro.tools().len(), 11);
     assert!(ro.tools().iter().all(|t| t.effect == Effect::ReadOnly));
-    let r = select(&["databases", "Policies"], false, &["delete_policy", "get_roles"]).unwrap();
+    let r = select(
+        &["databases", "Policies"],
+        false,
+        &["delete_policy", "get_roles"],
+    )
+    .unwrap();
     assert_eq!(r.tools().len(), 8 + 9 - 2);
     assert!(r.get("delete_policy").is_none());
     assert!(r.is_hidden("delete_policy"));
@@ -129,11 +161,23 @@ fn instructions_name_only_real_tools() {
     let text = altr_mcp::server::INSTRUCTIONS;
     let names: BTreeSet<&str> = all_tools().iter().map(|t| t.name).collect();
     for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-        let looks_like_tool = ["get_", "create_", "add_", "update_", "delete_", "connect_", "disconnect_", "trigger_"]
-            .iter()
-            .any(|p| word.starts_with(p) && word.len() > p.len());
+        let looks_like_tool = [
+            "get_",
+            "create_",
+            "add_",
+            "update_",
+            "delete_",
+            "connect_",
+            "disconnect_",
+            "trigger_",
+        ]
+        .iter()
+        .any(|p| word.starts_with(p) && word.len() > p.len());
         if looks_like_tool {
-            assert!(names.contains(word), "instructions mention unknown tool {word}");
+            assert!(
+                names.contains(word),
+                "instructions mention unknown tool {word}"
+            );
         }
     }
 }
@@ -142,9 +186,16 @@ fn instructions_name_only_real_tools() {
 fn readme_documents_every_setting_and_tool() {
     let readme = include_str!("../README.md");
     for (var, _) in altr_mcp::settings::VARIABLES {
-        assert!(readme.contains(&format!("`{var}`")), "README does not document {var}");
+        assert!(
+            readme.contains(&format!("`{var}`")),
+            "README does not document {var}"
+        );
     }
     for t in all_tools() {
-        assert!(readme.contains(&format!("`{}`", t.name)), "README does not list {}", t.name);
+        assert!(
+            readme.contains(&format!("`{}`", t.name)),
+            "README does not list {}",
+            t.name
+        );
     }
 }

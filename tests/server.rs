@@ -54,7 +54,10 @@ async fn restricted_tools_are_hidden_and_refused() {
     assert!(!tools.iter().any(|t| t.name == "get_databases"));
     let c = h.call("get_databases", json!({})).await;
     assert_eq!(c.error()["code"], "tool_unavailable");
-    assert!(c.error()["message"].as_str().unwrap().contains("RESTRICTED_TOOLS"));
+    assert!(c.error()["message"]
+        .as_str()
+        .unwrap()
+        .contains("RESTRICTED_TOOLS"));
     h.assert_no_requests().await;
 }
 
@@ -88,7 +91,10 @@ async fn bad_arguments_never_reach_altr_and_are_not_echoed() {
     let c = h.call("get_database_id", json!({})).await;
     c.invalid("database_name");
     let c = h
-        .call("get_database_id", json!({"database_name": "x", "surprise": "y"}))
+        .call(
+            "get_database_id",
+            json!({"database_name": "x", "surprise": "y"}),
+        )
         .await;
     c.invalid("surprise");
     h.assert_no_requests().await;

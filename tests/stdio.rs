@@ -31,10 +31,9 @@ async fn fake_api() -> MockServer {
     let api = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/altrnet/api/databases"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data": {"databases": [{"id": 1, "friendlyDatabaseName": "Sales"}]}})),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"databases": [{"id": 1, "friendlyDatabaseName": "Sales"}]}}),
+        ))
         .mount(&api)
         .await;
     api
@@ -153,10 +152,19 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
 fn version_and_help_need_no_credentials() {
     let (code, out, _) = run(&["--version"], &[]);
     assert_eq!(code, 0);
-    assert_eq!(out.trim(), format!("altr-mcp {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        out.trim(),
+        format!("altr-mcp {}", env!("CARGO_PKG_VERSION"))
+    );
     let (code, out, _) = run(&["--help"], &[]);
     assert_eq!(code, 0);
-    for var in ["ORG_ID", "MAPI_SECRET", "MAX_RETRIES", "ALTR_TOOLSETS", "ALTR_READ_ONLY"] {
+    for var in [
+        "ORG_ID",
+        "MAPI_SECRET",
+        "MAX_RETRIES",
+        "ALTR_TOOLSETS",
+        "ALTR_READ_ONLY",
+    ] {
         assert!(out.contains(var), "--help mentions {var}");
     }
     let (code, _, err) = run(&["--no-such-flag"], &[]);
@@ -169,7 +177,10 @@ fn tools_subcommand_lists_without_credentials() {
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 25);
-    let (code, out, _) = run(&["tools", "--format", "json"], &[("ALTR_READ_ONLY", "1"), ("RESTRICTED_TOOLS", "get_roles")]);
+    let (code, out, _) = run(
+        &["tools", "--format", "json"],
+        &[("ALTR_READ_ONLY", "1"), ("RESTRICTED_TOOLS", "get_roles")],
+    );
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 10);
@@ -195,12 +206,66 @@ fn startup_errors_name_every_problem_and_exit_non_zero() {
         ],
     );
     assert_eq!(code, 1);
-    assert!(err.contains("MAX_RETRIES") && err.contains("MCP_TRANSPORT"), "{err}");
+    assert!(
+        err.contains("MAX_RETRIES") && err.contains("MCP_TRANSPORT"),
+        "{err}"
+    );
     assert!(!err.contains("pigeon"));
     let (code, _, err) = run(
         &[],
-        &[("ORG_ID", "o"), ("MAPI_KEY", "k"), ("MAPI_SECRET", "s"), ("RESTRICTED_TOOLS", "get_tagz")],
+        &[
+            ("ORG_ID", "o"),
+            ("MAPI_KEY", "k"),
+            ("MAPI_SECRET", "s"),
+            ("RESTRICTED_TOOLS", "get_tagz"),
+        ],
     );
     assert_eq!(code, 1);
     assert!(err.contains("get_tagz"), "{err}");
+}
+
+#[tokio::test]
+async fn each_call_logs_one_line_to_stderr_with_secrets_redacted() {
+    use tokio::io::AsyncReadExt;
+    let api = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/altrnet/api/databases"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"message": "not enabled"})))
+        .mount(&api)
+        .await;
+    let mut cmd = server_command(&api.uri());
+    cmd.env("LOG_FORMAT", "json").env("LOG_LEVEL", "info");
+    let (transport, stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = ().serve(transport).await.unwrap();
+    let result = client
+        .call_tool(CallToolRequestParams::new("create_database").with_arguments(
+            json!({"friendly_database_name": "Sales", "database_type": "snowflake", "database_name": "SALES",
+                   "database_username": "svc", "database_password": "hunter2-password"})
+            .as_object()
+            .unwrap()
+            .clone(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(result.is_error, Some(true));
+    client.cancel().await.unwrap();
+    let mut log = String::new();
+    stderr.unwrap().read_to_string(&mut log).await.unwrap();
+    assert!(!log.contains("hunter2-password"), "{log}");
+    assert!(!log.contains("test-secret"), "{log}");
+    let calls: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["message"] == "tool call")
+        .collect();
+    assert_eq!(calls.len(), 1, "{log}");
+    let line = &calls[0];
+    assert_eq!(line["tool"], "create_database");
+    assert_eq!(line["outcome"], "upstream_http_error");
+    assert_eq!(line["status"], 403);
+    assert!(line["elapsed_ms"].is_u64());
+    assert!(line["args"].as_str().unwrap().contains("<redacted>"));
 }
