@@ -103,6 +103,12 @@ pub fn schema<P: JsonSchema>() -> JsonObject {
     };
     obj.remove("$schema");
     obj.remove("title");
+    obj.remove("description");
+    if let Some(Value::Object(props)) = obj.get_mut("properties") {
+        for p in props.values_mut() {
+            simplify(p);
+        }
+    }
     if obj.get("type").is_none() {
         obj.insert("type".into(), Value::String("object".into()));
     }
@@ -110,6 +116,39 @@ pub fn schema<P: JsonSchema>() -> JsonObject {
         obj.insert("properties".into(), Value::Object(Map::new()));
     }
     obj
+}
+
+/// Make a parameter schema lean for the model: optional-ness is already in `required`, so null
+/// alternatives go; integer formats go.
+fn simplify(v: &mut Value) {
+    let Value::Object(o) = v else { return };
+    o.remove("format");
+    if let Some(Value::Array(types)) = o.get("type") {
+        let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        if kept.len() == 1 {
+            o.insert("type".into(), kept[0].clone());
+        }
+    }
+    if let Some(Value::Array(alts)) = o.get_mut("anyOf") {
+        alts.retain(|a| a.get("type") != Some(&Value::String("null".into())));
+        if alts.len() == 1 {
+            let only = alts.remove(0);
+            o.remove("anyOf");
+            if let Value::Object(inner) = only {
+                for (k, val) in inner {
+                    o.entry(k).or_insert(val);
+                }
+            }
+        }
+    }
+    for key in ["items", "properties", "anyOf"] {
+        match o.get_mut(key) {
+            Some(Value::Object(map)) if key == "properties" => map.values_mut().for_each(simplify),
+            Some(Value::Array(items)) => items.iter_mut().for_each(simplify),
+            Some(item @ Value::Object(_)) => simplify(item),
+            _ => {}
+        }
+    }
 }
 
 /// A value or a list of values; a bare value is sent as a one-item list.
@@ -133,10 +172,9 @@ impl<T: JsonSchema> JsonSchema for OneOrMany<T> {
     fn schema_name() -> Cow<'static, str> {
         format!("OneOrMany_{}", T::schema_name()).into()
     }
+    /// Advertised as a list (a single item is accepted too), to keep schemas short.
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let one = generator.subschema_for::<T>();
-        let many = generator.subschema_for::<Vec<T>>();
-        json_schema!({ "anyOf": [one, many] })
+        generator.subschema_for::<Vec<T>>()
     }
 }
 

@@ -267,27 +267,6 @@ impl ToolDef {
         Tool::new(self.name, self.description, Arc::new((self.schema)()))
             .with_title(self.title)
             .with_annotations(self.effect.annotations(self.title))
-            .with_raw_output_schema(Arc::new(envelope_schema()))
-    }
-}
-
-/// The output schema every tool shares: the `{success, data, error}` envelope.
-pub fn envelope_schema() -> JsonObject {
-    let v = json!({
-        "type": "object",
-        "properties": {
-            "success": {"type": "boolean"},
-            "data": {"description": "The ALTR payload on success; null on failure."},
-            "error": {
-                "type": ["object", "null"],
-                "description": "Null on success; otherwise code, message, and a hint or the parameter to fix.",
-            },
-        },
-        "required": ["success", "data", "error"],
-    });
-    match v {
-        Value::Object(o) => o,
-        _ => JsonObject::new(),
     }
 }
 
