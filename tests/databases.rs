@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn get_databases_lists_them() {
@@ -36,4 +36,452 @@ async fn get_databases_reports_upstream_401_as_failure() {
     c.upstream(401);
     assert!(c.error()["hint"].as_str().unwrap().contains("MAPI_KEY"));
     assert!(!c.text.contains("test-secret"));
+}
+
+#[tokio::test]
+async fn each_tool_sends_the_documented_request() {
+    let cases = [
+        Sends {
+            tool: "get_service_users",
+            args: none(),
+            method: "GET",
+            path: "/service-user/v1/services/snowflake/users",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "create_database",
+            args: json!({"friendly_database_name": "Sales", "database_type": "snowflake", "database_name": "SALES_DB"}),
+            method: "POST",
+            path: "/altrnet/api/databases",
+            query: &[],
+            body: Some(
+                json!({"friendlyDatabaseName": "Sales", "databaseType": "snowflake", "databaseName": "SALES_DB"}),
+            ),
+        },
+        Sends {
+            tool: "create_database",
+            args: json!({
+                "friendly_database_name": "Sales", "database_type": "snowflake", "database_name": "SALES_DB",
+                "database_username": "altr_svc", "database_password": "pw", "hostname": "xy1.snowflakecomputing.com",
+                "database_port": 443,
+            }),
+            method: "POST",
+            path: "/altrnet/api/databases",
+            query: &[],
+            body: Some(json!({
+                "friendlyDatabaseName": "Sales", "databaseType": "snowflake", "databaseName": "SALES_DB",
+                "databaseUsername": "altr_svc", "databasePassword": "pw", "hostname": "xy1.snowflakecomputing.com",
+                "databasePort": 443,
+            })),
+        },
+        Sends {
+            tool: "create_database",
+            args: json!({
+                "friendly_database_name": "Sales", "database_type": "snowflake", "database_name": "SALES_DB",
+                "service_user_id": "su-1", "hostname": "xy1.snowflakecomputing.com",
+            }),
+            method: "POST",
+            path: "/altrnet/api/databases",
+            query: &[],
+            body: Some(json!({
+                "friendlyDatabaseName": "Sales", "databaseType": "snowflake", "databaseName": "SALES_DB",
+                "serviceUserID": "su-1", "hostname": "xy1.snowflakecomputing.com",
+            })),
+        },
+        Sends {
+            tool: "create_databricks_database",
+            args: json!({
+                "friendly_database_name": "Lake", "database_name": "main", "hostname": "dbc-1.cloud.databricks.com",
+                "database_username": "token", "database_password": "dapi123",
+            }),
+            method: "POST",
+            path: "/altrnet/api/databases",
+            query: &[],
+            body: Some(json!({
+                "friendlyDatabaseName": "Lake", "databaseType": "databricks", "databaseName": "main",
+                "hostname": "dbc-1.cloud.databricks.com", "databaseUsername": "token", "databasePassword": "dapi123",
+            })),
+        },
+        Sends {
+            tool: "create_databricks_database",
+            args: json!({
+                "friendly_database_name": "Lake", "database_name": "main", "hostname": "dbc-1.cloud.databricks.com",
+                "service_user_id": "su-2",
+            }),
+            method: "POST",
+            path: "/altrnet/api/databases",
+            query: &[],
+            body: Some(json!({
+                "friendlyDatabaseName": "Lake", "databaseType": "databricks", "databaseName": "main",
+                "hostname": "dbc-1.cloud.databricks.com", "serviceUserID": "su-2",
+            })),
+        },
+        Sends {
+            tool: "update_database",
+            args: json!({
+                "database_id": 7, "friendly_database_name": "Sales EU", "max_number_of_connections": 5,
+                "max_number_of_batches": 2, "service_user_id": "su-1", "connection_string": "cs",
+                "database_password": "pw", "database_username": "u", "snowflake_role": "ALTR_ROLE",
+                "warehouse_name": "WH", "should_classify": true, "data_usage_history": false,
+                "classification_type": "GDLP", "reinvoke": true,
+            }),
+            method: "PATCH",
+            path: "/altrnet/api/databases/7",
+            query: &[],
+            body: Some(json!({
+                "friendlyDatabaseName": "Sales EU", "maxNumberOfConnections": 5, "maxNumberOfBatches": 2,
+                "serviceUserID": "su-1", "connectionString": "cs", "databasePassword": "pw",
+                "databaseUsername": "u", "snowflakeRole": "ALTR_ROLE", "warehouseName": "WH",
+                "shouldClassify": true, "dataUsageHistory": false, "classificationType": "GDLP", "reinvoke": true,
+            })),
+        },
+        Sends {
+            tool: "update_database",
+            args: json!({"database_id": 7, "should_classify": false}),
+            method: "PATCH",
+            path: "/altrnet/api/databases/7",
+            query: &[],
+            body: Some(json!({"shouldClassify": false})),
+        },
+        Sends {
+            tool: "trigger_database_status_sync",
+            args: json!({"database_id": 7}),
+            method: "PATCH",
+            path: "/altrnet/api/databases/7/status",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "disconnect_database",
+            args: json!({"database_id": 7}),
+            method: "DELETE",
+            path: "/altrnet/api/databases/7",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "disconnect_database",
+            args: json!({"database_id": 7, "ignore_errors": false}),
+            method: "DELETE",
+            path: "/altrnet/api/databases/7",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "disconnect_database",
+            args: json!({"database_id": 7, "ignore_errors": true}),
+            method: "DELETE",
+            path: "/altrnet/api/databases/7",
+            query: &[("ignoreErrors", "true")],
+            body: None,
+        },
+    ];
+    for case in cases {
+        assert_sends(case).await;
+    }
+}
+
+fn database_list() -> Value {
+    json!({"success": true, "data": {"databases": [
+        {"id": 2, "friendlyDatabaseName": "SALES", "databaseName": "UPPER"},
+        {"id": 3, "friendlyDatabaseName": "sales", "databaseName": "OLD"},
+        {"id": 4, "friendlyDatabaseName": "Sales & Co/EU", "databaseName": "SALES_DB"},
+    ]}})
+}
+
+#[tokio::test]
+async fn get_database_id_returns_the_exact_match() {
+    let h = Harness::start().await;
+    h.mock("GET", "/altrnet/api/databases", 200, database_list())
+        .await;
+    let c = h
+        .call("get_database_id", json!({"database_name": "Sales & Co/EU"}))
+        .await;
+    assert_eq!(
+        c.ok(),
+        &json!({
+            "database_id": 4,
+            "database": {"id": 4, "friendlyDatabaseName": "Sales & Co/EU", "databaseName": "SALES_DB"},
+        })
+    );
+    assert_request(
+        &h.only_request().await,
+        "GET",
+        "/altrnet/api/databases",
+        &[("friendlyDatabaseName", "Sales & Co/EU")],
+        None,
+    );
+    // The raw query keeps the name as one encoded value.
+    let raw = h
+        .only_request()
+        .await
+        .url
+        .query()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(raw, "friendlyDatabaseName=Sales+%26+Co%2FEU");
+}
+
+#[tokio::test]
+async fn get_database_id_prefers_the_exact_name_then_ignores_case() {
+    let h = Harness::start().await;
+    h.mock("GET", "/altrnet/api/databases", 200, database_list())
+        .await;
+    for (name, id) in [
+        ("sales", 3),
+        ("SALES", 2),
+        ("Sales", 2),
+        ("sales & co/eu", 4),
+    ] {
+        let c = h
+            .call("get_database_id", json!({"database_name": name}))
+            .await;
+        assert_eq!(c.ok()["database_id"], id, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn get_database_id_reports_an_unknown_name_as_not_found() {
+    let h = Harness::start().await;
+    h.mock("GET", "/altrnet/api/databases", 200, database_list())
+        .await;
+    let c = h
+        .call("get_database_id", json!({"database_name": "Marketing"}))
+        .await;
+    assert!(c.is_error);
+    assert_eq!(c.envelope["success"], false);
+    assert_eq!(c.data(), &Value::Null);
+    assert_eq!(c.error()["code"], "not_found");
+    assert!(c.error()["message"]
+        .as_str()
+        .unwrap()
+        .contains("'Marketing'"));
+    assert_request(
+        &h.only_request().await,
+        "GET",
+        "/altrnet/api/databases",
+        &[("friendlyDatabaseName", "Marketing")],
+        None,
+    );
+}
+
+#[tokio::test]
+async fn upstream_4xx_is_a_tool_error_with_a_hint() {
+    let cases: [(&str, Value, &str, &str, u16); 8] = [
+        (
+            "get_databases",
+            none(),
+            "GET",
+            "/altrnet/api/databases",
+            403,
+        ),
+        (
+            "get_database_id",
+            json!({"database_name": "Sales"}),
+            "GET",
+            "/altrnet/api/databases",
+            401,
+        ),
+        (
+            "get_service_users",
+            none(),
+            "GET",
+            "/service-user/v1/services/snowflake/users",
+            403,
+        ),
+        (
+            "create_database",
+            json!({"friendly_database_name": "S", "database_type": "snowflake", "database_name": "S"}),
+            "POST",
+            "/altrnet/api/databases",
+            403,
+        ),
+        (
+            "create_databricks_database",
+            json!({"friendly_database_name": "L", "database_name": "main", "hostname": "h"}),
+            "POST",
+            "/altrnet/api/databases",
+            401,
+        ),
+        (
+            "update_database",
+            json!({"database_id": 99, "reinvoke": true}),
+            "PATCH",
+            "/altrnet/api/databases/99",
+            404,
+        ),
+        (
+            "trigger_database_status_sync",
+            json!({"database_id": 99}),
+            "PATCH",
+            "/altrnet/api/databases/99/status",
+            404,
+        ),
+        (
+            "disconnect_database",
+            json!({"database_id": 99}),
+            "DELETE",
+            "/altrnet/api/databases/99",
+            404,
+        ),
+    ];
+    for (tool, args, verb, at, status) in cases {
+        assert_upstream_failure(tool, args, verb, at, status).await;
+    }
+}
+
+#[tokio::test]
+async fn invalid_arguments_are_refused_before_any_request() {
+    let h = Harness::start().await;
+    let create = |extra: Value| {
+        let mut v = json!({"friendly_database_name": "S", "database_type": "snowflake", "database_name": "S"});
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let databricks = |extra: Value| {
+        let mut v =
+            json!({"friendly_database_name": "L", "database_name": "main", "hostname": "h"});
+        for (k, x) in extra.as_object().unwrap() {
+            v[k] = x.clone();
+        }
+        v
+    };
+    let cases: Vec<(&str, Value, &str)> = vec![
+        // Unknown, missing and mistyped parameters.
+        ("get_databases", json!({"bogus": SECRET}), "bogus"),
+        (
+            "get_service_users",
+            json!({"database_id": 1}),
+            "database_id",
+        ),
+        ("get_database_id", none(), "database_name"),
+        (
+            "get_database_id",
+            json!({"database_name": 12345}),
+            "database_name",
+        ),
+        (
+            "get_database_id",
+            json!({"database_name": "S", "name": "x"}),
+            "name",
+        ),
+        (
+            "create_database",
+            json!({"friendly_database_name": "S", "database_name": "S"}),
+            "database_type",
+        ),
+        (
+            "create_database",
+            create(json!({"database_port": SECRET})),
+            "database_port",
+        ),
+        (
+            "create_database",
+            create(json!({"database_port": 70000})),
+            "database_port",
+        ),
+        (
+            "create_database",
+            create(json!({"database_port": 0})),
+            "database_port",
+        ),
+        ("create_database", create(json!({"port": 443})), "port"),
+        (
+            "create_databricks_database",
+            json!({"friendly_database_name": "L", "database_name": "main"}),
+            "hostname",
+        ),
+        (
+            "create_databricks_database",
+            databricks(json!({"database_type": "databricks"})),
+            "database_type",
+        ),
+        (
+            "update_database",
+            json!({"database_id": SECRET, "reinvoke": true}),
+            "database_id",
+        ),
+        ("update_database", json!({"reinvoke": true}), "database_id"),
+        (
+            "update_database",
+            json!({"database_id": 7, "should_classify": SECRET}),
+            "should_classify",
+        ),
+        ("trigger_database_status_sync", none(), "database_id"),
+        (
+            "trigger_database_status_sync",
+            json!({"database_id": 1.5}),
+            "database_id",
+        ),
+        (
+            "disconnect_database",
+            json!({"database_id": 7, "ignore_errors": SECRET}),
+            "ignore_errors",
+        ),
+        (
+            "disconnect_database",
+            json!({"database_id": 7, "force": true}),
+            "force",
+        ),
+        // Service user and password authentication exclude each other.
+        (
+            "create_database",
+            create(json!({"service_user_id": "su", "database_username": "u"})),
+            "database_username",
+        ),
+        (
+            "create_database",
+            create(json!({"service_user_id": "su", "database_password": SECRET})),
+            "database_password",
+        ),
+        (
+            "create_database",
+            create(json!({"database_password": SECRET})),
+            "database_username",
+        ),
+        (
+            "create_databricks_database",
+            databricks(
+                json!({"service_user_id": "su", "database_username": "u", "database_password": SECRET}),
+            ),
+            "database_username",
+        ),
+        (
+            "create_databricks_database",
+            databricks(json!({"service_user_id": "su", "database_password": SECRET})),
+            "database_password",
+        ),
+        (
+            "create_databricks_database",
+            databricks(json!({"database_password": SECRET})),
+            "database_username",
+        ),
+        // Nothing to update.
+        ("update_database", json!({"database_id": 7}), "database_id"),
+        (
+            "update_database",
+            json!({"database_id": 7, "friendly_database_name": null}),
+            "database_id",
+        ),
+    ];
+    for (tool, args, parameter) in cases {
+        assert_refused(&h, tool, args, parameter).await;
+    }
+}
+
+#[tokio::test]
+async fn update_database_with_nothing_to_update_says_so() {
+    let h = Harness::start().await;
+    let c = h.call("update_database", json!({"database_id": 7})).await;
+    c.invalid("database_id");
+    let message = c.error()["message"].as_str().unwrap();
+    assert!(message.contains("nothing to update"), "{message}");
+    assert!(c.error()["hint"]
+        .as_str()
+        .unwrap()
+        .contains("Nothing was sent"));
+    h.assert_no_requests().await;
 }

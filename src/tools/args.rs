@@ -37,6 +37,15 @@ fn backticked(message: &str) -> Option<&str> {
 /// Turn a serde error into one that names the parameter and says what is expected, without
 /// repeating the value that was rejected.
 fn describe(path: &str, message: &str) -> ToolError {
+    // Errors from inside a JsonOr value carry their own inner path: "at [0].role: ...".
+    if let Some((inner, rest)) = message.strip_prefix("at ").and_then(|m| m.split_once(": ")) {
+        let joined = if inner.starts_with('[') {
+            format!("{path}{inner}")
+        } else {
+            format!("{path}.{inner}")
+        };
+        return describe(&joined, rest);
+    }
     let at = |p: &str| {
         if path == "." || path.is_empty() {
             p.to_string()
@@ -46,7 +55,7 @@ fn describe(path: &str, message: &str) -> ToolError {
     };
     if message.starts_with("missing field") {
         let field = backticked(message).unwrap_or("?");
-        return ToolError::invalid(at(field), "is required; add it and call again");
+        return ToolError::invalid(at(field), "is required");
     }
     if message.starts_with("unknown field") {
         let field = backticked(message).unwrap_or("?");
@@ -192,9 +201,17 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonOr<T> {
             })?,
             other => other,
         };
-        serde_json::from_value(v)
+        serde_path_to_error::deserialize::<_, T>(v)
             .map(JsonOr)
-            .map_err(|e| serde::de::Error::custom(scrub(&e.to_string())))
+            .map_err(|e| {
+                let inner = scrub(&e.inner().to_string());
+                let at = e.path().to_string();
+                if at == "." || at.is_empty() {
+                    serde::de::Error::custom(inner)
+                } else {
+                    serde::de::Error::custom(format!("at {at}: {inner}"))
+                }
+            })
     }
 }
 

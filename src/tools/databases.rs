@@ -176,6 +176,9 @@ pub fn tools() -> Vec<ToolDef> {
         tool("create_database", "Connect a database", Effect::Additive)
             .description("Register a database connection in ALTR. Authenticate with service_user_id (see get_service_users) or with database_username and database_password, not both. For Databricks use create_databricks_database.")
             .handler(|ctx: Ctx, p: CreateDatabase| async move {
+                if p.database_port == Some(0) {
+                    return Err(ToolError::invalid("database_port", "must be a port from 1 to 65535"));
+                }
                 let mut body = json!({
                     "friendlyDatabaseName": p.friendly_database_name,
                     "databaseType": p.database_type,
@@ -261,5 +264,7 @@ pub async fn find_database(ctx: &Ctx, friendly_name: &str) -> Result<Option<Valu
             .iter()
             .find(|r| name_of(r).is_some_and(|n| n.eq_ignore_ascii_case(friendly_name)))
     };
+    // Never fall back to some other record: a tag connected to the wrong database is worse
+    // than a clear "not found".
     Ok(exact.or_else(loose).cloned())
 }

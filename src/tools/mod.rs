@@ -99,7 +99,7 @@ impl ToolError {
                 "code": "invalid_argument",
                 "parameter": parameter,
                 "message": self.to_string(),
-                "hint": format!("Fix `{parameter}` and call again; nothing was sent to ALTR. {message}"),
+                "hint": format!("Nothing was sent to ALTR; correct `{parameter}` ({message}) and call again."),
             }),
             ToolError::Api(e) => e.to_json(),
             ToolError::Failed {

@@ -333,11 +333,13 @@ async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
         ));
     }
     for (i, r) in rules.iter().enumerate() {
-        if r.role.trim().is_empty() {
-            return Err(ToolError::invalid(
-                format!("rules[{i}].role"),
-                "must not be empty",
-            ));
+        for (field, value) in [("role", &r.role), ("tag_value", &r.tag_value)] {
+            if value.trim().is_empty() {
+                return Err(ToolError::invalid(
+                    format!("rules[{i}].{field}"),
+                    "must not be empty",
+                ));
+            }
         }
     }
     let levels: Vec<(String, i64)> = rules
@@ -410,6 +412,14 @@ async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
             }
         }
     }
+    // The path first: a refused id must not cost a masking-level lookup.
+    let path = path(
+        &format!("{POLICY_PATH}/{{}}/rules/{{}}"),
+        &[
+            seg_decoded("policy_id", &p.policy_id),
+            seg_decoded("rule_id", &p.rule_id),
+        ],
+    )?;
     if let Some(level) = p.masking_policy {
         check_levels(
             &ctx,
@@ -440,13 +450,6 @@ async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
             "nothing to update: give masking_policy, role, tag_value or thresholds",
         ));
     }
-    let path = path(
-        &format!("{POLICY_PATH}/{{}}/rules/{{}}"),
-        &[
-            seg_decoded("policy_id", &p.policy_id),
-            seg_decoded("rule_id", &p.rule_id),
-        ],
-    )?;
     ctx.send(ApiRequest::patch(Api, path).json(Value::Object(body)))
         .await
 }

@@ -219,13 +219,16 @@ async fn connect_tag(ctx: Ctx, p: ConnectTag) -> Result<Value, ToolError> {
         .unwrap_or("")
         .to_ascii_uppercase();
     let job_id = details.get("job_id").cloned().unwrap_or(Value::Null);
+    // A 2xx answer that says `success: false` is a failure too, not a connected tag.
+    let refused = response.get("success").and_then(Value::as_bool) == Some(false);
     match status.as_str() {
-        "FAILED" => Err(ToolError::Failed {
+        _ if status == "FAILED" || refused => Err(ToolError::Failed {
             code: "tag_connection_failed",
             message: format!(
                 "Tag connection failed: {}",
                 details
                     .get("error_message")
+                    .or_else(|| response.get("message"))
                     .and_then(Value::as_str)
                     .unwrap_or("ALTR gave no reason")
             ),
@@ -237,9 +240,15 @@ async fn connect_tag(ctx: Ctx, p: ConnectTag) -> Result<Value, ToolError> {
             "job_id": job_id,
             "details": details,
         })),
-        _ => Ok(json!({
-            "status": if status.is_empty() { "SUCCESS".to_string() } else { status },
+        "SUCCESS" | "" => Ok(json!({
+            "status": "SUCCESS",
             "message": format!("Tag {} connected for database {}, schema {}.", p.tag_name, p.database_name, p.schema_name),
+            "job_id": job_id,
+            "details": details,
+        })),
+        other => Ok(json!({
+            "status": other,
+            "message": format!("ALTR reports status {other} for connecting tag {} (job {}); check with get_tags.", p.tag_name, job_id),
             "job_id": job_id,
             "details": details,
         })),

@@ -263,3 +263,131 @@ pub fn args(v: Value) -> JsonObject {
 pub fn none() -> Value {
     json!({})
 }
+
+/// A value that must never appear in an error message.
+pub const SECRET: &str = "s3cr3t-VALUE";
+
+/// One tool call that sends one request and returns the API's JSON as `data`.
+pub struct Sends {
+    pub tool: &'static str,
+    pub args: Value,
+    pub method: &'static str,
+    pub path: &'static str,
+    pub query: &'static [(&'static str, &'static str)],
+    pub body: Option<Value>,
+}
+
+/// Call the tool against a fresh fake and check the one request it sends and the data it returns.
+pub async fn assert_sends(case: Sends) {
+    let h = Harness::start().await;
+    let payload = json!({"success": true, "data": {"answer_for": case.tool}});
+    h.mock(case.method, case.path, 200, payload.clone()).await;
+    let c = h.call(case.tool, case.args.clone()).await;
+    assert_eq!(c.ok(), &payload, "{} {}", case.tool, case.args);
+    assert_request(
+        &h.only_request().await,
+        case.method,
+        case.path,
+        case.query,
+        case.body,
+    );
+}
+
+/// The hint a 4xx failure carries.
+pub fn assert_hint(c: &Call, status: u16) {
+    let hint = c.error()["hint"].as_str().unwrap_or_default();
+    let expected = match status {
+        401 => "MAPI_KEY",
+        403 => "not enabled",
+        404 => "check the id",
+        _ => "",
+    };
+    assert!(hint.contains(expected), "hint for {status}: {hint}");
+}
+
+/// Against a fresh fake answering `status`, the tool fails with that status, a hint and the
+/// upstream message, after exactly one request to `method` `path`.
+pub async fn assert_upstream_failure(
+    tool: &str,
+    args: Value,
+    method: &str,
+    path: &str,
+    status: u16,
+) {
+    let h = Harness::start().await;
+    h.mock(method, path, status, json!({"message": "upstream says no"}))
+        .await;
+    let c = h.call(tool, args).await;
+    c.upstream(status);
+    assert_hint(&c, status);
+    let message = c.error()["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("upstream says no"),
+        "{tool}: {}",
+        c.envelope
+    );
+    let r = h.only_request().await;
+    assert_eq!((r.method.as_str(), r.url.path()), (method, path), "{tool}");
+}
+
+/// The tool refuses the arguments naming `parameter`, echoes no rejected value, sends nothing.
+pub async fn assert_refused(h: &Harness, tool: &str, args: Value, parameter: &str) {
+    let c = h.call(tool, args.clone()).await;
+    assert!(c.is_error, "{tool} {args} should be refused");
+    c.invalid(parameter);
+    assert!(
+        !c.text.contains(SECRET),
+        "{tool} echoed a value: {}",
+        c.text
+    );
+    h.assert_no_requests().await;
+}
+
+/// A page the fake serves: the exact query it answers, its status and its body.
+pub type Page<'a> = (Vec<(&'a str, &'a str)>, u16, Value);
+
+/// Owned query pairs.
+pub type Query = Vec<(String, String)>;
+
+/// The query pairs of a request, in order.
+pub fn query_of(r: &Request) -> Vec<(String, String)> {
+    r.url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Owned query pairs.
+pub fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Answer `verb` + `at` by the request's exact query: each page is (query pairs, status, body); a
+/// request with any other query gets a 400, so a wrong cursor fails the test.
+pub async fn serve_pages(h: &Harness, verb: &str, at: &str, pages: Vec<Page<'_>>) {
+    let pages: Vec<(Query, u16, Value)> = pages
+        .into_iter()
+        .map(|(query, s, b)| (q(&query), s, b))
+        .collect();
+    Mock::given(matchers::method(verb))
+        .and(matchers::path(at))
+        .respond_with(move |r: &Request| {
+            let query = query_of(r);
+            match pages.iter().find(|(want, _, _)| *want == query) {
+                Some((_, status, body)) => ResponseTemplate::new(*status).set_body_json(body),
+                None => {
+                    ResponseTemplate::new(400).set_body_json(json!({"message": "unexpected query"}))
+                }
+            }
+        })
+        .mount(&h.api)
+        .await;
+}
+
+/// The query of every request received, in order.
+pub async fn queries(h: &Harness) -> Vec<Vec<(String, String)>> {
+    h.requests().await.iter().map(query_of).collect()
+}
