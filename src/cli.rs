@@ -1,5 +1,6 @@
 //! The command line: flags for every setting, `altr-mcp` to serve, `altr-mcp tools` to list the
-//! selected tools without credentials.
+//! selected tools without credentials, `altr-mcp --sandbox` to serve against a built-in simulated
+//! ALTR org, and `altr-mcp sandbox` to run that simulated ALTR API alone.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -32,7 +33,14 @@ pub fn command() -> Command {
                 .global(true),
         );
     }
-    cmd.subcommand(
+    cmd = cmd.arg(
+        Arg::new("sandbox")
+            .long("sandbox")
+            .action(ArgAction::SetTrue)
+            .global(true)
+            .help("Serve against a built-in simulated ALTR org on a loopback port (demo data, no credentials; no real ALTR org is touched) [env: ALTR_SANDBOX]"),
+    );
+    cmd.subcommand(sandbox_command()).subcommand(
         Command::new("tools")
             .about("Print the tools this configuration exposes (no credentials needed)")
             .arg(
@@ -78,7 +86,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let sources = Sources::from_process(flags_of(&matches));
+    let mut flags = flags_of(&matches);
+    if matches!(matches.try_get_one::<bool>("sandbox"), Ok(Some(true))) {
+        flags.insert("ALTR_SANDBOX".into(), "true".into());
+    }
+    let sources = Sources::from_process(flags);
+    if let Some(("sandbox", sub)) = matches.subcommand() {
+        return run_sandbox(&sources, sub);
+    }
     if let Some(("tools", sub)) = matches.subcommand() {
         let settings = match Settings::load(&sources, Purpose::ListTools) {
             Ok(s) => s,
@@ -112,6 +127,10 @@ pub fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
+    let (settings, _sandbox) = match start_sandbox(&runtime, &sources, settings) {
+        Ok(started) => started,
+        Err(e) => return fail(e),
+    };
     match runtime.block_on(serve(settings, registry)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
@@ -141,9 +160,129 @@ pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), St
                 .map_err(|e| format!("stdio session ended with an error: {e}"))?;
             Ok(())
         }
-        Transport::Sse | Transport::StreamableHttp => Err(format!(
-            "MCP_TRANSPORT={} is not available in this build; use stdio",
-            settings.transport.as_str()
-        )),
+        Transport::Sse | Transport::StreamableHttp => {
+            crate::transport::serve(
+                server,
+                crate::transport::HttpOptions::from_settings(&settings),
+            )
+            .await
+        }
     }
+}
+
+/// The `sandbox` subcommand.
+fn sandbox_command() -> Command {
+    Command::new("sandbox")
+        .about("Run the simulated ALTR API alone on 127.0.0.1 and print the settings that point a server at it; runs until Ctrl-C")
+        .arg(
+            Arg::new("port")
+                .long("port")
+                .value_name("N")
+                .value_parser(clap::value_parser!(u16))
+                .default_value("0")
+                .help("Port to listen on (0 picks a free one)"),
+        )
+        .arg(
+            Arg::new("seed")
+                .long("seed")
+                .value_parser(["demo", "empty"])
+                .default_value("demo")
+                .help("Start with the demo org or an empty one"),
+        )
+}
+
+/// With `ALTR_SANDBOX` / `--sandbox`: start the simulated ALTR API and point the settings at it.
+fn start_sandbox(
+    runtime: &tokio::runtime::Runtime,
+    sources: &Sources,
+    settings: Settings,
+) -> Result<(Settings, Option<crate::sandbox::Sandbox>), String> {
+    if !settings.sandbox {
+        return Ok((settings, None));
+    }
+    let sandbox = runtime
+        .block_on(crate::sandbox::Sandbox::start(
+            0,
+            crate::sandbox::Seed::Demo,
+        ))
+        .map_err(|e| format!("cannot start the ALTR sandbox: {e}"))?;
+    let mut sources = sources.clone();
+    // The sandbox's URLs and credentials win over any given, so nothing reaches a real org.
+    sources.flags.extend(sandbox.env());
+    let settings = Settings::load(&sources, Purpose::Serve).map_err(|e| e.to_string())?;
+    eprintln!(
+        "altr-mcp: SANDBOX MODE: serving a simulated ALTR org (demo data, in memory) at {}; no real ALTR org is touched and no credentials are used.",
+        sandbox.url()
+    );
+    Ok((settings, Some(sandbox)))
+}
+
+/// `altr-mcp sandbox`: serve the simulated API, print its env lines, wait for Ctrl-C.
+fn run_sandbox(sources: &Sources, sub: &ArgMatches) -> ExitCode {
+    let port = sub
+        .try_get_one::<u16>("port")
+        .ok()
+        .flatten()
+        .copied()
+        .unwrap_or(0);
+    let seed = match sub
+        .try_get_one::<String>("seed")
+        .ok()
+        .flatten()
+        .map(|s| s.parse::<crate::sandbox::Seed>())
+    {
+        Some(Ok(seed)) => seed,
+        Some(Err(e)) => return fail(e),
+        None => crate::sandbox::Seed::Demo,
+    };
+    if let Ok(settings) = Settings::load(sources, Purpose::ListTools) {
+        crate::logging::init(settings.log_level, settings.log_format);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    let result = runtime.block_on(async move {
+        let sandbox = crate::sandbox::Sandbox::start(port, seed)
+            .await
+            .map_err(|e| format!("cannot start the ALTR sandbox on 127.0.0.1:{port}: {e}"))?;
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(sandbox.env_lines().as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|e| format!("cannot write the settings to stdout: {e}"))?;
+        }
+        eprintln!(
+            "altr-mcp sandbox: a simulated ALTR org ({seed} data) is listening at {}; no real ALTR org is touched. The lines above point a server at it. Faults: POST {}/_sandbox/faults. Ctrl-C to stop.",
+            sandbox.url(),
+            sandbox.url()
+        );
+        shutdown_signal().await;
+        Ok::<(), String>(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

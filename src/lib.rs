@@ -6,6 +6,8 @@
 pub mod cli;
 pub mod client;
 pub mod logging;
+pub mod sandbox;
 pub mod server;
 pub mod settings;
 pub mod tools;
+pub mod transport;

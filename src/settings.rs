@@ -60,9 +60,16 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("MCP_TRANSPORT", "stdio (default), sse or streamable-http"),
     ("MCP_HOST", "address the HTTP transports bind (default 127.0.0.1)"),
     ("MCP_PORT", "port the HTTP transports bind (default 8000)"),
+    ("MCP_AUTH_TOKEN", "bearer token HTTP clients must send as `Authorization: Bearer <token>` (required to bind a non-loopback address)"),
+    ("MCP_ALLOW_UNAUTHENTICATED", "true to serve HTTP on a non-loopback address without MCP_AUTH_TOKEN (default false)"),
+    ("MCP_ALLOWED_HOSTS", "comma-separated extra Host values accepted over HTTP: name, name:port or * (loopback names always)"),
+    ("MCP_ALLOWED_ORIGINS", "comma-separated extra browser Origins accepted over HTTP: scheme://host[:port|:*] or * (loopback always)"),
+    ("MCP_STATELESS", "true to serve streamable HTTP without sessions, for replicas behind a load balancer (default false)"),
+    ("MCP_SESSION_IDLE_TIMEOUT", "seconds an HTTP session may stay idle before it is closed (default 300)"),
     ("RESTRICTED_TOOLS", "comma-separated tool names to hide and refuse"),
     ("ALTR_TOOLSETS", "comma-separated toolsets to expose: domain names, `default` or `all` (default all)"),
     ("ALTR_READ_ONLY", "true to expose only read-only tools (default false)"),
+    ("ALTR_SANDBOX", "true to serve a built-in simulated ALTR org instead of a real one; no credentials needed (same as --sandbox)"),
     ("LOG_LEVEL", "error, warn, info (default), debug or trace"),
     ("LOG_FORMAT", "console (default) or json; logs always go to stderr"),
     ("MAX_RETRIES", "total attempts per ALTR request, at least 1 (default 3)"),
@@ -142,12 +149,26 @@ pub struct Settings {
     pub restricted_tools: Vec<String>,
     pub toolsets: Vec<String>,
     pub read_only: bool,
+    /// Serve against the built-in simulated ALTR org (`ALTR_SANDBOX` / `--sandbox`).
+    pub sandbox: bool,
     pub log_level: tracing::Level,
     pub log_format: LogFormat,
     pub max_retries: u32,
     pub disable_retry: bool,
     pub request_timeout: Duration,
     pub max_retry_after: Duration,
+    /// Bearer token HTTP clients must present (`MCP_AUTH_TOKEN`).
+    pub auth_token: Option<Secret>,
+    /// Serve HTTP on a non-loopback address without a token (`MCP_ALLOW_UNAUTHENTICATED`).
+    pub allow_unauthenticated: bool,
+    /// Extra accepted `Host` values (`MCP_ALLOWED_HOSTS`), validated.
+    pub allowed_hosts: Vec<String>,
+    /// Extra accepted `Origin` values (`MCP_ALLOWED_ORIGINS`), validated.
+    pub allowed_origins: Vec<String>,
+    /// Streamable HTTP without sessions (`MCP_STATELESS`).
+    pub stateless: bool,
+    /// Idle time after which an HTTP session is closed (`MCP_SESSION_IDLE_TIMEOUT`).
+    pub session_idle_timeout: Duration,
     /// Base URL per service, without a trailing slash.
     pub base_urls: BTreeMap<Service, String>,
 }
@@ -273,7 +294,8 @@ impl Settings {
         let org_id = r.raw("ORG_ID").unwrap_or_default();
         let mapi_key = r.raw("MAPI_KEY").unwrap_or_default();
         let mapi_secret = src.get("MAPI_SECRET").unwrap_or_default().to_string();
-        if purpose == Purpose::Serve {
+        let sandbox = r.bool("ALTR_SANDBOX", false);
+        if purpose == Purpose::Serve && !sandbox {
             let missing: Vec<&'static str> = [
                 ("ORG_ID", org_id.is_empty()),
                 ("MAPI_KEY", mapi_key.is_empty()),
@@ -368,6 +390,34 @@ impl Settings {
         let disable_retry = r.bool("DISABLE_RETRY", false);
         let request_timeout = r.positive_seconds("REQUEST_TIMEOUT", 30.0);
         let max_retry_after = r.positive_seconds("MAX_RETRY_AFTER", 60.0);
+        let auth_token = src
+            .get("MCP_AUTH_TOKEN")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(Secret::new);
+        let allow_unauthenticated = r.bool("MCP_ALLOW_UNAUTHENTICATED", false);
+        let allowed_hosts = r.list("MCP_ALLOWED_HOSTS");
+        if allowed_hosts
+            .iter()
+            .any(|h| crate::transport::security::parse_host_pattern(h).is_err())
+        {
+            r.problems.push(
+                "MCP_ALLOWED_HOSTS: list host names or host:port (no scheme or path), or *, separated by commas"
+                    .into(),
+            );
+        }
+        let allowed_origins = r.list("MCP_ALLOWED_ORIGINS");
+        if allowed_origins
+            .iter()
+            .any(|o| crate::transport::security::parse_origin_pattern(o).is_err())
+        {
+            r.problems.push(
+                "MCP_ALLOWED_ORIGINS: list origins as scheme://host, scheme://host:port or scheme://host:* (or * or null), separated by commas"
+                    .into(),
+            );
+        }
+        let stateless = r.bool("MCP_STATELESS", false);
+        let session_idle_timeout = r.positive_seconds("MCP_SESSION_IDLE_TIMEOUT", 300.0);
 
         let mut base_urls = BTreeMap::new();
         let org_for_urls = if org_id.is_empty() { "org" } else { &org_id };
@@ -396,12 +446,19 @@ impl Settings {
             restricted_tools,
             toolsets,
             read_only,
+            sandbox,
             log_level,
             log_format,
             max_retries: if disable_retry { 1 } else { max_retries },
             disable_retry,
             request_timeout,
             max_retry_after,
+            auth_token,
+            allow_unauthenticated,
+            allowed_hosts,
+            allowed_origins,
+            stateless,
+            session_idle_timeout,
             base_urls,
         })
     }
@@ -524,6 +581,76 @@ mod tests {
         assert_eq!(s.base_urls[&Service::Kma], "http://127.0.0.1:9/kma");
         assert_eq!(s.max_retries, 1);
         assert_eq!(s.restricted_tools, vec!["get_tags", "delete_policy"]);
+    }
+
+    #[test]
+    fn http_settings_have_safe_defaults_and_are_validated() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.auth_token, None);
+        assert!(!s.allow_unauthenticated && !s.stateless);
+        assert!(s.allowed_hosts.is_empty() && s.allowed_origins.is_empty());
+        assert_eq!(s.session_idle_timeout, Duration::from_secs(300));
+
+        let s = load(&[
+            ("MCP_AUTH_TOKEN", " tok-123 "),
+            ("MCP_ALLOW_UNAUTHENTICATED", "true"),
+            (
+                "MCP_ALLOWED_HOSTS",
+                "mcp.example.com, mcp.example.com:8443,",
+            ),
+            (
+                "MCP_ALLOWED_ORIGINS",
+                "https://app.example.com,http://localhost:*",
+            ),
+            ("MCP_STATELESS", "yes"),
+            ("MCP_SESSION_IDLE_TIMEOUT", "60"),
+        ])
+        .unwrap();
+        assert_eq!(s.auth_token.as_ref().map(Secret::expose), Some("tok-123"));
+        assert!(s.allow_unauthenticated && s.stateless);
+        assert_eq!(s.allowed_hosts, ["mcp.example.com", "mcp.example.com:8443"]);
+        assert_eq!(
+            s.allowed_origins,
+            ["https://app.example.com", "http://localhost:*"]
+        );
+        assert_eq!(s.session_idle_timeout, Duration::from_secs(60));
+        assert!(
+            !format!("{s:?}").contains("tok-123"),
+            "token in Debug output"
+        );
+
+        let err = load(&[
+            ("MCP_ALLOWED_HOSTS", "https://mcp.example.com/x"),
+            ("MCP_ALLOWED_ORIGINS", "app.example.com"),
+            ("MCP_STATELESS", "sometimes"),
+            ("MCP_SESSION_IDLE_TIMEOUT", "0"),
+            ("MCP_ALLOW_UNAUTHENTICATED", "maybe"),
+        ])
+        .unwrap_err();
+        let SettingsError::Invalid(problems) = &err else {
+            panic!("expected invalid: {err:?}")
+        };
+        assert_eq!(problems.len(), 5, "{problems:#?}");
+        for name in [
+            "MCP_ALLOWED_HOSTS",
+            "MCP_ALLOWED_ORIGINS",
+            "MCP_STATELESS",
+            "MCP_SESSION_IDLE_TIMEOUT",
+            "MCP_ALLOW_UNAUTHENTICATED",
+        ] {
+            assert!(err.to_string().contains(name), "{name} not named in {err}");
+        }
+    }
+
+    #[test]
+    fn sandbox_needs_no_credentials() {
+        let s = Settings::load(
+            &Sources::from_pairs([("altr_sandbox", "true")]),
+            Purpose::Serve,
+        )
+        .unwrap();
+        assert!(s.sandbox);
+        assert!(!load(&[]).unwrap().sandbox);
     }
 
     #[test]

@@ -80,7 +80,7 @@ impl ApiError {
                 _ => "The ALTR API refused the request.",
             },
             ApiError::Timeout { .. } => "The ALTR API is slow or unreachable; try again, or raise REQUEST_TIMEOUT. A write that timed out may still have been applied, so check before repeating it.",
-            ApiError::Connection { .. } => "Check the network, ORG_ID and any ALTR_*_BASE_URL overrides.",
+            ApiError::Connection { .. } => "Check the network, ORG_ID and any ALTR_*_BASE_URL overrides. If the connection broke during a write, it may still have been applied, so check before repeating it.",
             ApiError::InvalidResponse { .. } => "The API answered with something unexpected; try again or check the base URL overrides.",
         }
     }

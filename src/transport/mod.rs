@@ -1,0 +1,301 @@
+//! The HTTP transports: streamable HTTP at `/mcp` ([`http`]) and legacy HTTP+SSE at `/sse` and
+//! `/messages` ([`sse`]), both behind the same checks ([`security`]), plus `GET /healthz`.
+//! (stdio is served directly by [`crate::cli::serve`].)
+//!
+//! Shutdown on SIGINT or SIGTERM: stop accepting connections and requests, let the requests in
+//! flight finish (at most [`HttpOptions::shutdown_grace`]), then close every stream and session.
+
+pub mod http;
+pub mod inflight;
+pub mod security;
+pub mod sse;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use self::inflight::Inflight;
+use self::security::{is_loopback_bind, GuardState, Policy};
+use crate::server::AltrServer;
+use crate::settings::{Secret, Settings, Transport};
+
+/// How long a shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// How long a shutdown waits for connections to close once the streams have ended.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// What the HTTP transports need from the settings.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub transport: Transport,
+    pub host: String,
+    pub port: u16,
+    pub auth_token: Option<Secret>,
+    pub allow_unauthenticated: bool,
+    pub allowed_hosts: Vec<String>,
+    pub allowed_origins: Vec<String>,
+    pub stateless: bool,
+    pub idle_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl HttpOptions {
+    pub fn from_settings(s: &Settings) -> Self {
+        Self {
+            transport: s.transport,
+            host: s.host.clone(),
+            port: s.port,
+            auth_token: s.auth_token.clone(),
+            allow_unauthenticated: s.allow_unauthenticated,
+            allowed_hosts: s.allowed_hosts.clone(),
+            allowed_origins: s.allowed_origins.clone(),
+            stateless: s.stateless,
+            idle_timeout: s.session_idle_timeout,
+            shutdown_grace: SHUTDOWN_GRACE,
+        }
+    }
+
+    /// Refuse to expose an unauthenticated server beyond this machine unless told to.
+    pub fn check_exposure(&self) -> Result<(), String> {
+        if self.auth_token.is_some() || is_loopback_bind(&self.host) {
+            return Ok(());
+        }
+        if self.allow_unauthenticated {
+            tracing::warn!(
+                host = %self.host,
+                "serving without authentication on a non-loopback address (MCP_ALLOW_UNAUTHENTICATED=true): anyone who can reach it can use your ALTR credentials"
+            );
+            return Ok(());
+        }
+        Err(format!(
+            "refusing to serve MCP over HTTP on {}:{} without authentication: anyone who could reach it would act with your ALTR credentials. Set MCP_AUTH_TOKEN to a long random secret (clients then send `Authorization: Bearer <token>`), or bind 127.0.0.1 (MCP_HOST), or set MCP_ALLOW_UNAUTHENTICATED=true if another layer already authenticates callers.",
+            self.host, self.port
+        ))
+    }
+}
+
+async fn healthz() -> (StatusCode, Json<serde_json::Value>) {
+    (StatusCode::OK, Json(json!({"status": "ok"})))
+}
+
+/// The whole application: the transport's routes behind [`security::guard`], and `/healthz`.
+pub fn app(
+    server: AltrServer,
+    opts: &HttpOptions,
+    draining: CancellationToken,
+    stop: CancellationToken,
+    inflight: Arc<Inflight>,
+) -> Router {
+    let policy = Policy::new(
+        &opts.allowed_hosts,
+        &opts.allowed_origins,
+        &opts.host,
+        opts.auth_token.clone(),
+    );
+    let guard = GuardState {
+        policy: Arc::new(policy),
+        draining,
+        inflight: inflight.clone(),
+    };
+    let mcp = match opts.transport {
+        Transport::Sse => sse::router(server, opts.idle_timeout, stop, inflight),
+        _ => http::router(server, opts, stop),
+    };
+    mcp.layer(axum::middleware::from_fn_with_state(guard, security::guard))
+        .route("/healthz", get(healthz))
+}
+
+/// Waits for SIGINT or SIGTERM; the handlers are installed when this is created.
+struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Self, String> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let int = signal(SignalKind::interrupt())
+                .map_err(|e| format!("cannot handle SIGINT: {e}"))?;
+            let term = signal(SignalKind::terminate())
+                .map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+            Ok(Self { int, term })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
+        }
+    }
+
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => "SIGINT",
+                _ = self.term.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}
+
+fn display_url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+/// Serve MCP over the configured HTTP transport until SIGINT or SIGTERM.
+pub async fn serve(server: AltrServer, opts: HttpOptions) -> Result<(), String> {
+    opts.check_exposure()?;
+    let mut signals = Signals::install()?;
+    let bind_host = opts.host.trim_start_matches('[').trim_end_matches(']');
+    let listener = TcpListener::bind((bind_host, opts.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", opts.host, opts.port))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the bound address: {e}"))?;
+
+    if security::is_wildcard_bind(&opts.host) && opts.allowed_hosts.is_empty() {
+        tracing::warn!(
+            "listening on every interface, but only loopback Host headers are accepted; set MCP_ALLOWED_HOSTS to the names clients use to reach this server"
+        );
+    }
+
+    let draining = CancellationToken::new();
+    let stop = CancellationToken::new();
+    let inflight = Inflight::new();
+    let app = app(
+        server,
+        &opts,
+        draining.clone(),
+        stop.clone(),
+        inflight.clone(),
+    );
+    let path = match opts.transport {
+        Transport::Sse => "/sse",
+        _ => "/mcp",
+    };
+    tracing::info!(
+        transport = opts.transport.as_str(),
+        auth = if opts.auth_token.is_some() {
+            "bearer"
+        } else {
+            "none"
+        },
+        stateless = opts.stateless,
+        "listening on {}, MCP endpoint {}{path}",
+        display_url(addr),
+        display_url(addr)
+    );
+
+    let serving =
+        axum::serve(listener, app).with_graceful_shutdown(draining.clone().cancelled_owned());
+    let mut serving = std::pin::pin!(std::future::IntoFuture::into_future(serving));
+    let signal = tokio::select! {
+        r = &mut serving => {
+            return r.map_err(|e| format!("the HTTP server stopped: {e}"));
+        }
+        s = signals.recv() => s,
+    };
+    tracing::info!(
+        in_flight = inflight.count(),
+        "{signal} received: no longer accepting connections; waiting up to {} s for requests in flight",
+        opts.shutdown_grace.as_secs()
+    );
+    draining.cancel();
+    let finished = tokio::select! {
+        _ = &mut serving => true,
+        idle = inflight.wait_idle(opts.shutdown_grace) => {
+            if !idle {
+                tracing::warn!(in_flight = inflight.count(), "requests still running after {} s; stopping anyway", opts.shutdown_grace.as_secs());
+            }
+            false
+        }
+        s = signals.recv() => {
+            tracing::warn!(in_flight = inflight.count(), "{s} received again; stopping now");
+            false
+        }
+    };
+    stop.cancel();
+    if !finished
+        && tokio::time::timeout(CLOSE_GRACE, &mut serving)
+            .await
+            .is_err()
+    {
+        tracing::warn!("some connections did not close in time");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(host: &str, token: Option<&str>, allow: bool) -> HttpOptions {
+        HttpOptions {
+            transport: Transport::StreamableHttp,
+            host: host.into(),
+            port: 8000,
+            auth_token: token.map(Secret::new),
+            allow_unauthenticated: allow,
+            allowed_hosts: vec![],
+            allowed_origins: vec![],
+            stateless: false,
+            idle_timeout: Duration::from_secs(300),
+            shutdown_grace: SHUTDOWN_GRACE,
+        }
+    }
+
+    #[test]
+    fn a_public_bind_needs_a_token_or_an_explicit_opt_out() {
+        for host in ["127.0.0.1", "localhost", "::1"] {
+            assert_eq!(opts(host, None, false).check_exposure(), Ok(()), "{host}");
+        }
+        let err = opts("0.0.0.0", None, false).check_exposure().unwrap_err();
+        assert!(err.contains("MCP_AUTH_TOKEN"), "{err}");
+        assert!(err.contains("MCP_ALLOW_UNAUTHENTICATED=true"), "{err}");
+        assert!(opts("10.0.0.5", None, false).check_exposure().is_err());
+        assert_eq!(opts("0.0.0.0", Some("t"), false).check_exposure(), Ok(()));
+        assert_eq!(opts("0.0.0.0", None, true).check_exposure(), Ok(()));
+    }
+
+    #[test]
+    fn options_come_from_settings_without_showing_the_token() {
+        let s = Settings::load(
+            &crate::settings::Sources::from_pairs([
+                ("ORG_ID", "o"),
+                ("MAPI_KEY", "k"),
+                ("MAPI_SECRET", "s"),
+                ("MCP_TRANSPORT", "sse"),
+                ("MCP_AUTH_TOKEN", "hunter2-token"),
+                ("MCP_SESSION_IDLE_TIMEOUT", "42"),
+            ]),
+            crate::settings::Purpose::Serve,
+        )
+        .unwrap();
+        let o = HttpOptions::from_settings(&s);
+        assert_eq!(o.transport, Transport::Sse);
+        assert_eq!(o.idle_timeout, Duration::from_secs(42));
+        assert_eq!(
+            o.auth_token.as_ref().map(Secret::expose),
+            Some("hunter2-token")
+        );
+        assert!(!format!("{o:?}").contains("hunter2"));
+    }
+}

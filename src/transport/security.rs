@@ -1,0 +1,773 @@
+//! The checks every MCP request over HTTP passes, on both HTTP transports: `Host` and `Origin`
+//! against allow-lists (DNS-rebinding protection), the bearer token, the body size and JSON syntax.
+//! The patterns are parsed here so [`crate::settings`] can validate them at startup.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use rmcp::model::ClientJsonRpcMessage;
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+use tokio_util::sync::CancellationToken;
+
+use super::inflight::Inflight;
+use crate::settings::Secret;
+
+/// The largest request body accepted (4 MiB); larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The host names accepted by default, with any port.
+pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// An entry of `MCP_ALLOWED_HOSTS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostPattern {
+    /// `*`: any Host (for deployments where a proxy already checks it).
+    Any,
+    /// A name or address, with the only port it accepts or `None` for any port.
+    Name { host: String, port: Option<u16> },
+}
+
+/// The port part of an [`OriginPattern`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortPattern {
+    Any,
+    Exact(u16),
+}
+
+/// An entry of `MCP_ALLOWED_ORIGINS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginPattern {
+    /// `*`: any Origin.
+    Any,
+    /// `null`: the opaque origin browsers send from sandboxed frames and files.
+    Null,
+    /// `scheme://host[:port]`; no port means the scheme's default, `:*` any port.
+    Tuple {
+        scheme: String,
+        host: String,
+        port: PortPattern,
+    },
+}
+
+/// An `Origin` header as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Origin {
+    Null,
+    Tuple {
+        scheme: String,
+        host: String,
+        port: Option<u16>,
+    },
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        _ => None,
+    }
+}
+
+fn valid_host_chars(host: &str, ipv6: bool) -> bool {
+    !host.is_empty()
+        && host.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_') || (ipv6 && c == ':')
+        })
+}
+
+/// Split `host[:port]` (IPv6 in brackets, or bare when there is no port) into a lower-case host
+/// without brackets and the port.
+fn split_authority(s: &str) -> Option<(String, Option<u16>)> {
+    let s = s.trim();
+    let (host, port, ipv6) = if let Some(rest) = s.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':')?),
+        };
+        (host, port, true)
+    } else if s.matches(':').count() > 1 {
+        (s, None, true)
+    } else {
+        match s.split_once(':') {
+            Some((h, p)) => (h, Some(p), false),
+            None => (s, None, false),
+        }
+    };
+    if !valid_host_chars(host, ipv6) {
+        return None;
+    }
+    let port = match port {
+        None => None,
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u16>().ok()?)
+        }
+        Some(_) => return None,
+    };
+    Some((host.to_ascii_lowercase(), port))
+}
+
+/// Parse one `MCP_ALLOWED_HOSTS` entry: `*`, `name`, `name:port`, `[v6]` or `[v6]:port`.
+pub fn parse_host_pattern(s: &str) -> Result<HostPattern, String> {
+    let s = s.trim();
+    if s == "*" {
+        return Ok(HostPattern::Any);
+    }
+    if s.contains("://") || s.contains('/') {
+        return Err(
+            "list host names (or host:port) without a scheme or path, e.g. mcp.example.com".into(),
+        );
+    }
+    split_authority(s)
+        .map(|(host, port)| HostPattern::Name { host, port })
+        .ok_or_else(|| {
+            "not a host name or host:port, e.g. mcp.example.com or mcp.example.com:443".into()
+        })
+}
+
+fn split_scheme(s: &str) -> Option<(String, &str)> {
+    let (scheme, rest) = s.split_once("://")?;
+    let ok = !scheme.is_empty()
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    ok.then(|| (scheme.to_ascii_lowercase(), rest))
+}
+
+/// Parse one `MCP_ALLOWED_ORIGINS` entry: `*`, `null` or `scheme://host[:port|:*]`.
+pub fn parse_origin_pattern(s: &str) -> Result<OriginPattern, String> {
+    let s = s.trim();
+    if s == "*" {
+        return Ok(OriginPattern::Any);
+    }
+    if s.eq_ignore_ascii_case("null") {
+        return Ok(OriginPattern::Null);
+    }
+    const EXAMPLE: &str =
+        "e.g. https://app.example.com, https://app.example.com:8443 or http://localhost:*";
+    let Some((scheme, rest)) = split_scheme(s) else {
+        return Err(format!("an origin needs a scheme, {EXAMPLE}"));
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains('/') || rest.contains('@') {
+        return Err(format!("an origin has no path or user, {EXAMPLE}"));
+    }
+    let (authority, any_port) = match rest.strip_suffix(":*") {
+        Some(a) => (a, true),
+        None => (rest, false),
+    };
+    let Some((host, port)) = split_authority(authority) else {
+        return Err(format!("not a valid origin, {EXAMPLE}"));
+    };
+    let port = match (any_port, port) {
+        (true, None) => PortPattern::Any,
+        (true, Some(_)) => return Err(format!("give a port or :*, not both, {EXAMPLE}")),
+        (false, Some(p)) => PortPattern::Exact(p),
+        (false, None) => match default_port(&scheme) {
+            Some(p) => PortPattern::Exact(p),
+            None => return Err(format!("give a port for scheme {scheme}, {EXAMPLE}")),
+        },
+    };
+    Ok(OriginPattern::Tuple { scheme, host, port })
+}
+
+fn parse_origin_header(s: &str) -> Option<Origin> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("null") {
+        return Some(Origin::Null);
+    }
+    let (scheme, rest) = split_scheme(s)?;
+    if rest.contains('/') || rest.contains('@') {
+        return None;
+    }
+    let (host, port) = split_authority(rest)?;
+    Some(Origin::Tuple { scheme, host, port })
+}
+
+/// Whether a bind address only accepts connections from this machine.
+pub fn is_loopback_bind(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a bind address is a wildcard (every interface).
+pub fn is_wildcard_bind(host: &str) -> bool {
+    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
+    h.parse::<IpAddr>().is_ok_and(|ip| ip.is_unspecified())
+}
+
+/// Why a request was turned away before it reached MCP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    BadHost,
+    BadOrigin,
+    MissingToken,
+    WrongToken,
+}
+
+/// What a request must satisfy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    hosts: Vec<HostPattern>,
+    origins: Vec<OriginPattern>,
+    token: Option<Secret>,
+}
+
+impl Policy {
+    /// Loopback hosts and origins, plus the given extra patterns (already validated by settings;
+    /// an invalid one is skipped) and the bind address when it names one specific host.
+    pub fn new(
+        extra_hosts: &[String],
+        extra_origins: &[String],
+        bind_host: &str,
+        token: Option<Secret>,
+    ) -> Self {
+        let mut hosts: Vec<HostPattern> = LOOPBACK_HOSTS
+            .iter()
+            .map(|h| HostPattern::Name {
+                host: (*h).to_string(),
+                port: None,
+            })
+            .collect();
+        if !is_wildcard_bind(bind_host) {
+            if let Ok(p) = parse_host_pattern(bind_host) {
+                hosts.push(p);
+            }
+        }
+        hosts.extend(
+            extra_hosts
+                .iter()
+                .filter_map(|h| parse_host_pattern(h).ok()),
+        );
+        let mut origins = Vec::new();
+        for scheme in ["http", "https"] {
+            for host in LOOPBACK_HOSTS {
+                origins.push(OriginPattern::Tuple {
+                    scheme: scheme.into(),
+                    host: host.into(),
+                    port: PortPattern::Any,
+                });
+            }
+        }
+        origins.extend(
+            extra_origins
+                .iter()
+                .filter_map(|o| parse_origin_pattern(o).ok()),
+        );
+        Self {
+            hosts,
+            origins,
+            token,
+        }
+    }
+
+    /// Whether a bearer token is required.
+    pub fn requires_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    fn host_allowed(&self, host: &str) -> bool {
+        let Some((host, port)) = split_authority(host) else {
+            return false;
+        };
+        self.hosts.iter().any(|p| match p {
+            HostPattern::Any => true,
+            HostPattern::Name { host: h, port: hp } => {
+                *h == host && hp.is_none_or(|hp| Some(hp) == port)
+            }
+        })
+    }
+
+    fn origin_allowed(&self, origin: &Origin) -> bool {
+        self.origins.iter().any(|p| match (p, origin) {
+            (OriginPattern::Any, _) => true,
+            (OriginPattern::Null, Origin::Null) => true,
+            (
+                OriginPattern::Tuple { scheme, host, port },
+                Origin::Tuple {
+                    scheme: s,
+                    host: h,
+                    port: op,
+                },
+            ) => {
+                scheme == s
+                    && host == h
+                    && match port {
+                        PortPattern::Any => true,
+                        PortPattern::Exact(p) => op.or_else(|| default_port(s)) == Some(*p),
+                    }
+            }
+            _ => false,
+        })
+    }
+
+    /// Check Host, Origin and the bearer token, in that order.
+    pub fn check(&self, headers: &HeaderMap, uri_authority: Option<&str>) -> Result<(), Rejection> {
+        let host = match headers.get(header::HOST) {
+            Some(v) => v.to_str().ok(),
+            None => uri_authority,
+        };
+        if !host.is_some_and(|h| self.host_allowed(h)) {
+            tracing::warn!(host = %shorten(host.unwrap_or("")), "rejected a request: Host is not allowed (set MCP_ALLOWED_HOSTS to accept it)");
+            return Err(Rejection::BadHost);
+        }
+        if let Some(origin) = headers.get(header::ORIGIN) {
+            let origin_text = origin.to_str().unwrap_or("");
+            let ok = parse_origin_header(origin_text).is_some_and(|o| self.origin_allowed(&o));
+            if !ok {
+                tracing::warn!(origin = %shorten(origin_text), "rejected a request: Origin is not allowed (set MCP_ALLOWED_ORIGINS to accept it)");
+                return Err(Rejection::BadOrigin);
+            }
+        }
+        if let Some(expected) = &self.token {
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| {
+                    let (scheme, token) = v.trim().split_once(' ')?;
+                    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+                });
+            match given {
+                None => {
+                    tracing::warn!("rejected a request without a bearer token");
+                    return Err(Rejection::MissingToken);
+                }
+                Some(t) => {
+                    if !bool::from(t.as_bytes().ct_eq(expected.expose().as_bytes())) {
+                        tracing::warn!("rejected a request with a wrong bearer token");
+                        return Err(Rejection::WrongToken);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A header value cut to a loggable length.
+fn shorten(s: &str) -> String {
+    s.chars().take(100).filter(|c| !c.is_control()).collect()
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match self {
+            Rejection::BadHost => text(
+                StatusCode::FORBIDDEN,
+                "Forbidden: Host header is not allowed",
+            ),
+            Rejection::BadOrigin => text(
+                StatusCode::FORBIDDEN,
+                "Forbidden: Origin header is not allowed",
+            ),
+            Rejection::MissingToken => {
+                let mut r = text(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized: send the header Authorization: Bearer <MCP_AUTH_TOKEN>",
+                );
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"altr-mcp\""),
+                );
+                r
+            }
+            Rejection::WrongToken => {
+                let mut r = text(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized: invalid bearer token",
+                );
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"altr-mcp\", error=\"invalid_token\""),
+                );
+                r
+            }
+        }
+    }
+}
+
+/// A plain-text response.
+pub fn text(status: StatusCode, message: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message,
+    )
+        .into_response()
+}
+
+/// A JSON-RPC error response with HTTP 400.
+fn jsonrpc_error(id: Value, code: i64, message: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(
+            json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}}),
+        ),
+    )
+        .into_response()
+}
+
+/// The state of [`guard`].
+#[derive(Clone)]
+pub struct GuardState {
+    pub policy: Arc<Policy>,
+    /// Cancelled when the server stops taking new requests.
+    pub draining: CancellationToken,
+    pub inflight: Arc<Inflight>,
+}
+
+/// How much of a too-large body is read and discarded before answering 413, so the client gets
+/// the answer instead of a broken connection; beyond this (or [`DRAIN_TIME`]) it is cut off.
+const DRAIN_LIMIT: u64 = 4 * MAX_BODY_BYTES as u64;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn too_large() -> Response {
+    text(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Payload Too Large: a request body may be at most 4 MiB",
+    )
+}
+
+/// Read a body of at most [`MAX_BODY_BYTES`].
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > DRAIN_LIMIT) {
+        return Err(too_large());
+    }
+    let mut stream = body.into_data_stream();
+    let mut buf: Vec<u8> = Vec::new();
+    let mut seen: u64 = 0;
+    if declared.is_none_or(|n| n <= MAX_BODY_BYTES as u64) {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| {
+                text(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request: the body could not be read",
+                )
+            })?;
+            seen += chunk.len() as u64;
+            if buf.len() + chunk.len() > MAX_BODY_BYTES {
+                break;
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if seen <= MAX_BODY_BYTES as u64 {
+            return Ok(Bytes::from(buf));
+        }
+    }
+    let drain = async {
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len() as u64;
+            if seen > DRAIN_LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    Err(too_large())
+}
+
+/// A body that is not one JSON-RPC message: answered with HTTP 400 and a JSON-RPC error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadMessage {
+    pub id: Value,
+    pub code: i64,
+    pub message: String,
+}
+
+impl IntoResponse for BadMessage {
+    fn into_response(self) -> Response {
+        jsonrpc_error(self.id, self.code, self.message)
+    }
+}
+
+/// Parse one JSON-RPC message, or say why the body is not one (-32700 for a JSON syntax error,
+/// -32600 for JSON that is not a message this server understands).
+pub fn check_message(body: &[u8]) -> Result<ClientJsonRpcMessage, BadMessage> {
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        return Err(BadMessage {
+            id: Value::Null,
+            code: -32700,
+            message: format!("Parse error: the request body is not valid JSON ({e})"),
+        });
+    }
+    serde_json::from_slice::<ClientJsonRpcMessage>(body).map_err(|_| {
+        let id = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| {
+                v.get("id")
+                    .filter(|id| id.is_string() || id.is_number())
+                    .cloned()
+            })
+            .unwrap_or(Value::Null);
+        BadMessage {
+            id,
+            code: -32600,
+            message: "Invalid Request: the body must be one JSON-RPC 2.0 request, notification or response with a known method and valid params".into(),
+        }
+    })
+}
+
+/// The middleware in front of every MCP route: security checks, drain state, body checks, and
+/// in-flight accounting for POSTs (held until the response body has been sent).
+pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Response {
+    let authority = req.uri().authority().map(|a| a.as_str().to_string());
+    if let Err(r) = st.policy.check(req.headers(), authority.as_deref()) {
+        return r.into_response();
+    }
+    if st.draining.is_cancelled() {
+        let mut r = text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable: the server is shutting down",
+        );
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return r;
+    }
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let held = st.inflight.enter();
+    let (parts, body) = req.into_parts();
+    let bytes = match read_body(&parts.headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if let Err(bad) = check_message(&bytes) {
+        return bad.into_response();
+    }
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let (parts, body) = response.into_parts();
+    let stream = body.into_data_stream().map(move |chunk| {
+        let _ = &held;
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn host_patterns() {
+        assert_eq!(parse_host_pattern("*"), Ok(HostPattern::Any));
+        assert_eq!(
+            parse_host_pattern("MCP.Example.com:8443"),
+            Ok(HostPattern::Name {
+                host: "mcp.example.com".into(),
+                port: Some(8443)
+            })
+        );
+        assert_eq!(
+            parse_host_pattern("[::1]"),
+            Ok(HostPattern::Name {
+                host: "::1".into(),
+                port: None
+            })
+        );
+        for bad in [
+            "https://x.example",
+            "x.example/path",
+            "x.example:99999",
+            "",
+            "a b",
+            "x:",
+        ] {
+            assert!(parse_host_pattern(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origin_patterns() {
+        assert_eq!(
+            parse_origin_pattern("https://app.example.com"),
+            Ok(OriginPattern::Tuple {
+                scheme: "https".into(),
+                host: "app.example.com".into(),
+                port: PortPattern::Exact(443)
+            })
+        );
+        assert_eq!(
+            parse_origin_pattern("http://localhost:*"),
+            Ok(OriginPattern::Tuple {
+                scheme: "http".into(),
+                host: "localhost".into(),
+                port: PortPattern::Any
+            })
+        );
+        assert_eq!(parse_origin_pattern("null"), Ok(OriginPattern::Null));
+        for bad in [
+            "app.example.com",
+            "https://a.example/x",
+            "https://a.example:1:*",
+            "foo://a.example",
+        ] {
+            assert!(parse_origin_pattern(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn loopback_is_allowed_by_default_and_others_are_not() {
+        let p = Policy::new(&[], &[], "127.0.0.1", None);
+        for ok in [
+            "localhost",
+            "localhost:8000",
+            "127.0.0.1:1",
+            "[::1]:9",
+            "LOCALHOST",
+        ] {
+            assert_eq!(p.check(&headers(&[("host", ok)]), None), Ok(()), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8000",
+            "127.0.0.1.evil.example",
+            "",
+            "[::2]",
+        ] {
+            assert_eq!(
+                p.check(&headers(&[("host", bad)]), None),
+                Err(Rejection::BadHost),
+                "{bad}"
+            );
+        }
+        assert_eq!(p.check(&HeaderMap::new(), None), Err(Rejection::BadHost));
+        let ok_origin = headers(&[("host", "localhost"), ("origin", "http://localhost:3000")]);
+        assert_eq!(p.check(&ok_origin, None), Ok(()));
+        for bad in [
+            "https://evil.example",
+            "null",
+            "garbage",
+            "http://localhost.evil.example",
+        ] {
+            let h = headers(&[("host", "localhost"), ("origin", bad)]);
+            assert_eq!(p.check(&h, None), Err(Rejection::BadOrigin), "{bad}");
+        }
+    }
+
+    #[test]
+    fn extra_hosts_and_origins_extend_the_defaults() {
+        let p = Policy::new(
+            &["mcp.example.com".into(), "api.example.com:443".into()],
+            &["https://app.example.com".into()],
+            "0.0.0.0",
+            None,
+        );
+        let ok = |h: &[(&'static str, &str)]| p.check(&headers(h), None);
+        assert_eq!(ok(&[("host", "mcp.example.com:8000")]), Ok(()));
+        assert_eq!(ok(&[("host", "api.example.com:443")]), Ok(()));
+        assert_eq!(
+            ok(&[("host", "api.example.com:80")]),
+            Err(Rejection::BadHost)
+        );
+        assert_eq!(ok(&[("host", "0.0.0.0:8000")]), Err(Rejection::BadHost));
+        assert_eq!(
+            ok(&[("host", "localhost"), ("origin", "https://app.example.com")]),
+            Ok(())
+        );
+        assert_eq!(
+            ok(&[
+                ("host", "localhost"),
+                ("origin", "https://app.example.com:443")
+            ]),
+            Ok(())
+        );
+        assert_eq!(
+            ok(&[
+                ("host", "localhost"),
+                ("origin", "https://app.example.com:8443")
+            ]),
+            Err(Rejection::BadOrigin)
+        );
+        assert_eq!(
+            ok(&[("host", "localhost"), ("origin", "http://app.example.com")]),
+            Err(Rejection::BadOrigin)
+        );
+        // A specific bind address is accepted as a Host.
+        let p = Policy::new(&[], &[], "10.1.2.3", None);
+        assert_eq!(
+            p.check(&headers(&[("host", "10.1.2.3:8000")]), None),
+            Ok(())
+        );
+        let any = Policy::new(&["*".into()], &["*".into()], "0.0.0.0", None);
+        assert_eq!(
+            any.check(
+                &headers(&[("host", "x.example"), ("origin", "https://y.example")]),
+                None
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn bearer_token_is_required_and_compared() {
+        let p = Policy::new(&[], &[], "127.0.0.1", Some(Secret::new("s3cret-token")));
+        let h = |auth: Option<&str>| {
+            let mut v = vec![("host", "localhost")];
+            if let Some(a) = auth {
+                v.push(("authorization", a));
+            }
+            p.check(&headers(&v), None)
+        };
+        assert_eq!(h(None), Err(Rejection::MissingToken));
+        assert_eq!(h(Some("Basic czNjcmV0")), Err(Rejection::MissingToken));
+        assert_eq!(h(Some("Bearer wrong")), Err(Rejection::WrongToken));
+        assert_eq!(
+            h(Some("Bearer s3cret-token-longer")),
+            Err(Rejection::WrongToken)
+        );
+        assert_eq!(h(Some("Bearer s3cret-token")), Ok(()));
+        assert_eq!(h(Some("bearer  s3cret-token ")), Ok(()));
+        let r = Rejection::MissingToken.into_response();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert!(r.headers()[header::WWW_AUTHENTICATE]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer"));
+    }
+
+    #[test]
+    fn loopback_and_wildcard_binds() {
+        for h in ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"] {
+            assert!(is_loopback_bind(h), "{h}");
+        }
+        for h in ["0.0.0.0", "::", "10.0.0.1", "example.com"] {
+            assert!(!is_loopback_bind(h), "{h}");
+        }
+        assert!(is_wildcard_bind("0.0.0.0") && is_wildcard_bind("[::]"));
+        assert!(!is_wildcard_bind("127.0.0.1"));
+    }
+
+    #[test]
+    fn malformed_bodies_get_jsonrpc_errors() {
+        assert!(check_message(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).is_ok());
+        let bad = check_message(b"{not json").unwrap_err();
+        assert_eq!((bad.id.clone(), bad.code), (Value::Null, -32700));
+        assert_eq!(bad.into_response().status(), StatusCode::BAD_REQUEST);
+        let bad = check_message(br#"{"jsonrpc":"2.0","id":7,"nomethod":true}"#).unwrap_err();
+        assert_eq!((bad.id.clone(), bad.code), (json!(7), -32600));
+        assert_eq!(bad.into_response().status(), StatusCode::BAD_REQUEST);
+    }
+}

@@ -1,0 +1,506 @@
+//! Streamable HTTP at `/mcp`: the built binary behind a fake ALTR API, driven by rmcp's own
+//! streamable-HTTP client and by raw requests.
+
+mod http_common;
+
+use std::time::Duration;
+
+use altr_mcp::server::INSTRUCTIONS;
+use http_common::*;
+use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
+use rmcp::service::RunningService;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceExt};
+use serde_json::{json, Value};
+use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
+
+const T: &str = "streamable-http";
+
+fn transport(
+    server: &Server,
+    token: Option<&str>,
+) -> StreamableHttpClientTransport<reqwest::Client> {
+    let _ = http();
+    let mut config = StreamableHttpClientTransportConfig::with_uri(server.url("/mcp"));
+    if let Some(t) = token {
+        config = config.auth_header(t);
+    }
+    StreamableHttpClientTransport::from_config(config)
+}
+
+async fn connect(server: &Server, token: Option<&str>) -> RunningService<RoleClient, ClientConfig> {
+    tokio::time::timeout(
+        WAIT,
+        ClientConfig::default().serve(transport(server, token)),
+    )
+    .await
+    .expect("initialize in time")
+    .expect("initialize")
+}
+
+async fn call_databases(client: &RunningService<RoleClient, ClientConfig>) -> Value {
+    let result = tokio::time::timeout(
+        WAIT,
+        client.call_tool(CallToolRequestParams::new("get_databases")),
+    )
+    .await
+    .expect("tools/call in time")
+    .expect("tools/call");
+    assert_eq!(result.is_error, Some(false));
+    result.structured_content.expect("structured envelope")
+}
+
+fn assert_success(envelope: &Value) {
+    assert_eq!(envelope["success"], true, "{envelope}");
+    assert_eq!(envelope["data"], databases(), "{envelope}");
+    assert_eq!(envelope["error"], Value::Null, "{envelope}");
+}
+
+async fn tool_names(client: &RunningService<RoleClient, ClientConfig>) -> Vec<String> {
+    let tools = tokio::time::timeout(WAIT, client.list_all_tools())
+        .await
+        .expect("tools/list in time")
+        .expect("tools/list");
+    let mut names: Vec<String> = tools.iter().map(|t| t.name.to_string()).collect();
+    names.sort();
+    names
+}
+
+/// A raw JSON-RPC POST to `/mcp`.
+fn post(server: &Server, body: Value) -> reqwest::RequestBuilder {
+    http()
+        .post(server.url("/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string())
+}
+
+fn initialize_body() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "1"}}})
+}
+
+/// The JSON-RPC message in a response body that is JSON or an SSE stream.
+async fn message_of(r: reqwest::Response) -> Value {
+    let sse = r
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/event-stream"));
+    let text = r.text().await.expect("body");
+    if !sse {
+        return serde_json::from_str(&text).expect("JSON body");
+    }
+    text.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .find_map(|d| serde_json::from_str::<Value>(d).ok())
+        .expect("a message in the event stream")
+}
+
+#[tokio::test]
+async fn initialize_list_and_call_with_rmcp_client() {
+    let server = Server::start(T, &[("MCP_AUTH_TOKEN", TOKEN)]).await;
+    let client = connect(&server, Some(TOKEN)).await;
+    let info = client.peer_info().expect("server info");
+    let implementation = info.server_info.as_ref().expect("server identity");
+    assert_eq!(implementation.name, "altr");
+    assert_eq!(implementation.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(info.instructions.as_deref(), Some(INSTRUCTIONS));
+
+    let names = tool_names(&client).await;
+    assert_eq!(names, expected_tools(), "the tools stdio serves");
+    assert!(names.len() >= 25, "{} tools", names.len());
+
+    assert_success(&call_databases(&client).await);
+    let requests = server.api.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].url.path(), "/altrnet/api/databases");
+    assert!(requests[0].headers.contains_key("authorization"));
+
+    // Closing the client ends its session (DELETE /mcp).
+    tokio::time::timeout(WAIT, client.cancel())
+        .await
+        .expect("close in time")
+        .expect("close");
+    assert!(!server.log().contains(TOKEN), "token logged");
+    assert!(!server.log().contains("test-secret"), "secret logged");
+}
+
+#[tokio::test]
+async fn discover_first_client_of_the_newest_revision() {
+    let server = Server::start(T, &[]).await;
+    let client = tokio::time::timeout(
+        WAIT,
+        ClientConfig::default().serve_with_lifecycle(
+            transport(&server, None),
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        ),
+    )
+    .await
+    .expect("discover in time")
+    .expect("discover");
+    let info = client.peer_info().expect("server info");
+    assert_eq!(info.protocol_version, ProtocolVersion::V_2026_07_28);
+    assert_eq!(info.instructions.as_deref(), Some(INSTRUCTIONS));
+    assert_eq!(tool_names(&client).await, expected_tools());
+    assert_success(&call_databases(&client).await);
+    let _ = tokio::time::timeout(WAIT, client.cancel()).await;
+}
+
+#[tokio::test]
+async fn sessions_are_announced_streamed_and_ended() {
+    let server = Server::start(T, &[]).await;
+    let r = post(&server, initialize_body()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let session = r.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    let init = message_of(r).await;
+    assert_eq!(init["result"]["serverInfo"]["name"], "altr");
+    let r = post(
+        &server,
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    )
+    .header("mcp-session-id", &session)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 202);
+
+    // GET opens the server stream of the session.
+    let stream = http()
+        .get(server.url("/mcp"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    drop(stream);
+
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "get_databases", "arguments": {}}});
+    let r = post(&server, call.clone())
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_success(&envelope_of(&message_of(r).await["result"]));
+
+    // DELETE ends the session; it is then unknown.
+    let r = http()
+        .delete(server.url("/mcp"))
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "DELETE: {}", r.status());
+    let r = post(&server, call)
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn idle_sessions_expire() {
+    let server = Server::start(T, &[("MCP_SESSION_IDLE_TIMEOUT", "0.5")]).await;
+    let r = post(&server, initialize_body()).send().await.unwrap();
+    let session = r.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    let _ = message_of(r).await;
+    // Nothing is sent for longer than the timeout: the session is gone.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let r = post(
+        &server,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}),
+    )
+    .header("mcp-session-id", &session)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn bearer_token_is_required_and_health_is_open() {
+    let server = Server::start(T, &[("MCP_AUTH_TOKEN", TOKEN)]).await;
+    let r = post(&server, initialize_body()).send().await.unwrap();
+    assert_unauthorized(&r);
+    let r = post(&server, initialize_body())
+        .bearer_auth("not-the-token")
+        .send()
+        .await
+        .unwrap();
+    assert_unauthorized(&r);
+    let r = http()
+        .get(server.url("/mcp"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_unauthorized(&r);
+    let r = post(&server, initialize_body())
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(message_of(r).await["result"]["serverInfo"]["name"], "altr");
+
+    // rmcp's client without the token cannot start.
+    let refused = tokio::time::timeout(
+        WAIT,
+        ClientConfig::default().serve(transport(&server, None)),
+    )
+    .await
+    .expect("refusal in time");
+    assert!(refused.is_err());
+
+    let r = http().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+    assert_eq!(server.api_requests().await, 0, "/healthz called ALTR");
+    assert!(!server.log().contains(TOKEN), "token logged");
+    assert!(
+        !server.log().contains("not-the-token"),
+        "presented token logged"
+    );
+}
+
+#[tokio::test]
+async fn foreign_host_and_origin_are_forbidden() {
+    let server = Server::start(
+        T,
+        &[
+            ("MCP_ALLOWED_HOSTS", "mcp.example.com"),
+            ("MCP_ALLOWED_ORIGINS", "https://app.example.com"),
+        ],
+    )
+    .await;
+    let status = |host: Option<&str>, origin: Option<&str>| {
+        let mut req = post(&server, initialize_body());
+        if let Some(h) = host {
+            req = req.header("host", h);
+        }
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(Some("evil.example"), None).await, 403);
+    assert_eq!(status(Some("evil.example:8000"), None).await, 403);
+    assert_eq!(status(None, Some("https://evil.example")).await, 403);
+    assert_eq!(
+        status(None, Some("http://localhost.evil.example")).await,
+        403
+    );
+    assert_eq!(status(None, None).await, 200);
+    assert_eq!(
+        status(Some("localhost:1234"), Some("http://localhost:3000")).await,
+        200
+    );
+    assert_eq!(
+        status(Some("mcp.example.com"), Some("https://app.example.com")).await,
+        200
+    );
+    let r = http()
+        .get(server.url("/mcp"))
+        .header("host", "evil.example")
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn refuses_a_public_bind_without_a_token() {
+    let (status, stderr) = refused(T, &[("MCP_HOST", "0.0.0.0")]).await;
+    assert!(!status.success());
+    assert!(stderr.contains("MCP_AUTH_TOKEN"), "{stderr}");
+    assert!(
+        stderr.contains("MCP_ALLOW_UNAUTHENTICATED=true"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_bodies_are_refused() {
+    let server = Server::start(T, &[]).await;
+    let big = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"pad\":\"{}\"}}",
+        "x".repeat(4 * 1024 * 1024)
+    );
+    let r = http()
+        .post(server.url("/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+
+    let r = http()
+        .post(server.url("/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body("{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["jsonrpc"], "2.0");
+    assert_eq!(body["error"]["code"], -32700);
+
+    let r = post(
+        &server,
+        json!({"jsonrpc": "2.0", "id": 5, "result_of": "nothing"}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], -32600);
+
+    // Just under the cap is fine.
+    let r = post(&server, initialize_body()).send().await.unwrap();
+    let session = r.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    let _ = message_of(r).await;
+    let pad = "x".repeat(4 * 1024 * 1024 - 200);
+    let r = post(
+        &server,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "ping", "params": {"_meta": {"pad": pad}}}),
+    )
+    .header("mcp-session-id", &session)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(message_of(r).await["result"], json!({}));
+
+    // Still serving.
+    let client = connect(&server, None).await;
+    assert_success(&call_databases(&client).await);
+}
+
+#[tokio::test]
+async fn stateless_mode_needs_no_session() {
+    let server = Server::start(T, &[("MCP_STATELESS", "true")]).await;
+    // No initialize, no session id: each request stands alone.
+    let r = post(
+        &server,
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("mcp-session-id").is_none());
+    let list = message_of(r).await;
+    let mut names: Vec<String> = list["result"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, expected_tools());
+
+    let r = post(
+        &server,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+            "params": {"name": "get_databases", "arguments": {}}}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("mcp-session-id").is_none());
+    assert_success(&envelope_of(&message_of(r).await["result"]));
+
+    // A stateful-style client works as well.
+    let client = connect(&server, None).await;
+    assert_success(&call_databases(&client).await);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_sessions() {
+    let server = Server::start(T, &[]).await;
+    let clients = (0..50).map(|_| {
+        let t = transport(&server, None);
+        async move {
+            let client = ClientConfig::default().serve(t).await.expect("initialize");
+            for _ in 0..2 {
+                assert_success(&call_databases(&client).await);
+            }
+            let _ = client.cancel().await;
+        }
+    });
+    tokio::time::timeout(Duration::from_secs(30), futures::future::join_all(clients))
+        .await
+        .expect("50 sessions in time");
+    assert_eq!(server.api_requests().await, 100);
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_call_in_flight_finish_and_exits_zero() {
+    let api = MockServer::start().await;
+    Mock::given(matchers::method("GET"))
+        .and(matchers::path("/altrnet/api/databases"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(databases())
+                .set_delay(Duration::from_millis(1500)),
+        )
+        .mount(&api)
+        .await;
+    let mut server = Server::start_with_api(T, &[], api).await;
+    let client = connect(&server, None).await;
+    let call = tokio::spawn(async move {
+        let envelope = call_databases(&client).await;
+        (client, envelope)
+    });
+    server.wait_api_requests(1).await;
+    server.sigterm();
+
+    // New connections are refused while the call finishes.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        let r = reqwest::Client::new()
+            .get(server.url("/healthz"))
+            .send()
+            .await;
+        if r.is_err() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still accepting after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let (_client, envelope) = tokio::time::timeout(WAIT, call)
+        .await
+        .expect("the call finishes")
+        .expect("join");
+    assert_success(&envelope);
+    let status = server.wait_exit(Duration::from_secs(12)).await;
+    assert_eq!(status.code(), Some(0), "{}", server.log());
+    assert!(
+        server.log().contains("SIGTERM received"),
+        "{}",
+        server.log()
+    );
+}

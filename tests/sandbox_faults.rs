@@ -1,0 +1,193 @@
+//! Failure handling against injected faults: each call returns within a bound and says what
+//! happened, and the sandbox's request log shows exactly what reached it.
+
+mod sandbox_common;
+
+use std::time::{Duration, Instant};
+
+use sandbox_common::*;
+use serde_json::json;
+
+const DATABASES: &str = "/altrnet/api/databases";
+const POLICY: &str = "/api/v1/unified-policy/management/policy";
+
+fn faults_of(s: &Sbx, method: &str, path: &str) -> Vec<Option<String>> {
+    s.requests_to(method, path)
+        .into_iter()
+        .map(|r| r.fault)
+        .collect()
+}
+
+#[tokio::test]
+async fn rate_limit_is_waited_out_then_succeeds() {
+    let s = Sbx::with_env(&[("MAX_RETRY_AFTER", "5")]).await;
+    s.fault(json!({"method": "GET", "path": DATABASES, "count": 1, "kind": "429", "retry_after": "0.3"}))
+        .await;
+    let started = Instant::now();
+    let c = s.call("get_databases", json!({})).await;
+    let elapsed = started.elapsed();
+    assert_eq!(c.ok()["data"]["databases"].as_array().unwrap().len(), 3);
+    assert!(
+        elapsed >= Duration::from_millis(300),
+        "Retry-After honoured: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    let log = s.requests_to("GET", DATABASES);
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].status, Some(429));
+    assert_eq!(log[1].status, Some(200));
+}
+
+#[tokio::test]
+async fn rate_limit_that_outlasts_the_attempts_is_reported() {
+    let s = Sbx::with_env(&[("MAX_RETRIES", "2")]).await;
+    s.fault(
+        json!({"method": "GET", "path": DATABASES, "count": 5, "kind": "429", "retry_after": 0}),
+    )
+    .await;
+    let c = s.call("get_databases", json!({})).await;
+    let e = c.upstream(429);
+    assert!(e["message"].as_str().unwrap().contains("2 attempts"), "{e}");
+    assert!(e["hint"].as_str().unwrap().contains("Rate limited"));
+    assert_eq!(s.requests_to("GET", DATABASES).len(), 2);
+}
+
+#[tokio::test]
+async fn unavailable_post_is_retried_once_and_applied_once() {
+    let s = Sbx::start().await;
+    s.fault(json!({"method": "POST", "path": POLICY, "count": 1, "kind": "503"}))
+        .await;
+    let started = Instant::now();
+    let c = s
+        .call("create_policy", json!({"tag": "CONFIDENTIALITY"}))
+        .await;
+    assert!(c.ok()["policy_id"].as_str().unwrap().starts_with("TAG#"));
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(
+        faults_of(&s, "POST", POLICY),
+        [Some("503".to_string()), None]
+    );
+    let listed = s.call("get_policies", json!({"policy_type": "TAG"})).await;
+    let ids = names(&listed.ok()["policies"], "identifier");
+    assert_eq!(
+        ids.iter().filter(|i| *i == "CONFIDENTIALITY").count(),
+        1,
+        "{ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn server_error_on_post_is_not_retried() {
+    let s = Sbx::start().await;
+    s.fault(json!({"method": "POST", "path": POLICY, "count": 3, "kind": "500"}))
+        .await;
+    let started = Instant::now();
+    let c = s
+        .call("create_policy", json!({"tag": "CONFIDENTIALITY"}))
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let e = c.upstream(500);
+    assert!(e["hint"].as_str().unwrap().contains("not retried"), "{e}");
+    assert_eq!(
+        s.requests_to("POST", POLICY).len(),
+        1,
+        "exactly one request reached the sandbox"
+    );
+    let listed = s.call("get_policies", json!({"policy_type": "TAG"})).await;
+    assert_eq!(names(&listed.ok()["policies"], "identifier"), ["PII_TYPE"]);
+
+    // The same error on a GET is retried.
+    s.fault(json!({"method": "GET", "path": DATABASES, "kind": "500"}))
+        .await;
+    s.call("get_databases", json!({})).await.ok();
+    assert_eq!(
+        faults_of(&s, "GET", DATABASES),
+        [Some("500".to_string()), None]
+    );
+}
+
+#[tokio::test]
+async fn slow_answers_time_out_with_a_hint() {
+    let s = Sbx::with_env(&[("REQUEST_TIMEOUT", "0.3"), ("MAX_RETRIES", "2")]).await;
+    s.fault(json!({"method": "GET", "path": "/altrnet/api/*", "count": 2, "kind": "delay", "delay_ms": 5000}))
+        .await;
+    let started = Instant::now();
+    let c = s.call("get_databases", json!({})).await;
+    let elapsed = started.elapsed();
+    let e = c.error();
+    assert_eq!(e["code"], "upstream_timeout", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("0.3"), "{e}");
+    assert!(
+        e["hint"].as_str().unwrap().contains("REQUEST_TIMEOUT"),
+        "{e}"
+    );
+    assert!(
+        elapsed >= Duration::from_millis(600) && elapsed < Duration::from_secs(3),
+        "two attempts of 0.3 s: {elapsed:?}"
+    );
+    assert_eq!(
+        faults_of(&s, "GET", DATABASES),
+        [Some("delay".to_string()), Some("delay".to_string())]
+    );
+    // The fault is used up: the next call is answered at once.
+    s.call("get_databases", json!({})).await.ok();
+}
+
+#[tokio::test]
+async fn dropped_connections_are_reported_or_retried() {
+    let s = Sbx::start().await;
+
+    // A write whose connection dropped may have been applied: reported, not retried.
+    s.fault(json!({"method": "POST", "path": POLICY, "kind": "drop"}))
+        .await;
+    let started = Instant::now();
+    let c = s
+        .call("create_policy", json!({"tag": "CONFIDENTIALITY"}))
+        .await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let e = c.error();
+    assert_eq!(e["code"], "upstream_unreachable", "{e}");
+    assert!(e["message"]
+        .as_str()
+        .unwrap()
+        .contains("could not reach the ALTR API"));
+    let log = s.requests_to("POST", POLICY);
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].fault.as_deref(), Some("drop"));
+    assert_eq!(log[0].status, None);
+
+    // A read is retried on a fresh connection.
+    s.fault(json!({"method": "GET", "path": DATABASES, "kind": "drop"}))
+        .await;
+    let c = s.call("get_databases", json!({})).await;
+    assert_eq!(c.ok()["data"]["databases"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        faults_of(&s, "GET", DATABASES),
+        [Some("drop".to_string()), None]
+    );
+}
+
+#[tokio::test]
+async fn bad_fault_specs_are_refused() {
+    let s = Sbx::start().await;
+    for spec in [
+        json!({"path": DATABASES, "kind": "teapot"}),
+        json!({"path": "no-slash", "kind": "500"}),
+        json!({"path": DATABASES, "kind": "delay", "delay_ms": 10_000_000}),
+        json!({"path": DATABASES, "kind": "500", "count": 0}),
+        json!({"path": DATABASES, "kind": "500", "colour": "red"}),
+    ] {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/_sandbox/faults", s.sandbox.url()))
+            .json(&spec)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 400, "{spec}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    // Nothing was armed.
+    s.call("get_databases", json!({})).await.ok();
+    assert_eq!(faults_of(&s, "GET", DATABASES), [None]);
+}
