@@ -73,6 +73,15 @@ pub fn selection_of(s: &Settings) -> Selection {
     }
 }
 
+/// The async runtime: two workers are plenty for an MCP server and keep start-up cheap.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("ERROR: {message}");
     ExitCode::from(1)
@@ -119,13 +128,9 @@ pub fn main() -> ExitCode {
         Ok(r) => Arc::new(r),
         Err(e) => return fail(e),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+        Err(e) => return fail(e),
     };
     let (settings, _sandbox) = match start_sandbox(&runtime, &sources, settings) {
         Ok(started) => started,
@@ -238,13 +243,9 @@ fn run_sandbox(sources: &Sources, sub: &ArgMatches) -> ExitCode {
     if let Ok(settings) = Settings::load(sources, Purpose::ListTools) {
         crate::logging::init(settings.log_level, settings.log_format);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+        Err(e) => return fail(e),
     };
     let result = runtime.block_on(async move {
         let sandbox = crate::sandbox::Sandbox::start(port, seed)

@@ -19,7 +19,7 @@ pub enum Next {
 }
 
 /// How the paging went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Paged {
     pub pages: usize,
     /// True when the page cap stopped the paging before the API said it was done.
@@ -64,6 +64,28 @@ pub async fn paginate(
         pages: max_pages,
         truncated: true,
     })
+}
+
+impl Paged {
+    /// The collected result, marked `truncated: true` when the page cap cut the paging short.
+    pub fn result(self, mut out: Value) -> Value {
+        if self.truncated {
+            out["truncated"] = Value::Bool(true);
+        }
+        out
+    }
+}
+
+/// The next page of a DynamoDB-style listing: the page's `last_evaluated_key` sent back as
+/// `exclusive_start_key`, until there is none.
+pub fn after_last_evaluated_key(data: &Value) -> Next {
+    match cursor_text(data.get("last_evaluated_key")) {
+        Some(value) => Next::Cursor {
+            key: "exclusive_start_key",
+            value,
+        },
+        None => Next::Done,
+    }
 }
 
 /// A cursor value as text: strings as they are, anything else as compact JSON.

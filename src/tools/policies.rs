@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::args::{one_of, JsonOr, LenientInt, Level, NoParams, OneOrMany};
 use super::{tool, Ctx, Effect, ToolDef, ToolError};
-use crate::client::paging::{cursor_text, paginate, Next, MAX_PAGES};
+use crate::client::paging::{after_last_evaluated_key, paginate, Next, Paged, MAX_PAGES};
 use crate::client::{path, seg_decoded, ApiRequest, Service::AltrNet, Service::Api};
 
 const POLICY_PATH: &str = "/v1/unified-policy/management/policy";
@@ -262,7 +262,7 @@ async fn get_policies(ctx: Ctx, p: PolicyType) -> Result<Value, ToolError> {
         None => POLICY_TYPES.iter().map(|t| t.to_string()).collect(),
     };
     let mut policies: Vec<Value> = Vec::new();
-    let mut truncated = false;
+    let mut all = Paged::default();
     for t in types {
         let first = ApiRequest::get(Api, POLICY_PATH).query("policy_type", &t);
         let paged = paginate(&ctx.client, first, MAX_PAGES, |body| {
@@ -270,22 +270,13 @@ async fn get_policies(ctx: Ctx, p: PolicyType) -> Result<Value, ToolError> {
             if let Some(items) = data.get("policies").and_then(Value::as_array) {
                 policies.extend(items.iter().cloned());
             }
-            match cursor_text(data.get("last_evaluated_key")) {
-                Some(value) => Next::Cursor {
-                    key: "exclusive_start_key",
-                    value,
-                },
-                None => Next::Done,
-            }
+            after_last_evaluated_key(data)
         })
         .await?;
-        truncated |= paged.truncated;
+        all.pages += paged.pages;
+        all.truncated |= paged.truncated;
     }
-    let mut out = json!({"policies": policies, "count": policies.len()});
-    if truncated {
-        out["truncated"] = json!(true);
-    }
-    Ok(out)
+    Ok(all.result(json!({"policies": policies, "count": policies.len()})))
 }
 
 async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
@@ -308,20 +299,10 @@ async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
                 }
             }
         }
-        match cursor_text(data.get("last_evaluated_key")) {
-            Some(value) => Next::Cursor {
-                key: "exclusive_start_key",
-                value,
-            },
-            None => Next::Done,
-        }
+        after_last_evaluated_key(data)
     })
     .await?;
-    let mut out = json!({"items": items});
-    if paged.truncated {
-        out["truncated"] = json!(true);
-    }
-    Ok(out)
+    Ok(paged.result(json!({"items": items})))
 }
 
 async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
@@ -482,11 +463,7 @@ async fn get_roles(ctx: Ctx) -> Result<Value, ToolError> {
         },
     )
     .await?;
-    let mut out = json!({"roles": roles, "count": roles.len()});
-    if paged.truncated {
-        out["truncated"] = json!(true);
-    }
-    Ok(out)
+    Ok(paged.result(json!({"roles": roles, "count": roles.len()})))
 }
 
 pub fn tools() -> Vec<ToolDef> {

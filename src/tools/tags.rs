@@ -150,11 +150,7 @@ async fn get_tags(ctx: Ctx) -> Result<Value, ToolError> {
         },
     )
     .await?;
-    let mut out = json!({"items": items, "count": items.len()});
-    if paged.truncated {
-        out["truncated"] = json!(true);
-    }
-    Ok(out)
+    Ok(paged.result(json!({"items": items, "count": items.len()})))
 }
 
 async fn get_tag_values(ctx: Ctx, p: TagName) -> Result<Value, ToolError> {
@@ -183,11 +179,7 @@ async fn get_tag_values(ctx: Ctx, p: TagName) -> Result<Value, ToolError> {
         },
     )
     .await?;
-    let mut out = json!({"tags": tags, "count": tags.len()});
-    if paged.truncated {
-        out["truncated"] = json!(true);
-    }
-    Ok(out)
+    Ok(paged.result(json!({"tags": tags, "count": tags.len()})))
 }
 
 async fn connect_tag(ctx: Ctx, p: ConnectTag) -> Result<Value, ToolError> {

@@ -56,7 +56,11 @@ impl Call {
     pub fn data(&self) -> &Value {
         &self.envelope["data"]
     }
+    /// Assert a failure and return its `error` member.
     pub fn error(&self) -> &Value {
+        assert!(self.is_error, "expected an error, got {}", self.envelope);
+        assert_eq!(self.envelope["success"], false, "{}", self.envelope);
+        assert_eq!(self.envelope["data"], Value::Null, "{}", self.envelope);
         &self.envelope["error"]
     }
     /// Assert success and return the data.
@@ -78,13 +82,16 @@ impl Call {
         );
         assert_eq!(self.error()["parameter"], parameter, "{}", self.envelope);
     }
-    /// Assert an upstream HTTP failure with this status.
-    pub fn upstream(&self, status: u16) {
-        assert!(self.is_error, "expected an error, got {}", self.envelope);
-        assert_eq!(self.envelope["success"], false);
-        assert_eq!(self.envelope["data"], Value::Null);
-        assert_eq!(self.error()["status"], status, "{}", self.envelope);
-        assert!(self.error()["hint"].as_str().is_some_and(|h| !h.is_empty()));
+    /// Assert an upstream HTTP failure with this status and a hint; the error.
+    pub fn upstream(&self, status: u16) -> &Value {
+        let e = self.error();
+        assert_eq!(e["status"], status, "{}", self.envelope);
+        assert!(
+            e["hint"].as_str().is_some_and(|h| !h.is_empty()),
+            "{}",
+            self.envelope
+        );
+        e
     }
 }
 
@@ -107,27 +114,7 @@ impl Harness {
         for s in Service::ALL {
             pairs.push((s.env_var().into(), format!("{}{}", api.uri(), prefix(s))));
         }
-        for (k, v) in extra {
-            pairs.retain(|(pk, _)| pk != k);
-            pairs.push((k.to_string(), v.to_string()));
-        }
-        let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve)
-            .expect("test settings are valid");
-        let registry = Registry::select(&Selection {
-            toolsets: settings.toolsets.clone(),
-            read_only: settings.read_only,
-            restricted: settings.restricted_tools.clone(),
-        })
-        .expect("test selection is valid");
-        let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
-        let server = AltrServer::new(Arc::new(registry), client);
-        let (server_io, client_io) = tokio::io::duplex(1 << 20);
-        tokio::spawn(async move {
-            if let Ok(running) = server.serve(server_io).await {
-                let _ = running.waiting().await;
-            }
-        });
-        let client = ().serve(client_io).await.expect("client connects");
+        let client = connect(with_overrides(pairs, extra)).await;
         Harness { api, client }
     }
 
@@ -151,32 +138,7 @@ impl Harness {
 
     /// Call a tool with JSON arguments (an object).
     pub async fn call(&self, name: &str, args: Value) -> Call {
-        let mut params = CallToolRequestParams::new(name.to_string());
-        if let Value::Object(map) = args {
-            params = params.with_arguments(map);
-        }
-        let result: CallToolResult = self
-            .client
-            .call_tool(params)
-            .await
-            .unwrap_or_else(|e| panic!("tools/call {name} failed at protocol level: {e}"));
-        let text = result
-            .content
-            .first()
-            .and_then(|c| c.as_text())
-            .map(|t| t.text.clone())
-            .unwrap_or_default();
-        let envelope = result.structured_content.clone().unwrap_or(Value::Null);
-        assert_eq!(
-            serde_json::from_str::<Value>(&text).ok(),
-            Some(envelope.clone()),
-            "text content mirrors structuredContent"
-        );
-        Call {
-            is_error: result.is_error.unwrap_or(false),
-            envelope,
-            text,
-        }
+        call_tool(&self.client, name, args).await
     }
 
     /// Every request the fake API received, in order.
@@ -209,6 +171,72 @@ impl Harness {
                 .map(|r| format!("{} {}", r.method, r.url))
                 .collect::<Vec<_>>()
         );
+    }
+}
+
+/// `pairs` with each of `extra` replacing a pair of the same name or added.
+pub fn with_overrides(
+    mut pairs: Vec<(String, String)>,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    for (k, v) in extra {
+        pairs.retain(|(pk, _)| pk != k);
+        pairs.push((k.to_string(), v.to_string()));
+    }
+    pairs
+}
+
+/// The real server configured by env-like `pairs`, connected to an in-process MCP client over a
+/// duplex pipe.
+pub async fn connect(pairs: Vec<(String, String)>) -> RunningService<RoleClient, ()> {
+    let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve)
+        .expect("test settings are valid");
+    let registry = Registry::select(&Selection {
+        toolsets: settings.toolsets.clone(),
+        read_only: settings.read_only,
+        restricted: settings.restricted_tools.clone(),
+    })
+    .expect("test selection is valid");
+    let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
+    let server = AltrServer::new(Arc::new(registry), client);
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    ().serve(client_io).await.expect("client connects")
+}
+
+/// The longest one tool call may take in a test.
+pub const STEP: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Call a tool with JSON arguments (an object) and check the text mirrors the structured result.
+pub async fn call_tool(client: &RunningService<RoleClient, ()>, name: &str, args: Value) -> Call {
+    let mut params = CallToolRequestParams::new(name.to_string());
+    if let Value::Object(map) = args {
+        params = params.with_arguments(map);
+    }
+    let result: CallToolResult = tokio::time::timeout(STEP, client.call_tool(params))
+        .await
+        .unwrap_or_else(|_| panic!("tools/call {name} took longer than {STEP:?}"))
+        .unwrap_or_else(|e| panic!("tools/call {name} failed at protocol level: {e}"));
+    let text = result
+        .content
+        .first()
+        .and_then(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .unwrap_or_default();
+    let envelope = result.structured_content.clone().unwrap_or(Value::Null);
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).ok(),
+        Some(envelope.clone()),
+        "text content mirrors structuredContent"
+    );
+    Call {
+        is_error: result.is_error.unwrap_or(false),
+        envelope,
+        text,
     }
 }
 

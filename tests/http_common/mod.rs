@@ -8,8 +8,12 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+#[path = "../common/mod.rs"]
+mod common;
+
 use altr_mcp::client::Service;
 use altr_mcp::tools::{Registry, Selection};
+use common::prefix;
 use serde_json::{json, Value};
 use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
 
@@ -22,22 +26,6 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// What the fake API answers for `GET /altrnet/api/databases`.
 pub fn databases() -> Value {
     json!({"success": true, "data": {"databases": [{"id": 1, "friendlyDatabaseName": "Sales"}]}})
-}
-
-/// The path prefix a service has on the fake API.
-fn prefix(service: Service) -> &'static str {
-    match service {
-        Service::Api => "/api",
-        Service::AltrNet => "/altrnet",
-        Service::Classification => "/classification",
-        Service::ScControl => "/sc-control",
-        Service::ServiceUser => "/service-user",
-        Service::AuditReport => "/audit-report",
-        Service::Vault => "/vault",
-        Service::Critical => "/critical",
-        Service::Kma => "/kma",
-        Service::DamAlerting => "/dam-alerting",
-    }
 }
 
 /// The tool names the default configuration exposes (what stdio serves).

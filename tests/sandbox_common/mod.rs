@@ -3,67 +3,20 @@
 //! duplex pipe. Also a plain HTTP client for the sandbox's own endpoints.
 #![allow(dead_code)]
 
-use std::sync::Arc;
-use std::time::Duration;
+#[path = "../common/mod.rs"]
+mod common;
 
-use altr_mcp::client::{AltrClient, ClientConfig};
 use altr_mcp::sandbox::{LoggedRequest, Sandbox, Seed, MAPI_KEY, MAPI_SECRET};
-use altr_mcp::server::AltrServer;
-use altr_mcp::settings::{Purpose, Settings, Sources};
-use altr_mcp::tools::{Registry, Selection};
-use rmcp::model::{CallToolRequestParams, CallToolResult};
 use rmcp::service::RunningService;
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::RoleClient;
 use serde_json::Value;
 
-/// The longest any single test step may take.
-pub const STEP: Duration = Duration::from_secs(15);
+pub use common::{Call, STEP};
 
 pub struct Sbx {
     pub sandbox: Sandbox,
     pub client: RunningService<RoleClient, ()>,
     http: reqwest::Client,
-}
-
-/// The outcome of one tool call.
-#[derive(Debug)]
-pub struct Call {
-    pub is_error: bool,
-    /// The `{success, data, error}` envelope.
-    pub envelope: Value,
-    pub text: String,
-}
-
-impl Call {
-    /// Assert success and return the data.
-    pub fn ok(&self) -> &Value {
-        assert!(!self.is_error, "expected success, got {}", self.envelope);
-        assert_eq!(self.envelope["success"], true);
-        &self.envelope["data"]
-    }
-    pub fn error(&self) -> &Value {
-        assert!(self.is_error, "expected an error, got {}", self.envelope);
-        assert_eq!(self.envelope["success"], false);
-        assert_eq!(self.envelope["data"], Value::Null);
-        &self.envelope["error"]
-    }
-    /// Assert an upstream HTTP failure with this status and a hint; the error.
-    pub fn upstream(&self, status: u16) -> &Value {
-        let e = self.error();
-        assert_eq!(e["status"], status, "{}", self.envelope);
-        assert!(
-            e["hint"].as_str().is_some_and(|h| !h.is_empty()),
-            "{}",
-            self.envelope
-        );
-        e
-    }
-    /// Assert a validation failure naming `parameter` (nothing sent).
-    pub fn invalid(&self, parameter: &str) {
-        let e = self.error();
-        assert_eq!(e["code"], "invalid_argument", "{}", self.envelope);
-        assert_eq!(e["parameter"], parameter, "{}", self.envelope);
-    }
 }
 
 impl Sbx {
@@ -82,27 +35,8 @@ impl Sbx {
         let mut pairs = sandbox.env();
         pairs.push(("MAX_RETRY_AFTER".into(), "0.05".into()));
         pairs.push(("REQUEST_TIMEOUT".into(), "5".into()));
-        for (k, v) in extra {
-            pairs.retain(|(pk, _)| pk != k);
-            pairs.push((k.to_string(), v.to_string()));
-        }
-        let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve)
-            .expect("sandbox settings are valid");
-        let registry = Registry::select(&Selection {
-            toolsets: settings.toolsets.clone(),
-            read_only: settings.read_only,
-            restricted: settings.restricted_tools.clone(),
-        })
-        .expect("selection is valid");
-        let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
-        let server = AltrServer::new(Arc::new(registry), client);
-        let (server_io, client_io) = tokio::io::duplex(1 << 20);
-        tokio::spawn(async move {
-            if let Ok(running) = server.serve(server_io).await {
-                let _ = running.waiting().await;
-            }
-        });
-        let client = ().serve(client_io).await.expect("client connects");
+        let pairs = common::with_overrides(pairs, extra);
+        let client = common::connect(pairs).await;
         let http = reqwest::Client::builder()
             .timeout(STEP)
             .build()
@@ -116,26 +50,7 @@ impl Sbx {
 
     /// Call a tool with JSON arguments (an object).
     pub async fn call(&self, name: &str, args: Value) -> Call {
-        let mut params = CallToolRequestParams::new(name.to_string());
-        if let Value::Object(map) = args {
-            params = params.with_arguments(map);
-        }
-        let result: CallToolResult = tokio::time::timeout(STEP, self.client.call_tool(params))
-            .await
-            .unwrap_or_else(|_| panic!("tools/call {name} took longer than {STEP:?}"))
-            .unwrap_or_else(|e| panic!("tools/call {name} failed at protocol level: {e}"));
-        let text = result
-            .content
-            .first()
-            .and_then(|c| c.as_text())
-            .map(|t| t.text.clone())
-            .unwrap_or_default();
-        let envelope = result.structured_content.clone().unwrap_or(Value::Null);
-        Call {
-            is_error: result.is_error.unwrap_or(false),
-            envelope,
-            text,
-        }
+        common::call_tool(&self.client, name, args).await
     }
 
     /// A request straight to the sandbox (`path` includes the service prefix), with the sandbox
