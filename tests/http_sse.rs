@@ -8,7 +8,6 @@ use std::time::Duration;
 use altr_mcp::server::INSTRUCTIONS;
 use http_common::*;
 use serde_json::{json, Value};
-use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
 
 const T: &str = "sse";
 
@@ -253,17 +252,7 @@ async fn fifty_concurrent_sessions() {
 
 #[tokio::test]
 async fn sigterm_lets_the_call_in_flight_finish_and_exits_zero() {
-    let api = MockServer::start().await;
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path("/altrnet/api/databases"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(databases())
-                .set_delay(Duration::from_millis(1500)),
-        )
-        .mount(&api)
-        .await;
-    let mut server = Server::start_with_api(T, &[], api).await;
+    let mut server = Server::start_answering_after(T, &[], Duration::from_millis(1500)).await;
     let mut c = SseClient::connect(&base(&server), None).await;
     c.initialize().await;
     c.post(json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": call_databases_params()}))

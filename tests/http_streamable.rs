@@ -13,7 +13,6 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientLifecycleMode, ClientServiceExt, RoleClient, ServiceExt};
 use serde_json::{json, Value};
-use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
 
 const T: &str = "streamable-http";
 
@@ -455,17 +454,7 @@ async fn fifty_concurrent_sessions() {
 
 #[tokio::test]
 async fn sigterm_lets_the_call_in_flight_finish_and_exits_zero() {
-    let api = MockServer::start().await;
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path("/altrnet/api/databases"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(databases())
-                .set_delay(Duration::from_millis(1500)),
-        )
-        .mount(&api)
-        .await;
-    let mut server = Server::start_with_api(T, &[], api).await;
+    let mut server = Server::start_answering_after(T, &[], Duration::from_millis(1500)).await;
     let client = connect(&server, None).await;
     let call = tokio::spawn(async move {
         let envelope = call_databases(&client).await;

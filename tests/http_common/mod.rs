@@ -92,10 +92,23 @@ impl Server {
     /// Start the server for `transport` ("streamable-http" or "sse") with extra settings, and
     /// wait until it listens. The fake API answers `get_databases`.
     pub async fn start(transport: &str, env: &[(&str, &str)]) -> Server {
+        Self::start_answering_after(transport, env, Duration::ZERO).await
+    }
+
+    /// Start with a fake API that answers `GET /altrnet/api/databases` after `delay`.
+    pub async fn start_answering_after(
+        transport: &str,
+        env: &[(&str, &str)],
+        delay: Duration,
+    ) -> Server {
         let api = MockServer::start().await;
         Mock::given(matchers::method("GET"))
             .and(matchers::path("/altrnet/api/databases"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(databases()))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(databases())
+                    .set_delay(delay),
+            )
             .mount(&api)
             .await;
         Self::start_with_api(transport, env, api).await
