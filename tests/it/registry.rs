@@ -183,7 +183,7 @@ fn instructions_name_only_real_tools() {
 
 #[test]
 fn readme_documents_every_setting_and_tool() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     for (var, _) in altr_mcp::settings::VARIABLES {
         assert!(
             readme.contains(&format!("`{var}`")),

@@ -1,8 +1,6 @@
 //! Databases tools through MCP against the fake ALTR API.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test]

@@ -1,12 +1,10 @@
 //! Legacy HTTP+SSE (2024-11-05): the built binary behind a fake ALTR API, driven by a small
 //! event-stream client (`GET /sse`, `POST /messages?sessionId=...`).
 
-mod http_common;
-
 use std::time::Duration;
 
+use crate::http_common::*;
 use altr_mcp::server::INSTRUCTIONS;
-use http_common::*;
 use serde_json::{json, Value};
 
 const T: &str = "sse";

@@ -1,9 +1,7 @@
 //! Policies & Rules tools through MCP against the fake ALTR API.
 
-mod common;
-
-use common::matchers::{method, path};
-use common::*;
+use crate::common::matchers::{method, path};
+use crate::common::*;
 use serde_json::{json, Value};
 use wiremock::{Mock, Request, ResponseTemplate};
 

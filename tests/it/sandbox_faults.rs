@@ -1,11 +1,9 @@
 //! Failure handling against injected faults: each call returns within a bound and says what
 //! happened, and the sandbox's request log shows exactly what reached it.
 
-mod sandbox_common;
-
 use std::time::{Duration, Instant};
 
-use sandbox_common::*;
+use crate::sandbox_common::*;
 use serde_json::json;
 
 const DATABASES: &str = "/altrnet/api/databases";

@@ -2,7 +2,6 @@
 //! local fake ALTR API (wiremock). Each service gets its own path prefix on the fake, so a test
 //! sees which service a request went to: `/api`, `/altrnet`, `/classification`, `/sc-control`,
 //! `/service-user`, `/audit-report`, `/vault`, `/critical`, `/kma`, `/dam-alerting`.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 

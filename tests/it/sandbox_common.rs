@@ -1,17 +1,13 @@
 //! Harness for the sandbox tests: the built-in ALTR sandbox on 127.0.0.1:0, the real server
 //! pointed at it by the settings the sandbox gives out, and an in-process MCP client over a
 //! duplex pipe. Also a plain HTTP client for the sandbox's own endpoints.
-#![allow(dead_code)]
-
-#[path = "../common/mod.rs"]
-mod common;
 
 use altr_mcp::sandbox::{LoggedRequest, Sandbox, Seed, MAPI_KEY, MAPI_SECRET};
 use rmcp::service::RunningService;
 use rmcp::RoleClient;
 use serde_json::Value;
 
-pub use common::{Call, STEP};
+pub use crate::common::{Call, STEP};
 
 pub struct Sbx {
     pub sandbox: Sandbox,
@@ -35,8 +31,8 @@ impl Sbx {
         let mut pairs = sandbox.env();
         pairs.push(("MAX_RETRY_AFTER".into(), "0.05".into()));
         pairs.push(("REQUEST_TIMEOUT".into(), "5".into()));
-        let pairs = common::with_overrides(pairs, extra);
-        let client = common::connect(pairs).await;
+        let pairs = crate::common::with_overrides(pairs, extra);
+        let client = crate::common::connect(pairs).await;
         let http = reqwest::Client::builder()
             .timeout(STEP)
             .build()
@@ -50,7 +46,7 @@ impl Sbx {
 
     /// Call a tool with JSON arguments (an object).
     pub async fn call(&self, name: &str, args: Value) -> Call {
-        common::call_tool(&self.client, name, args).await
+        crate::common::call_tool(&self.client, name, args).await
     }
 
     /// A request straight to the sandbox (`path` includes the service prefix), with the sandbox

@@ -1,8 +1,6 @@
 //! MCP surface: server info, instructions, tool listing and selection, unknown and hidden tools.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use rmcp::model::CallToolRequestParams;
 use serde_json::json;
 

@@ -1,12 +1,10 @@
 //! Streamable HTTP at `/mcp`: the built binary behind a fake ALTR API, driven by rmcp's own
 //! streamable-HTTP client and by raw requests.
 
-mod http_common;
-
 use std::time::Duration;
 
+use crate::http_common::*;
 use altr_mcp::server::INSTRUCTIONS;
-use http_common::*;
 use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
 use rmcp::service::RunningService;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;

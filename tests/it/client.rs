@@ -1,11 +1,9 @@
 //! The ALTR client through real HTTP: retries that cannot duplicate work, Retry-After, attempt
 //! counting, timeouts, refused connections, and failures that never leak a secret or a query.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use wiremock::{Mock, ResponseTemplate};
 

@@ -1,10 +1,8 @@
 //! Workflows through MCP against the built-in ALTR sandbox, one per domain: every step is a real
 //! tool call, and each change shows in the next read.
 
-mod sandbox_common;
-
+use crate::sandbox_common::*;
 use altr_mcp::sandbox::Seed;
-use sandbox_common::*;
 use serde_json::{json, Value};
 
 const POLICY: &str = "/api/v1/unified-policy/management/policy";

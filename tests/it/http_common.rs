@@ -1,19 +1,15 @@
 //! Helpers for the HTTP transport tests: the built binary on 127.0.0.1 and an ephemeral port,
 //! in front of a wiremock fake ALTR API (one path prefix per service), plus a small client for
 //! the legacy SSE transport.
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-#[path = "../common/mod.rs"]
-mod common;
-
+use crate::common::prefix;
 use altr_mcp::client::Service;
 use altr_mcp::tools::{Registry, Selection};
-use common::prefix;
 use serde_json::{json, Value};
 use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
 

@@ -1,0 +1,27 @@
+//! The integration tests, as one test binary (one link for every test): the real server driven
+//! through MCP against a local fake ALTR API (wiremock) or the built-in sandbox, plus the few
+//! tests that spawn the built binary (stdio, HTTP transports, the sandbox command).
+#![allow(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+mod http_common;
+mod sandbox_common;
+
+mod client;
+mod databases;
+mod http_sse;
+mod http_streamable;
+mod policies;
+mod registry;
+mod sandbox_cli;
+mod sandbox_faults;
+mod sandbox_workflows;
+mod server;
+mod stdio;
+mod tags;
