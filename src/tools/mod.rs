@@ -3,6 +3,7 @@
 //! mode, RESTRICTED_TOOLS) that decide which tools a server exposes.
 
 pub mod args;
+pub mod ctx;
 pub mod databases;
 pub mod docs;
 pub mod policies;
@@ -11,14 +12,15 @@ pub mod tags;
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use crate::client::{AltrClient, ApiError, ApiRequest, PathError};
+use crate::client::{ApiError, PathError};
+pub use ctx::{Ctx, Shared};
 
 /// What a tool does to the ALTR org; this sets its MCP annotations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,34 +122,6 @@ impl ToolError {
 pub type ToolResult = Result<Value, ToolError>;
 type BoxFuture = Pin<Box<dyn Future<Output = ToolResult> + Send>>;
 type Handler = Arc<dyn Fn(Ctx, JsonObject) -> BoxFuture + Send + Sync>;
-
-/// State shared by every tool call of a server.
-#[derive(Debug, Default)]
-pub struct Shared {
-    /// Masking levels the API allows on tag policies, once a lookup has succeeded.
-    pub tag_masking_levels: Mutex<Option<Vec<i64>>>,
-}
-
-/// What a handler gets: the ALTR client and the server's shared state.
-#[derive(Clone, Debug)]
-pub struct Ctx {
-    pub client: Arc<AltrClient>,
-    pub shared: Arc<Shared>,
-}
-
-impl Ctx {
-    pub fn new(client: Arc<AltrClient>) -> Self {
-        Self {
-            client,
-            shared: Arc::new(Shared::default()),
-        }
-    }
-
-    /// Send one request and return its JSON payload.
-    pub async fn send(&self, req: ApiRequest) -> ToolResult {
-        Ok(self.client.send(&req).await?)
-    }
-}
 
 /// The toolsets, one per domain, in the order they are listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
