@@ -4,6 +4,14 @@
 //! Run with `cargo bench --bench startup`. Targets: initialize answered within 20 ms of process
 //! start, under 15 MiB resident.
 
+// A benchmark harness, like a test: failing loudly is what it should do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

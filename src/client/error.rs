@@ -93,7 +93,9 @@ impl ApiError {
             "hint": self.hint(),
         });
         if let Some(status) = self.status() {
-            v["status"] = json!(status);
+            if let Some(o) = v.as_object_mut() {
+                o.insert("status".into(), json!(status));
+            }
         }
         v
     }

@@ -70,7 +70,9 @@ impl Paged {
     /// The collected result, marked `truncated: true` when the page cap cut the paging short.
     pub fn result(self, mut out: Value) -> Value {
         if self.truncated {
-            out["truncated"] = Value::Bool(true);
+            if let Some(o) = out.as_object_mut() {
+                o.insert("truncated".into(), Value::Bool(true));
+            }
         }
         out
     }

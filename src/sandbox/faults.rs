@@ -141,9 +141,15 @@ impl Fault {
         });
         match &self.kind {
             FaultKind::TooManyRequests { retry_after } | FaultKind::Unavailable { retry_after } => {
-                v["retry_after"] = json!(retry_after);
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("retry_after".into(), json!(retry_after));
+                }
             }
-            FaultKind::Delay(d) => v["delay_ms"] = json!(d.as_millis() as u64),
+            FaultKind::Delay(d) => {
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("delay_ms".into(), json!(d.as_millis() as u64));
+                }
+            }
             _ => {}
         }
         v

@@ -137,7 +137,9 @@ impl Policy {
             "updated_at": self.updated_at,
         });
         if let Some(ids) = &self.database_ids {
-            v["database_ids"] = json!(ids);
+            if let Some(o) = v.as_object_mut() {
+                o.insert("database_ids".into(), json!(ids));
+            }
         }
         v
     }

@@ -134,8 +134,8 @@ fn simplify(v: &mut Value) {
     o.remove("format");
     if let Some(Value::Array(types)) = o.get("type") {
         let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
-        if kept.len() == 1 {
-            o.insert("type".into(), kept[0].clone());
+        if let [only] = kept.as_slice() {
+            o.insert("type".into(), only.clone());
         }
     }
     if let Some(Value::Array(alts)) = o.get_mut("anyOf") {

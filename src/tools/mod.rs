@@ -111,7 +111,9 @@ impl ToolError {
             } => {
                 let mut v = json!({"code": code, "message": message});
                 if let Some(d) = details {
-                    v["details"] = d.clone();
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("details".into(), d.clone());
+                    }
                 }
                 v
             }

@@ -502,7 +502,9 @@ pub fn tools() -> Vec<ToolDef> {
                 if p.tag.trim().is_empty() {
                     return Err(ToolError::invalid("tag", "must not be empty"));
                 }
-                let mut body = json!({"identifier": p.tag, "type": policy_type});
+                let mut body = Map::new();
+                body.insert("identifier".into(), json!(p.tag));
+                body.insert("type".into(), json!(policy_type));
                 if let Some(ids) = p.database_ids {
                     if policy_type == "TAG" {
                         return Err(ToolError::invalid("database_ids", "not allowed for TAG policies (Snowflake); use policy_type PUSHDOWN for Databricks"));
@@ -510,9 +512,9 @@ pub fn tools() -> Vec<ToolDef> {
                     if ids.is_empty() {
                         return Err(ToolError::invalid("database_ids", "must list at least one database id, or be left out"));
                     }
-                    body["database_ids"] = json!(ids);
+                    body.insert("database_ids".into(), json!(ids));
                 }
-                let response = ctx.send(ApiRequest::post(Api, POLICY_PATH).json(body)).await?;
+                let response = ctx.send(ApiRequest::post(Api, POLICY_PATH).json(Value::Object(body))).await?;
                 Ok(response.get("data").filter(|d| d.get("policy_id").is_some()).cloned().unwrap_or(response))
             }),
         tool("add_rules", "Add masking rules", Effect::Idempotent)

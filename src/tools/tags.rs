@@ -297,15 +297,14 @@ pub fn tools() -> Vec<ToolDef> {
                         one_of("encryption_fpe_options.alphabet", a, &["numeric", "alphabetic", "alphanumeric"])?;
                     }
                 }
-                let mut masking = json!({
-                    "protection_type": protection,
-                    "custom_role_provider": {"enabled": p.custom_role_provider_enabled},
-                });
+                let mut masking = serde_json::Map::new();
+                masking.insert("protection_type".into(), json!(protection));
+                masking.insert("custom_role_provider".into(), json!({"enabled": p.custom_role_provider_enabled}));
                 if let Some(types) = p.mask_data_type_list {
-                    masking["mask_data_type_list"] = json!(types.into_vec());
+                    masking.insert("mask_data_type_list".into(), json!(types.into_vec()));
                 }
                 if let Some(fpe) = p.encryption_fpe_options {
-                    masking["encryption_fpe_options"] = json!(fpe);
+                    masking.insert("encryption_fpe_options".into(), json!(fpe));
                 }
                 let body = json!({
                     "database_id": p.database_id,
