@@ -3,7 +3,6 @@
 //! It knows nothing of MCP: it takes an [`ApiRequest`] and gives back JSON or an [`ApiError`].
 
 pub mod error;
-pub mod paging;
 pub mod retry;
 
 use std::collections::BTreeMap;

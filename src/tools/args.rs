@@ -8,13 +8,13 @@ use std::marker::PhantomData;
 use rmcp::model::JsonObject;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::ToolError;
 
 /// Parameters of a tool that takes none.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
@@ -75,6 +75,19 @@ fn describe(path: &str, message: &str) -> ToolError {
         };
         return ToolError::invalid(parameter, format!("unknown parameter; {hint}"));
     }
+    if message.starts_with("unknown variant") {
+        // "unknown variant `X`, expected one of `A`, `B`": name the allowed values only.
+        let allowed = message
+            .split_once("expected ")
+            .map(|(_, rest)| rest.replace('`', ""))
+            .unwrap_or_default();
+        let parameter = if path == "." || path.is_empty() {
+            "arguments".to_string()
+        } else {
+            path.to_string()
+        };
+        return ToolError::invalid(parameter, format!("must be {allowed}"));
+    }
     for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
         if let Some(rest) = message.strip_prefix(prefix) {
             let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, "?"));
@@ -132,6 +145,9 @@ pub fn schema<P: JsonSchema>() -> JsonObject {
 fn simplify(v: &mut Value) {
     let Value::Object(o) = v else { return };
     o.remove("format");
+    if let Some(Value::Array(values)) = o.get_mut("enum") {
+        values.retain(|v| !v.is_null());
+    }
     if let Some(Value::Array(types)) = o.get("type") {
         let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
         if let [only] = kept.as_slice() {
@@ -177,6 +193,16 @@ impl<T> OneOrMany<T> {
     }
 }
 
+/// Always sent as a list.
+impl<T: Serialize> Serialize for OneOrMany<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            OneOrMany::One(v) => std::slice::from_ref(v).serialize(s),
+            OneOrMany::Many(v) => v.serialize(s),
+        }
+    }
+}
+
 impl<T: JsonSchema> JsonSchema for OneOrMany<T> {
     fn schema_name() -> Cow<'static, str> {
         format!("OneOrMany_{}", T::schema_name()).into()
@@ -215,6 +241,13 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonOr<T> {
     }
 }
 
+/// Sent as the value itself (text given is sent parsed).
+impl<T: Serialize> Serialize for JsonOr<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
 impl<T: JsonSchema> JsonSchema for JsonOr<T> {
     fn schema_name() -> Cow<'static, str> {
         format!("JsonOr_{}", T::schema_name()).into()
@@ -248,6 +281,12 @@ pub struct LenientInt<T>(pub i64, PhantomData<T>);
 impl<T> LenientInt<T> {
     pub fn get(self) -> i64 {
         self.0
+    }
+}
+
+impl<T> Serialize for LenientInt<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.0)
     }
 }
 

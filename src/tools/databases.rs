@@ -1,12 +1,21 @@
 //! Databases: the Snowflake, Databricks and OLTP connections registered in ALTR.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::args::{object_without_nulls, NoParams};
-use super::{tool, Ctx, Effect, ToolDef, ToolError};
-use crate::client::{path, seg, ApiRequest, Service::AltrNet, Service::ServiceUser};
+use super::params::{Id, Port};
+use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
+use crate::client::{ApiRequest, Method, Service::AltrNet, Service::ServiceUser};
+
+pub static SET: Toolset = Toolset {
+    id: "databases",
+    title: "Databases",
+    description: "Database connections registered in ALTR (Snowflake, Databricks, OLTP) and the Snowflake service users they connect with.",
+    in_default: true,
+    tools,
+};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,7 +42,7 @@ pub struct CreateDatabase {
     /// Host name of the database or account, e.g. `xy12345.snowflakecomputing.com`.
     pub hostname: Option<String>,
     /// Port of the database, 1-65535.
-    pub database_port: Option<u16>,
+    pub database_port: Option<Port>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -53,54 +62,74 @@ pub struct CreateDatabricks {
     pub service_user_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDatabase {
     /// Numeric ALTR database id (from get_databases).
-    pub database_id: i64,
+    pub database_id: Id,
     /// New display name.
+    #[serde(rename(serialize = "friendlyDatabaseName"))]
     pub friendly_database_name: Option<String>,
     /// Most concurrent connections ALTR may open.
+    #[serde(rename(serialize = "maxNumberOfConnections"))]
     pub max_number_of_connections: Option<i64>,
     /// Most concurrent classification batches.
+    #[serde(rename(serialize = "maxNumberOfBatches"))]
     pub max_number_of_batches: Option<i64>,
     /// Service user id to connect with.
+    #[serde(rename(serialize = "serviceUserID"))]
     pub service_user_id: Option<String>,
     /// Full connection string.
+    #[serde(rename(serialize = "connectionString"))]
     pub connection_string: Option<String>,
     /// New password for the connection user.
+    #[serde(rename(serialize = "databasePassword"))]
     pub database_password: Option<String>,
     /// New connection username.
+    #[serde(rename(serialize = "databaseUsername"))]
     pub database_username: Option<String>,
     /// Snowflake role ALTR uses.
+    #[serde(rename(serialize = "snowflakeRole"))]
     pub snowflake_role: Option<String>,
     /// Snowflake warehouse ALTR uses.
+    #[serde(rename(serialize = "warehouseName"))]
     pub warehouse_name: Option<String>,
     /// Whether ALTR classifies this database.
+    #[serde(rename(serialize = "shouldClassify"))]
     pub should_classify: Option<bool>,
     /// Whether ALTR collects data usage history.
+    #[serde(rename(serialize = "dataUsageHistory"))]
     pub data_usage_history: Option<bool>,
     /// Classification type to use.
+    #[serde(rename(serialize = "classificationType"))]
     pub classification_type: Option<String>,
     /// Re-run the connection setup.
     pub reinvoke: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseId {
     /// Numeric ALTR database id (from get_databases).
-    pub database_id: i64,
+    pub database_id: Id,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Disconnect {
     /// Numeric ALTR database id (from get_databases).
-    pub database_id: i64,
-    /// Disconnect even if clean-up on the database side fails.
-    #[serde(default)]
+    pub database_id: Id,
+    /// Disconnect even if clean-up on the database side fails (default false).
+    #[serde(
+        default,
+        rename(serialize = "ignoreErrors"),
+        skip_serializing_if = "is_false"
+    )]
     pub ignore_errors: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 /// The database records of a list response, wherever the API put them.
@@ -150,12 +179,10 @@ fn merge(base: &mut Value, extra: Value) {
 
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        tool("get_databases", "List databases", Effect::ReadOnly)
+        SET.tool("get_databases", "List databases", Effect::ReadOnly)
             .description("List every database connection registered in ALTR (Snowflake, Databricks, OLTP) with its numeric id, friendly name, type and status. Start here to find a database_id.")
-            .handler(|ctx: Ctx, _: NoParams| async move {
-                ctx.send(ApiRequest::get(AltrNet, "/api/databases")).await
-            }),
-        tool("get_database_id", "Find a database by name", Effect::ReadOnly)
+            .request::<NoParams>(Method::GET, AltrNet, "/api/databases"),
+        SET.tool("get_database_id", "Find a database by name", Effect::ReadOnly)
             .description("Look up a database by its friendly name and return its numeric database_id and record. Fails with not_found when no database has that name.")
             .handler(|ctx: Ctx, p: DatabaseName| async move {
                 let found = find_database(&ctx, &p.database_name).await?;
@@ -168,27 +195,22 @@ pub fn tools() -> Vec<ToolDef> {
                     }),
                 }
             }),
-        tool("get_service_users", "List Snowflake service users", Effect::ReadOnly)
+        SET.tool("get_service_users", "List Snowflake service users", Effect::ReadOnly)
             .description("List the Snowflake service users ALTR can connect with; pass one's id as service_user_id to create_database or update_database.")
-            .handler(|ctx: Ctx, _: NoParams| async move {
-                ctx.send(ApiRequest::get(ServiceUser, "/v1/services/snowflake/users")).await
-            }),
-        tool("create_database", "Connect a database", Effect::Additive)
+            .request::<NoParams>(Method::GET, ServiceUser, "/v1/services/snowflake/users"),
+        SET.tool("create_database", "Connect a database", Effect::Additive)
             .description("Register a database connection in ALTR. Authenticate with service_user_id (see get_service_users) or with database_username and database_password, not both. For Databricks use create_databricks_database.")
             .handler(|ctx: Ctx, p: CreateDatabase| async move {
-                if p.database_port == Some(0) {
-                    return Err(ToolError::invalid("database_port", "must be a port from 1 to 65535"));
-                }
                 let mut body = json!({
                     "friendlyDatabaseName": p.friendly_database_name,
                     "databaseType": p.database_type,
                     "databaseName": p.database_name,
                 });
                 merge(&mut body, object_without_nulls(auth_fields(p.service_user_id, p.database_username, p.database_password)?));
-                merge(&mut body, object_without_nulls([("hostname", json!(p.hostname)), ("databasePort", json!(p.database_port))]));
+                merge(&mut body, object_without_nulls([("hostname", json!(p.hostname)), ("databasePort", json!(p.database_port.map(|p| p.0)))]));
                 ctx.send(ApiRequest::post(AltrNet, "/api/databases").json(body)).await
             }),
-        tool("create_databricks_database", "Connect a Databricks workspace", Effect::Additive)
+        SET.tool("create_databricks_database", "Connect a Databricks workspace", Effect::Additive)
             .description("Register a Databricks workspace in ALTR. Authenticate with service_user_id or with database_username and database_password (a token), not both.")
             .handler(|ctx: Ctx, p: CreateDatabricks| async move {
                 let mut body = json!({
@@ -200,46 +222,16 @@ pub fn tools() -> Vec<ToolDef> {
                 merge(&mut body, object_without_nulls(auth_fields(p.service_user_id, p.database_username, p.database_password)?));
                 ctx.send(ApiRequest::post(AltrNet, "/api/databases").json(body)).await
             }),
-        tool("update_database", "Update a database connection", Effect::Idempotent)
+        SET.tool("update_database", "Update a database connection", Effect::Idempotent)
             .description("Change settings of a database connection: name, credentials, Snowflake role and warehouse, classification and usage-history options. Only the fields given are changed; at least one is required.")
-            .handler(|ctx: Ctx, p: UpdateDatabase| async move {
-                let body = object_without_nulls([
-                    ("friendlyDatabaseName", json!(p.friendly_database_name)),
-                    ("maxNumberOfConnections", json!(p.max_number_of_connections)),
-                    ("maxNumberOfBatches", json!(p.max_number_of_batches)),
-                    ("serviceUserID", json!(p.service_user_id)),
-                    ("connectionString", json!(p.connection_string)),
-                    ("databasePassword", json!(p.database_password)),
-                    ("databaseUsername", json!(p.database_username)),
-                    ("snowflakeRole", json!(p.snowflake_role)),
-                    ("warehouseName", json!(p.warehouse_name)),
-                    ("shouldClassify", json!(p.should_classify)),
-                    ("dataUsageHistory", json!(p.data_usage_history)),
-                    ("classificationType", json!(p.classification_type)),
-                    ("reinvoke", json!(p.reinvoke)),
-                ]);
-                if body.as_object().is_some_and(|o| o.is_empty()) {
-                    return Err(ToolError::invalid("database_id", "nothing to update: give at least one field to change besides database_id"));
-                }
-                let path = path("/api/databases/{}", &[seg("database_id", p.database_id)])?;
-                ctx.send(ApiRequest::patch(AltrNet, path).json(body)).await
-            }),
-        tool("trigger_database_status_sync", "Re-check a database's status", Effect::Additive)
+            .require_change()
+            .request::<UpdateDatabase>(Method::PATCH, AltrNet, "/api/databases/{database_id}"),
+        SET.tool("trigger_database_status_sync", "Re-check a database's status", Effect::Additive)
             .description("Ask ALTR to re-check a database connection and refresh its status; read it back with get_databases.")
-            .handler(|ctx: Ctx, p: DatabaseId| async move {
-                let path = path("/api/databases/{}/status", &[seg("database_id", p.database_id)])?;
-                ctx.send(ApiRequest::patch(AltrNet, path)).await
-            }),
-        tool("disconnect_database", "Disconnect a database", Effect::Destructive)
+            .request::<DatabaseId>(Method::PATCH, AltrNet, "/api/databases/{database_id}/status"),
+        SET.tool("disconnect_database", "Disconnect a database", Effect::Destructive)
             .description("Remove a database connection from ALTR, with its governance. Set ignore_errors to disconnect even if clean-up inside the database fails.")
-            .handler(|ctx: Ctx, p: Disconnect| async move {
-                let path = path("/api/databases/{}", &[seg("database_id", p.database_id)])?;
-                let mut req = ApiRequest::delete(AltrNet, path);
-                if p.ignore_errors {
-                    req = req.query("ignoreErrors", true);
-                }
-                ctx.send(req).await
-            }),
+            .request::<Disconnect>(Method::DELETE, AltrNet, "/api/databases/{database_id}"),
     ]
 }
 

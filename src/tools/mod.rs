@@ -6,7 +6,10 @@ pub mod args;
 pub mod ctx;
 pub mod databases;
 pub mod docs;
+pub mod paging;
+pub mod params;
 pub mod policies;
+pub mod request;
 pub mod tags;
 
 use std::collections::BTreeSet;
@@ -17,10 +20,12 @@ use std::sync::Arc;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::client::{ApiError, PathError};
+use crate::client::{ApiError, Method, PathError, Service};
 pub use ctx::{Ctx, Shared};
+pub use request::{Endpoint, Placement};
 
 /// What a tool does to the ALTR org; this sets its MCP annotations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +38,25 @@ pub enum Effect {
     Idempotent,
     /// Deletes or disconnects something.
     Destructive,
+    /// Changes nothing but returns protected data in clear text (detokenize): hidden unless
+    /// ALTR_ALLOW_CLEARTEXT is set, whatever the other settings say.
+    ClearText,
 }
 
 impl Effect {
+    /// Whether the tool changes nothing in ALTR.
+    pub fn is_read_only(self) -> bool {
+        matches!(self, Effect::ReadOnly | Effect::ClearText)
+    }
+
+    /// Whether sending the same request twice has the effect of sending it once.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Effect::Additive)
+    }
+
     pub fn annotations(self, title: &str) -> ToolAnnotations {
         let (read_only, destructive, idempotent) = match self {
-            Effect::ReadOnly => (true, false, true),
+            Effect::ReadOnly | Effect::ClearText => (true, false, true),
             Effect::Additive => (false, false, false),
             Effect::Idempotent => (false, false, true),
             Effect::Destructive => (false, true, true),
@@ -125,45 +143,69 @@ pub type ToolResult = Result<Value, ToolError>;
 type BoxFuture = Pin<Box<dyn Future<Output = ToolResult> + Send>>;
 type Handler = Arc<dyn Fn(Ctx, JsonObject) -> BoxFuture + Send + Sync>;
 
-/// The toolsets, one per domain, in the order they are listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Toolset {
-    Databases,
-    Tags,
-    Policies,
+/// A toolset: a domain's tools, selected together by ALTR_TOOLSETS.
+pub struct Toolset {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    /// Whether the `default` keyword includes it.
+    pub in_default: bool,
+    /// Its tools, in listing order.
+    pub tools: fn() -> Vec<ToolDef>,
+}
+
+/// Toolsets are told apart by id.
+impl PartialEq for Toolset {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Toolset {}
+
+impl std::fmt::Debug for Toolset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id)
+    }
 }
 
 impl Toolset {
-    pub const ALL: [Toolset; 3] = [Toolset::Databases, Toolset::Tags, Toolset::Policies];
+    pub fn id(&self) -> &'static str {
+        self.id
+    }
 
-    pub fn id(self) -> &'static str {
-        match self {
-            Toolset::Databases => "databases",
-            Toolset::Tags => "tags",
-            Toolset::Policies => "policies",
+    pub fn title(&self) -> &'static str {
+        self.title
+    }
+
+    /// Start declaring a tool of this toolset; finish with [`ToolBuilder::request`] (one request
+    /// built from the parameters) or [`ToolBuilder::handler`] (real logic).
+    pub fn tool(
+        &'static self,
+        name: &'static str,
+        title: &'static str,
+        effect: Effect,
+    ) -> ToolBuilder {
+        ToolBuilder {
+            toolset: self,
+            name,
+            title,
+            effect,
+            description: "",
+            wire: Wire::default(),
         }
     }
+}
 
-    pub fn title(self) -> &'static str {
-        match self {
-            Toolset::Databases => "Databases",
-            Toolset::Tags => "Tags",
-            Toolset::Policies => "Policies & Rules",
-        }
-    }
+/// Every toolset, in listing order. A new domain adds its line here and its `SET` in its file.
+pub static TOOLSETS: &[&Toolset] = &[&databases::SET, &tags::SET, &policies::SET];
 
-    /// Whether the `default` keyword includes this toolset.
-    pub fn in_default(self) -> bool {
-        true
-    }
-
-    fn tools(self) -> Vec<ToolDef> {
-        match self {
-            Toolset::Databases => databases::tools(),
-            Toolset::Tags => tags::tools(),
-            Toolset::Policies => policies::tools(),
-        }
-    }
+/// The toolset with this id.
+pub fn toolset(id: &str) -> Option<&'static Toolset> {
+    TOOLSETS
+        .iter()
+        .copied()
+        .find(|t| t.id.eq_ignore_ascii_case(id))
 }
 
 /// One tool: its MCP description and its handler.
@@ -173,41 +215,101 @@ pub struct ToolDef {
     pub title: &'static str,
     pub effect: Effect,
     pub description: &'static str,
-    pub toolset: Toolset,
+    pub toolset: &'static Toolset,
     pub schema: fn() -> JsonObject,
     pub handler: Handler,
+    /// The request a declarative tool sends (`None` for tools with their own handler).
+    pub endpoint: Option<Arc<Endpoint>>,
 }
 
 impl std::fmt::Debug for ToolDef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ToolDef")
             .field("name", &self.name)
-            .field("toolset", &self.toolset)
+            .field("toolset", &self.toolset.id)
             .finish_non_exhaustive()
     }
 }
 
-/// Start a tool definition; finish it with [`ToolBuilder::handler`].
-pub fn tool(name: &'static str, title: &'static str, effect: Effect) -> ToolBuilder {
-    ToolBuilder {
-        name,
-        title,
-        effect,
-        description: "",
-    }
+/// Wire rules of a declarative tool, set on the builder before [`ToolBuilder::request`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Wire {
+    placement: Option<Placement>,
+    in_query: &'static [&'static str],
+    empty_object: bool,
+    require_change: bool,
+    exactly_one_of: &'static [&'static str],
+    fixed: &'static [(&'static str, &'static str)],
 }
 
 pub struct ToolBuilder {
+    toolset: &'static Toolset,
     name: &'static str,
     title: &'static str,
     effect: Effect,
     description: &'static str,
+    wire: Wire,
 }
 
 impl ToolBuilder {
     pub fn description(mut self, text: &'static str) -> Self {
         self.description = text;
         self
+    }
+
+    /// Send every parameter in the query, whatever the method (POSTs that take only a query).
+    pub fn query_only(mut self) -> Self {
+        self.wire.placement = Some(Placement::Query);
+        self
+    }
+
+    /// Send the parameters as a JSON body, whatever the method (a DELETE with a body).
+    pub fn body_always(mut self) -> Self {
+        self.wire.placement = Some(Placement::Body);
+        self
+    }
+
+    /// Send these parameters in the query even when the others go in the body.
+    pub fn in_query(mut self, fields: &'static [&'static str]) -> Self {
+        self.wire.in_query = fields;
+        self
+    }
+
+    /// Send `{}` when no parameter is left for the body (instead of no body).
+    pub fn empty_object(mut self) -> Self {
+        self.wire.empty_object = true;
+        self
+    }
+
+    /// Refuse a call that changes nothing (an update whose body would be `{}`).
+    pub fn require_change(mut self) -> Self {
+        self.wire.require_change = true;
+        self
+    }
+
+    /// Exactly one of these parameters must be given.
+    pub fn exactly_one_of(mut self, fields: &'static [&'static str]) -> Self {
+        self.wire.exactly_one_of = fields;
+        self
+    }
+
+    /// Body fields with a fixed value, sent on every call.
+    pub fn fixed(mut self, fields: &'static [(&'static str, &'static str)]) -> Self {
+        self.wire.fixed = fields;
+        self
+    }
+
+    fn finish<P: JsonSchema>(self, handler: Handler, endpoint: Option<Arc<Endpoint>>) -> ToolDef {
+        ToolDef {
+            name: self.name,
+            title: self.title,
+            effect: self.effect,
+            description: self.description,
+            toolset: self.toolset,
+            schema: args::schema::<P>,
+            handler,
+            endpoint,
+        }
     }
 
     /// The handler, with its typed parameters `P` (their schema is the tool's input schema).
@@ -225,15 +327,37 @@ impl ToolBuilder {
                 f(ctx, params).await
             })
         });
-        ToolDef {
-            name: self.name,
-            title: self.title,
-            effect: self.effect,
-            description: self.description,
-            toolset: Toolset::Databases,
-            schema: args::schema::<P>,
-            handler,
-        }
+        self.finish::<P>(handler, None)
+    }
+
+    /// A tool that sends one request built from its parameters `P` (see [`request`]): `template`
+    /// is the path below the service's base URL with `{field}` holes (`{field~}` for ids that
+    /// may arrive percent-encoded). The API's answer is the tool's data.
+    pub fn request<P>(self, method: Method, service: Service, template: &'static str) -> ToolDef
+    where
+        P: DeserializeOwned + Serialize + JsonSchema + 'static,
+    {
+        let w = self.wire;
+        let endpoint = Arc::new(Endpoint {
+            placement: w.placement.unwrap_or(Placement::ByMethod),
+            in_query: w.in_query,
+            empty_object: w.empty_object,
+            require_change: w.require_change,
+            exactly_one_of: w.exactly_one_of,
+            fixed: w.fixed,
+            ..Endpoint::new(method, service, template)
+        });
+        let ep = endpoint.clone();
+        let handler: Handler = Arc::new(move |ctx: Ctx, raw: JsonObject| {
+            // Parse and build before the future, so it holds only the request (P need not be Send).
+            let req = args::parse::<P>(raw).and_then(|params| {
+                let wire = serde_json::to_value(&params)
+                    .map_err(|e| ToolError::invalid("arguments", format!("cannot be sent: {e}")))?;
+                ep.build(wire)
+            });
+            Box::pin(async move { ctx.send(req?).await })
+        });
+        self.finish::<P>(handler, Some(endpoint))
     }
 }
 
@@ -248,14 +372,7 @@ impl ToolDef {
 
 /// Every tool of every domain, in listing order.
 pub fn all_tools() -> Vec<ToolDef> {
-    let mut out = Vec::new();
-    for ts in Toolset::ALL {
-        for mut t in ts.tools() {
-            t.toolset = ts;
-            out.push(t);
-        }
-    }
-    out
+    TOOLSETS.iter().flat_map(|ts| (ts.tools)()).collect()
 }
 
 /// Why a tool selection was refused.
@@ -273,6 +390,8 @@ pub struct Selection {
     pub toolsets: Vec<String>,
     pub read_only: bool,
     pub restricted: Vec<String>,
+    /// Expose the tools that return protected data in clear text (ALTR_ALLOW_CLEARTEXT).
+    pub allow_cleartext: bool,
 }
 
 /// The tools a server exposes, and those it knows but hides.
@@ -287,26 +406,24 @@ impl Registry {
     /// silently leave a tool exposed.
     pub fn select(sel: &Selection) -> Result<Registry, SelectionError> {
         let all = all_tools();
-        let mut wanted: BTreeSet<Toolset> = BTreeSet::new();
+        let mut wanted: Vec<&'static str> = Vec::new();
         let mut unknown = Vec::new();
+        let every = || TOOLSETS.iter().map(|t| t.id);
         if sel.toolsets.is_empty() {
-            wanted.extend(Toolset::ALL);
+            wanted.extend(every());
         }
         for name in &sel.toolsets {
-            let lower = name.to_ascii_lowercase();
-            match lower.as_str() {
-                "all" => wanted.extend(Toolset::ALL),
-                "default" => wanted.extend(Toolset::ALL.into_iter().filter(|t| t.in_default())),
-                other => match Toolset::ALL.into_iter().find(|t| t.id() == other) {
-                    Some(t) => {
-                        wanted.insert(t);
-                    }
+            match name.to_ascii_lowercase().as_str() {
+                "all" => wanted.extend(every()),
+                "default" => wanted.extend(TOOLSETS.iter().filter(|t| t.in_default).map(|t| t.id)),
+                other => match toolset(other) {
+                    Some(t) => wanted.push(t.id),
                     None => unknown.push(name.clone()),
                 },
             }
         }
         if !unknown.is_empty() {
-            let mut allowed: Vec<&str> = Toolset::ALL.iter().map(|t| t.id()).collect();
+            let mut allowed: Vec<&str> = every().collect();
             allowed.extend(["default", "all"]);
             return Err(SelectionError::UnknownToolset {
                 unknown: unknown.join(", "),
@@ -325,8 +442,11 @@ impl Registry {
         let mut tools = Vec::new();
         let mut hidden = BTreeSet::new();
         for t in all {
-            let keep = wanted.contains(&t.toolset)
-                && !(sel.read_only && t.effect != Effect::ReadOnly)
+            let allowed_by_mode = t.effect.is_read_only() || !sel.read_only;
+            let allowed_clear_text = t.effect != Effect::ClearText || sel.allow_cleartext;
+            let keep = wanted.contains(&t.toolset.id)
+                && allowed_by_mode
+                && allowed_clear_text
                 && !sel.restricted.iter().any(|r| r == t.name);
             if keep {
                 tools.push(t);

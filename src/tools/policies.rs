@@ -5,21 +5,50 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::args::{one_of, JsonOr, LenientInt, Level, NoParams, OneOrMany};
-use super::{tool, Ctx, Effect, ToolDef, ToolError};
-use crate::client::paging::{after_last_evaluated_key, paginate, Next, Paged, MAX_PAGES};
-use crate::client::{path, seg_decoded, ApiRequest, Service::AltrNet, Service::Api};
+use super::args::{JsonOr, LenientInt, Level, NoParams, OneOrMany};
+use super::paging::{collect_pages, Collected, More, NextPage, Pages};
+use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
+use crate::client::{path, seg_decoded, ApiRequest, Method, Service::AltrNet, Service::Api};
+use crate::wire_enum;
+
+pub static SET: Toolset = Toolset {
+    id: "policies",
+    title: "Policies & Rules",
+    description: "Masking policies on tags and the rules that say which role sees which masking level, plus the roles rules can name.",
+    in_default: true,
+    tools,
+};
 
 const POLICY_PATH: &str = "/v1/unified-policy/management/policy";
-const POLICY_TYPES: &[&str] = &[
-    "TAG",
-    "COLUMN",
-    "PUSHDOWN",
-    "IMPERSONATION",
-    "GRANT",
-    "ROW",
-    "OLTP",
-];
+
+wire_enum! {
+    /// The kind of a policy.
+    pub enum PolicyKind {
+        Tag = "TAG",
+        Column = "COLUMN",
+        Pushdown = "PUSHDOWN",
+        Impersonation = "IMPERSONATION",
+        Grant = "GRANT",
+        Row = "ROW",
+        Oltp = "OLTP",
+    }
+}
+
+wire_enum! {
+    /// The policy types supportedMaskingTypes knows.
+    pub enum MaskPolicyType { Tag = "tag", TagPushdown = "tag_pushdown", Column = "column" }
+}
+
+wire_enum! {
+    /// A database platform.
+    pub enum DatabaseType { Snowflake = "snowflake", Databricks = "databricks" }
+}
+
+/// A DynamoDB-style listing: `data.last_evaluated_key` sent back as `exclusive_start_key`.
+const LAST_EVALUATED_KEY: NextPage = NextPage::Cursor {
+    at: &["/data/last_evaluated_key", "/last_evaluated_key"],
+    param: "exclusive_start_key",
+};
 /// Masking levels a rule may use.
 pub const LEVELS: std::ops::RangeInclusive<i64> = 10000..=10009;
 /// The levels a tag policy accepts when the API cannot be asked.
@@ -30,24 +59,24 @@ pub const RULE_BATCH: usize = 99;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyType {
-    /// TAG, COLUMN, PUSHDOWN, IMPERSONATION, GRANT, ROW or OLTP; omit for every type.
-    pub policy_type: Option<String>,
+    /// Only policies of this type; omit for every type.
+    pub policy_type: Option<PolicyKind>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyId {
     /// Policy id from get_policies, e.g. `TAG#...` (plain or URL-encoded).
     pub policy_id: String,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SupportedMasks {
-    /// tag, tag_pushdown or column.
-    pub policy_type: String,
-    /// snowflake or databricks.
-    pub database_type: Option<String>,
+    /// The policy type to list levels for.
+    pub policy_type: MaskPolicyType,
+    /// The database platform.
+    pub database_type: Option<DatabaseType>,
     /// Column (field) id; required when policy_type is column.
     pub field_id: Option<i64>,
 }
@@ -58,7 +87,7 @@ pub struct CreatePolicy {
     /// Snowflake: the connected tag's upper-case name (see get_tags). Databricks: the raw tag name.
     pub tag: String,
     /// TAG (default, Snowflake tag policy) or PUSHDOWN (Databricks, with database_ids).
-    pub policy_type: Option<String>,
+    pub policy_type: Option<PolicyKind>,
     /// Databricks database ids the pushdown policy applies to; not allowed for TAG policies.
     pub database_ids: Option<Vec<i64>>,
 }
@@ -141,7 +170,7 @@ pub struct UpdateRule {
     pub time_window_thresholds: Option<OneOrMany<TimeWindow>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleId {
     /// Policy id from get_policies.
@@ -254,29 +283,24 @@ async fn check_levels(
 }
 
 async fn get_policies(ctx: Ctx, p: PolicyType) -> Result<Value, ToolError> {
-    let types: Vec<String> = match p.policy_type {
-        Some(t) => {
-            one_of("policy_type", &t, POLICY_TYPES)?;
-            vec![t.to_ascii_uppercase()]
-        }
-        None => POLICY_TYPES.iter().map(|t| t.to_string()).collect(),
+    let kinds: Vec<&str> = match p.policy_type {
+        Some(kind) => vec![kind.as_str()],
+        None => PolicyKind::VALUES.to_vec(),
     };
-    let mut policies: Vec<Value> = Vec::new();
-    let mut all = Paged::default();
-    for t in types {
-        let first = ApiRequest::get(Api, POLICY_PATH).query("policy_type", &t);
-        let paged = paginate(&ctx.client, first, MAX_PAGES, |body| {
-            let data = body.get("data").unwrap_or(&body);
-            if let Some(items) = data.get("policies").and_then(Value::as_array) {
-                policies.extend(items.iter().cloned());
-            }
-            after_last_evaluated_key(data)
-        })
-        .await?;
-        all.pages += paged.pages;
-        all.truncated |= paged.truncated;
+    let pages = Pages {
+        items: &["/data/policies", "/policies"],
+        next: LAST_EVALUATED_KEY,
+    };
+    let mut all = Collected {
+        items: Value::Array(Vec::new()),
+        pages: 0,
+        truncated: false,
+    };
+    for kind in kinds {
+        let first = ApiRequest::get(Api, POLICY_PATH).query("policy_type", kind);
+        all.extend(collect_pages(&ctx, first, pages).await?);
     }
-    Ok(all.result(json!({"policies": policies, "count": policies.len()})))
+    Ok(all.result("policies"))
 }
 
 async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
@@ -284,25 +308,19 @@ async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
         &format!("{POLICY_PATH}/{{}}/rules"),
         &[seg_decoded("policy_id", &p.policy_id)],
     )?;
-    let mut items = Map::new();
-    let paged = paginate(&ctx.client, ApiRequest::get(Api, path), MAX_PAGES, |body| {
-        let data = body.get("data").unwrap_or(&body);
-        if let Some(page) = data.get("items").and_then(Value::as_object) {
-            for (key, rules) in page {
-                match (items.get_mut(key), rules) {
-                    (Some(Value::Array(have)), Value::Array(more)) => {
-                        have.extend(more.iter().cloned())
-                    }
-                    _ => {
-                        items.insert(key.clone(), rules.clone());
-                    }
-                }
-            }
+    let pages = Pages {
+        items: &["/data/items", "/items"],
+        next: LAST_EVALUATED_KEY,
+    };
+    let rules = collect_pages(&ctx, ApiRequest::get(Api, path), pages).await?;
+    let truncated = rules.truncated;
+    let mut out = json!({"items": rules.items});
+    if truncated {
+        if let Some(o) = out.as_object_mut() {
+            o.insert("truncated".into(), Value::Bool(true));
         }
-        after_last_evaluated_key(data)
-    })
-    .await?;
-    Ok(paged.result(json!({"items": items})))
+    }
+    Ok(out)
 }
 
 async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
@@ -436,57 +454,42 @@ async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
 }
 
 async fn get_roles(ctx: Ctx) -> Result<Value, ToolError> {
-    let mut roles: Vec<Value> = Vec::new();
-    let paged = paginate(
-        &ctx.client,
-        ApiRequest::get(AltrNet, "/api/userGroups").query("offset", 0),
-        MAX_PAGES,
-        |body| {
-            let data = body.get("data").unwrap_or(&body);
-            let page = data
-                .get("userGroups")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            let total = data.get("count").and_then(Value::as_u64).unwrap_or(0) as usize;
-            let before = roles.len();
-            roles.extend(page.iter().filter_map(|g| g.get("userGroupName").cloned()));
-            let fetched = before + page.len();
-            if page.is_empty() || fetched >= total {
-                Next::Done
-            } else {
-                Next::Cursor {
-                    key: "offset",
-                    value: fetched.to_string(),
-                }
-            }
+    let pages = Pages {
+        items: &["/data/userGroups", "/userGroups"],
+        next: NextPage::Offset {
+            param: "offset",
+            more: More::Total(&["/data/count", "/count"]),
         },
-    )
-    .await?;
-    Ok(paged.result(json!({"roles": roles, "count": roles.len()})))
+    };
+    let first = ApiRequest::get(AltrNet, "/api/userGroups").query("offset", 0);
+    let mut groups = collect_pages(&ctx, first, pages).await?;
+    let names: Vec<Value> = std::mem::take(&mut groups.items)
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| g.get("userGroupName").cloned())
+        .collect();
+    groups.items = Value::Array(names);
+    Ok(groups.result("roles"))
 }
 
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        tool("get_policies", "List masking policies", Effect::ReadOnly)
+        SET.tool("get_policies", "List masking policies", Effect::ReadOnly)
             .description("List masking policies with their policy_id, tag and rule count, for one policy type or all of them. Use a policy_id with get_rules, add_rules or delete_policy.")
             .handler(get_policies),
-        tool("get_rules", "List a policy's rules", Effect::ReadOnly)
+        SET.tool("get_rules", "List a policy's rules", Effect::ReadOnly)
             .description("List the masking rules of a policy (role, tag value, masking level, thresholds) with their rule ids, grouped by rule hash. Fetches all pages.")
             .handler(get_rules),
-        tool("get_supported_masking_types", "List supported masking levels", Effect::ReadOnly)
+        SET.tool("get_supported_masking_types", "List supported masking levels", Effect::ReadOnly)
             .description("List the masking levels ALTR supports for a policy type (tag, tag_pushdown or column) and database type; column needs field_id. Check before add_rules.")
             .handler(|ctx: Ctx, p: SupportedMasks| async move {
-                one_of("policy_type", &p.policy_type, &["tag", "tag_pushdown", "column"])?;
-                if let Some(d) = &p.database_type {
-                    one_of("database_type", d, &["snowflake", "databricks"])?;
-                }
-                if p.policy_type.eq_ignore_ascii_case("column") && p.field_id.is_none() {
+                if p.policy_type == MaskPolicyType::Column && p.field_id.is_none() {
                     return Err(ToolError::invalid("field_id", "is required when policy_type is column"));
                 }
                 let req = ApiRequest::get(Api, format!("{POLICY_PATH}/rules/supportedMaskingTypes"))
-                    .query("policy_type", p.policy_type.to_ascii_lowercase())
-                    .query_opt("database_type", p.database_type.map(|d| d.to_ascii_lowercase()))
+                    .query("policy_type", p.policy_type)
+                    .query_opt("database_type", p.database_type)
                     .query_opt("field_id", p.field_id);
                 let mut body = ctx.send(req).await?;
                 if let Some(Value::Array(entries)) = body.get_mut("data") {
@@ -494,11 +497,10 @@ pub fn tools() -> Vec<ToolDef> {
                 }
                 Ok(body)
             }),
-        tool("create_policy", "Create a masking policy", Effect::Additive)
+        SET.tool("create_policy", "Create a masking policy", Effect::Additive)
             .description("Create an empty masking policy for a tag (one policy per tag); then add_rules. Snowflake: policy_type TAG and the connected tag's upper-case name, no database_ids. Databricks: policy_type PUSHDOWN, the raw tag name and database_ids. Until rules exist, tagged columns read as NULL.")
             .handler(|ctx: Ctx, p: CreatePolicy| async move {
-                let policy_type = p.policy_type.unwrap_or_else(|| "TAG".into()).to_ascii_uppercase();
-                one_of("policy_type", &policy_type, POLICY_TYPES)?;
+                let policy_type = p.policy_type.unwrap_or(PolicyKind::Tag);
                 if p.tag.trim().is_empty() {
                     return Err(ToolError::invalid("tag", "must not be empty"));
                 }
@@ -506,7 +508,7 @@ pub fn tools() -> Vec<ToolDef> {
                 body.insert("identifier".into(), json!(p.tag));
                 body.insert("type".into(), json!(policy_type));
                 if let Some(ids) = p.database_ids {
-                    if policy_type == "TAG" {
+                    if policy_type == PolicyKind::Tag {
                         return Err(ToolError::invalid("database_ids", "not allowed for TAG policies (Snowflake); use policy_type PUSHDOWN for Databricks"));
                     }
                     if ids.is_empty() {
@@ -517,28 +519,23 @@ pub fn tools() -> Vec<ToolDef> {
                 let response = ctx.send(ApiRequest::post(Api, POLICY_PATH).json(Value::Object(body))).await?;
                 Ok(response.get("data").filter(|d| d.get("policy_id").is_some()).cloned().unwrap_or(response))
             }),
-        tool("add_rules", "Add masking rules", Effect::Idempotent)
+        SET.tool("add_rules", "Add masking rules", Effect::Idempotent)
             .description("Add masking rules to a policy: each says which role sees which tag value at which masking level (10000-10009; tag policies 10000-10004). Any number of rules, sent 99 per request.")
             .handler(add_rules),
-        tool("delete_policy", "Delete a masking policy", Effect::Destructive)
+        SET.tool("delete_policy", "Delete a masking policy", Effect::Destructive)
             .description("Delete a masking policy and all its rules; the tag is no longer masked by ALTR.")
-            .handler(|ctx: Ctx, p: PolicyId| async move {
-                let path = path(&format!("{POLICY_PATH}/{{}}"), &[seg_decoded("policy_id", &p.policy_id)])?;
-                ctx.send(ApiRequest::delete(Api, path)).await
-            }),
-        tool("update_rule", "Update a masking rule", Effect::Idempotent)
+            .request::<PolicyId>(Method::DELETE, Api, "/v1/unified-policy/management/policy/{policy_id~}"),
+        SET.tool("update_rule", "Update a masking rule", Effect::Idempotent)
             .description("Change one rule of a policy: masking level, role, tag value, access-rate or time-window thresholds. Only the fields given change; at least one is required.")
             .handler(update_rule),
-        tool("delete_rule", "Delete a masking rule", Effect::Destructive)
+        SET.tool("delete_rule", "Delete a masking rule", Effect::Destructive)
             .description("Delete one masking rule (rule_id from get_rules) from a policy; users it covered fall back to the remaining rules.")
-            .handler(|ctx: Ctx, p: RuleId| async move {
-                let path = path(
-                    &format!("{POLICY_PATH}/{{}}/rules/{{}}"),
-                    &[seg_decoded("policy_id", &p.policy_id), seg_decoded("rule_id", &p.rule_id)],
-                )?;
-                ctx.send(ApiRequest::delete(Api, path)).await
-            }),
-        tool("get_roles", "List roles", Effect::ReadOnly)
+            .request::<RuleId>(
+                Method::DELETE,
+                Api,
+                "/v1/unified-policy/management/policy/{policy_id~}/rules/{rule_id~}",
+            ),
+        SET.tool("get_roles", "List roles", Effect::ReadOnly)
             .description("List the role (user group) names that masking rules can name. Fetches all pages.")
             .handler(|ctx: Ctx, _: NoParams| get_roles(ctx)),
     ]

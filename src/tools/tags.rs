@@ -4,24 +4,42 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::args::{one_of, NoParams, OneOrMany};
+use super::args::{NoParams, OneOrMany};
 use super::databases::find_database;
-use super::{tool, Ctx, Effect, ToolDef, ToolError};
-use crate::client::paging::{paginate, Next, MAX_PAGES};
-use crate::client::{path, seg, ApiRequest, Service::Api};
+use super::paging::{collect_pages, More, NextPage, Pages};
+use super::params::{Id, Name};
+use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
+use crate::client::{path, seg, ApiRequest, Method, Service::Api};
+use crate::wire_enum;
 
-const PROTECTION_TYPES: &[&str] = &[
-    "governed",
-    "governed-pushdown",
-    "tokenized-vault",
-    "encryption-fpe",
-];
+pub static SET: Toolset = Toolset {
+    id: "tags",
+    title: "Tags",
+    description: "Snowflake object tags connected to ALTR for tag-based masking, and their values.",
+    in_default: true,
+    tools,
+};
 
-#[derive(Debug, Deserialize, JsonSchema)]
+wire_enum! {
+    /// How a tag's columns are protected.
+    pub enum ProtectionType {
+        Governed = "governed",
+        GovernedPushdown = "governed-pushdown",
+        TokenizedVault = "tokenized-vault",
+        EncryptionFpe = "encryption-fpe",
+    }
+}
+
+wire_enum! {
+    /// The character set format-preserving encryption keeps.
+    pub enum Alphabet { Numeric = "numeric", Alphabetic = "alphabetic", Alphanumeric = "alphanumeric" }
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagGroupId {
     /// The tag's tag_group_id (from get_tags).
-    pub tag_group_id: String,
+    pub tag_group_id: Name,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -31,27 +49,28 @@ pub struct TagName {
     pub tag_name: String,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagDetails {
     /// Numeric ALTR database id (from get_databases).
-    pub database_id: i64,
+    pub database_id: Id,
     /// The database's real name in Snowflake.
     pub database_name: String,
     /// Tag name as in Snowflake (usually upper case).
     pub tag_name: String,
     /// Schema that holds the tag.
     pub schema_name: String,
-    /// Filter by protection type: governed, governed-pushdown, tokenized-vault or encryption-fpe.
-    pub protection_type: Option<String>,
+    /// Only this protection type.
+    #[serde(rename(serialize = "protection-type"))]
+    pub protection_type: Option<ProtectionType>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FpeOptions {
-    /// Character set kept by format-preserving encryption: numeric, alphabetic or alphanumeric.
+    /// Character set kept by format-preserving encryption.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub alphabet: Option<String>,
+    pub alphabet: Option<Alphabet>,
     /// Whether short values are padded before encryption.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_padded: Option<bool>,
@@ -69,11 +88,11 @@ pub struct UpdateTag {
     /// The tag's tag_group_id (from get_tags).
     pub tag_group_id: String,
     /// Numeric ALTR database id the tag belongs to.
-    pub database_id: i64,
+    pub database_id: Id,
     /// Display name of the tag.
     pub friendly_name: String,
-    /// governed (default), governed-pushdown, tokenized-vault or encryption-fpe.
-    pub protection_type: Option<String>,
+    /// How the tag's columns are protected (default governed).
+    pub protection_type: Option<ProtectionType>,
     /// Let a custom role provider decide roles (default false).
     #[serde(default)]
     pub custom_role_provider_enabled: bool,
@@ -83,11 +102,11 @@ pub struct UpdateTag {
     pub encryption_fpe_options: Option<FpeOptions>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagLocation {
     /// Numeric ALTR database id (from get_databases).
-    pub database_id: i64,
+    pub database_id: Id,
     /// The database's real name in Snowflake.
     pub database_name: String,
     /// Schema that holds the tag.
@@ -110,76 +129,28 @@ pub struct ConnectTag {
     pub tag_name: String,
 }
 
-/// The items of a page and the list they live in.
-fn items_at<'a>(body: &'a Value, key: &str) -> Option<&'a Vec<Value>> {
-    body.get(key)
-        .or_else(|| body.get("data").and_then(|d| d.get(key)))
-        .and_then(Value::as_array)
-}
-
-fn protection_type(value: Option<&str>) -> Result<(), ToolError> {
-    match value {
-        Some(v) => one_of("protection_type", v, PROTECTION_TYPES),
-        None => Ok(()),
-    }
-}
-
 async fn get_tags(ctx: Ctx) -> Result<Value, ToolError> {
-    let mut items: Vec<Value> = Vec::new();
-    let paged = paginate(
-        &ctx.client,
-        ApiRequest::get(Api, "/v1/tag/masking"),
-        MAX_PAGES,
-        |body| {
-            let page = items_at(&body, "items").cloned().unwrap_or_default();
-            let more = body
-                .get("has_more")
-                .or_else(|| body.pointer("/data/has_more"))
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            let empty = page.is_empty();
-            items.extend(page);
-            if more && !empty {
-                Next::Cursor {
-                    key: "offset",
-                    value: items.len().to_string(),
-                }
-            } else {
-                Next::Done
-            }
+    let pages = Pages {
+        items: &["/items", "/data/items"],
+        next: NextPage::Offset {
+            param: "offset",
+            more: More::Flag(&["/has_more", "/data/has_more"]),
         },
-    )
-    .await?;
-    Ok(paged.result(json!({"items": items, "count": items.len()})))
+    };
+    let tags = collect_pages(&ctx, ApiRequest::get(Api, "/v1/tag/masking"), pages).await?;
+    Ok(tags.result("items"))
 }
 
 async fn get_tag_values(ctx: Ctx, p: TagName) -> Result<Value, ToolError> {
-    let mut tags: Vec<Value> = Vec::new();
-    let paged = paginate(
-        &ctx.client,
-        ApiRequest::get(Api, "/v1/dis/tags/v2/tags/list").query("filter", &p.tag_name),
-        MAX_PAGES,
-        |body| {
-            let page = items_at(&body, "tags").cloned().unwrap_or_default();
-            let total = body
-                .pointer("/totals/tagCount")
-                .or_else(|| body.pointer("/data/totals/tagCount"))
-                .and_then(Value::as_u64)
-                .unwrap_or(0) as usize;
-            let empty = page.is_empty();
-            tags.extend(page);
-            if !empty && tags.len() < total {
-                Next::Cursor {
-                    key: "offset",
-                    value: tags.len().to_string(),
-                }
-            } else {
-                Next::Done
-            }
+    let pages = Pages {
+        items: &["/tags", "/data/tags"],
+        next: NextPage::Offset {
+            param: "offset",
+            more: More::Total(&["/totals/tagCount", "/data/totals/tagCount"]),
         },
-    )
-    .await?;
-    Ok(paged.result(json!({"tags": tags, "count": tags.len()})))
+    };
+    let first = ApiRequest::get(Api, "/v1/dis/tags/v2/tags/list").query("filter", &p.tag_name);
+    Ok(collect_pages(&ctx, first, pages).await?.result("tags"))
 }
 
 async fn connect_tag(ctx: Ctx, p: ConnectTag) -> Result<Value, ToolError> {
@@ -249,53 +220,31 @@ async fn connect_tag(ctx: Ctx, p: ConnectTag) -> Result<Value, ToolError> {
 
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        tool("get_tags", "List connected tags", Effect::ReadOnly)
+        SET.tool("get_tags", "List connected tags", Effect::ReadOnly)
             .description("List every Snowflake tag connected to ALTR, with its tag_group_id, database, schema and masking settings. Fetches all pages.")
             .handler(|ctx: Ctx, _: NoParams| get_tags(ctx)),
-        tool("disconnect_tag", "Disconnect a tag", Effect::Destructive)
+        SET.tool("disconnect_tag", "Disconnect a tag", Effect::Destructive)
             .description("Disconnect a tag from ALTR by its tag_group_id; masking policies on it stop applying.")
-            .handler(|ctx: Ctx, p: TagGroupId| async move {
-                let path = path("/v1/tag/masking/tag/{}", &[seg("tag_group_id", &p.tag_group_id)])?;
-                ctx.send(ApiRequest::delete(Api, path)).await
-            }),
-        tool("get_tag_values", "List a tag's values", Effect::ReadOnly)
+            .request::<TagGroupId>(Method::DELETE, Api, "/v1/tag/masking/tag/{tag_group_id}"),
+        SET.tool("get_tag_values", "List a tag's values", Effect::ReadOnly)
             .description("List the values a tag takes across connected databases (the tag_value of masking rules). Fetches all pages.")
             .handler(get_tag_values),
-        tool("get_tag_details_by_group_id", "Get a tag by id", Effect::ReadOnly)
+        SET.tool("get_tag_details_by_group_id", "Get a tag by id", Effect::ReadOnly)
             .description("Get one connected tag's details and masking configuration by its tag_group_id.")
-            .handler(|ctx: Ctx, p: TagGroupId| async move {
-                let path = path("/v1/tag/masking/tag/{}", &[seg("tag_group_id", &p.tag_group_id)])?;
-                ctx.send(ApiRequest::get(Api, path)).await
-            }),
-        tool("get_tag_details", "Get a tag by location", Effect::ReadOnly)
+            .request::<TagGroupId>(Method::GET, Api, "/v1/tag/masking/tag/{tag_group_id}"),
+        SET.tool("get_tag_details", "Get a tag by location", Effect::ReadOnly)
             .description("Get a connected tag's details by database id, database name, schema and tag name, optionally for one protection type.")
-            .handler(|ctx: Ctx, p: TagDetails| async move {
-                protection_type(p.protection_type.as_deref())?;
-                let path = path(
-                    "/v1/tag/masking/database/{}/database-name/{}/tag-name/{}/schema-name/{}",
-                    &[
-                        seg("database_id", p.database_id),
-                        seg("database_name", &p.database_name),
-                        seg("tag_name", &p.tag_name),
-                        seg("schema_name", &p.schema_name),
-                    ],
-                )?;
-                let req = ApiRequest::get(Api, path)
-                    .query_opt("protection-type", p.protection_type.map(|t| t.to_ascii_lowercase()));
-                ctx.send(req).await
-            }),
-        tool("update_tag", "Update a tag's masking", Effect::Idempotent)
+            .request::<TagDetails>(
+                Method::GET,
+                Api,
+                "/v1/tag/masking/database/{database_id}/database-name/{database_name}/tag-name/{tag_name}/schema-name/{schema_name}",
+            ),
+        SET.tool("update_tag", "Update a tag's masking", Effect::Idempotent)
             .description("Replace a connected tag's masking configuration: protection type, custom role provider, data types to mask, and format-preserving encryption options (encryption-fpe only).")
             .handler(|ctx: Ctx, p: UpdateTag| async move {
-                protection_type(p.protection_type.as_deref())?;
-                let protection = p.protection_type.unwrap_or_else(|| "governed".into()).to_ascii_lowercase();
-                if let Some(fpe) = &p.encryption_fpe_options {
-                    if protection != "encryption-fpe" {
-                        return Err(ToolError::invalid("encryption_fpe_options", "only applies with protection_type encryption-fpe"));
-                    }
-                    if let Some(a) = &fpe.alphabet {
-                        one_of("encryption_fpe_options.alphabet", a, &["numeric", "alphabetic", "alphanumeric"])?;
-                    }
+                let protection = p.protection_type.unwrap_or(ProtectionType::Governed);
+                if p.encryption_fpe_options.is_some() && protection != ProtectionType::EncryptionFpe {
+                    return Err(ToolError::invalid("encryption_fpe_options", "only applies with protection_type encryption-fpe"));
                 }
                 let mut masking = serde_json::Map::new();
                 masking.insert("protection_type".into(), json!(protection));
@@ -314,21 +263,12 @@ pub fn tools() -> Vec<ToolDef> {
                 let path = path("/v1/tag/masking/tag/{}", &[seg("tag_group_id", &p.tag_group_id)])?;
                 ctx.send(ApiRequest::put(Api, path).json(body)).await
             }),
-        tool("disconnect_tag_by_details", "Disconnect a tag by location", Effect::Destructive)
+        SET.tool("disconnect_tag_by_details", "Disconnect a tag by location", Effect::Destructive)
             .description("Disconnect a tag from ALTR by database id, database name, schema and tag name (when its tag_group_id is not at hand).")
-            .handler(|ctx: Ctx, p: TagLocation| async move {
-                let body = json!({
-                    "database_id": p.database_id,
-                    "database_name": p.database_name,
-                    "schema_name": p.schema_name,
-                    "tag_name": p.tag_name,
-                });
-                let req = ApiRequest::delete(Api, "/v1/tag/masking/")
-                    .query("ignore_errors", p.ignore_errors)
-                    .json(body);
-                ctx.send(req).await
-            }),
-        tool("connect_tag", "Connect a Snowflake tag", Effect::Additive)
+            .body_always()
+            .in_query(&["ignore_errors"])
+            .request::<TagLocation>(Method::DELETE, Api, "/v1/tag/masking/"),
+        SET.tool("connect_tag", "Connect a Snowflake tag", Effect::Additive)
             .description("Connect an existing Snowflake tag to ALTR so masking policies can use it (Snowflake only; Databricks tags need no connecting). Give the database's friendly name; its id and real name are looked up. Then create_policy with the tag name.")
             .handler(connect_tag),
     ]

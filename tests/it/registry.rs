@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use altr_mcp::tools::{all_tools, docs, Effect, Registry, Selection, SelectionError, Toolset};
+use altr_mcp::tools::{all_tools, docs, Effect, Registry, Selection, SelectionError, TOOLSETS};
 use serde_json::Value;
 
 fn select(
@@ -15,6 +15,7 @@ fn select(
         toolsets: toolsets.iter().map(|s| s.to_string()).collect(),
         read_only,
         restricted: restricted.iter().map(|s| s.to_string()).collect(),
+        allow_cleartext: false,
     })
 }
 
@@ -32,13 +33,43 @@ fn names_are_unique_and_snake_case() {
 }
 
 #[test]
-fn per_domain_counts() {
+fn every_tool_is_documented_in_the_api_reference_with_its_toolset_and_effect() {
+    for t in all_tools() {
+        let Some((set, _, class)) = EXPECTED.iter().find(|(_, n, _)| *n == t.name) else {
+            panic!("{} is not a tool of altr-api.md section 9", t.name);
+        };
+        assert_eq!(t.toolset.id, *set, "{} toolset", t.name);
+        let want = match *class {
+            "RO" => t.effect == Effect::ReadOnly,
+            "DESTR" => t.effect == Effect::Destructive,
+            "CLEAR" => t.effect == Effect::ClearText,
+            _ => matches!(t.effect, Effect::Additive | Effect::Idempotent),
+        };
+        assert!(want, "{} should be {class}, is {:?}", t.name, t.effect);
+    }
+}
+
+#[test]
+fn every_registered_toolset_has_all_its_tools() {
     let tools = all_tools();
-    let count = |ts: Toolset| tools.iter().filter(|t| t.toolset == ts).count();
-    assert_eq!(count(Toolset::Databases), 8);
-    assert_eq!(count(Toolset::Tags), 8);
-    assert_eq!(count(Toolset::Policies), 9);
-    assert_eq!(tools.len(), 25);
+    for ts in TOOLSETS {
+        let want: BTreeSet<&str> = EXPECTED
+            .iter()
+            .filter(|(set, _, _)| *set == ts.id)
+            .map(|(_, n, _)| *n)
+            .collect();
+        let have: BTreeSet<&str> = tools
+            .iter()
+            .filter(|t| t.toolset == *ts)
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(have, want, "toolset {}", ts.id);
+        assert!(
+            !ts.title.is_empty() && ts.description.len() > 20,
+            "{}",
+            ts.id
+        );
+    }
 }
 
 #[test]
@@ -57,7 +88,7 @@ fn every_tool_is_fully_annotated_and_described() {
         assert!(a.open_world_hint.is_some(), "{} openWorldHint", t.name);
         assert_eq!(
             a.read_only_hint,
-            Some(t.effect == Effect::ReadOnly),
+            Some(t.effect.is_read_only()),
             "{}",
             t.name
         );
@@ -74,16 +105,6 @@ fn every_tool_is_fully_annotated_and_described() {
             t.name,
             d.len()
         );
-    }
-}
-
-#[test]
-fn verbs_match_effects() {
-    for t in all_tools() {
-        let reads = t.name.starts_with("get_") || t.name.starts_with("list_");
-        assert_eq!(reads, t.effect == Effect::ReadOnly, "{}", t.name);
-        let removes = t.name.starts_with("delete_") || t.name.starts_with("disconnect_");
-        assert_eq!(removes, t.effect == Effect::Destructive, "{}", t.name);
     }
 }
 
@@ -120,7 +141,7 @@ fn toolsets_read_only_and_restrictions_select_tools() {
     assert!(tags.is_hidden("get_databases"));
     let ro = select(&[], true, &[]).unwrap();
     assert_eq!(ro.tools().len(), 11);
-    assert!(ro.tools().iter().all(|t| t.effect == Effect::ReadOnly));
+    assert!(ro.tools().iter().all(|t| t.effect.is_read_only()));
     let r = select(
         &["databases", "Policies"],
         false,
@@ -198,3 +219,182 @@ fn readme_documents_every_setting_and_tool() {
         );
     }
 }
+
+/// Every tool of altr-api.md section 9: (toolset, name, effect class). RO = read-only,
+/// DESTR = destructive, W = other writes, CLEAR = read-only but returns clear text (hidden unless
+/// ALTR_ALLOW_CLEARTEXT). Deliberate differences from the Python server: the detokenize tools are
+/// CLEAR, and deregister_sc_sidecar_listener is DESTR.
+pub const EXPECTED: &[(&str, &str, &str)] = &[
+    ("databases", "get_databases", "RO"),
+    ("databases", "get_database_id", "RO"),
+    ("databases", "get_service_users", "RO"),
+    ("databases", "create_database", "W"),
+    ("databases", "create_databricks_database", "W"),
+    ("databases", "update_database", "W"),
+    ("databases", "trigger_database_status_sync", "W"),
+    ("databases", "disconnect_database", "DESTR"),
+    ("tags", "get_tags", "RO"),
+    ("tags", "disconnect_tag", "DESTR"),
+    ("tags", "get_tag_values", "RO"),
+    ("tags", "get_tag_details_by_group_id", "RO"),
+    ("tags", "get_tag_details", "RO"),
+    ("tags", "update_tag", "W"),
+    ("tags", "disconnect_tag_by_details", "DESTR"),
+    ("tags", "connect_tag", "W"),
+    ("policies", "get_policies", "RO"),
+    ("policies", "get_rules", "RO"),
+    ("policies", "get_supported_masking_types", "RO"),
+    ("policies", "create_policy", "W"),
+    ("policies", "add_rules", "W"),
+    ("policies", "delete_policy", "DESTR"),
+    ("policies", "update_rule", "W"),
+    ("policies", "delete_rule", "DESTR"),
+    ("policies", "get_roles", "RO"),
+    ("classification", "get_classifiers", "RO"),
+    ("classification", "get_classifier", "RO"),
+    ("classification", "create_classifier", "W"),
+    ("classification", "update_classifier", "W"),
+    ("classification", "delete_classifier", "DESTR"),
+    ("classification", "get_collections", "RO"),
+    ("classification", "get_collection", "RO"),
+    ("classification", "create_collection", "W"),
+    ("classification", "update_collection", "W"),
+    ("classification", "delete_collection", "DESTR"),
+    ("classification", "get_collection_classifiers", "RO"),
+    ("classification", "add_classifiers_to_collection", "W"),
+    ("classification", "remove_classifiers_from_collection", "W"),
+    ("classification", "import_altr_managed_classifiers", "W"),
+    ("classification", "get_altr_managed_timestamp", "RO"),
+    ("classification", "list_altr_managed_classifiers", "RO"),
+    ("classification", "get_jobs", "RO"),
+    ("classification", "get_active_jobs", "RO"),
+    ("classification", "get_job", "RO"),
+    ("classification", "get_job_summary", "RO"),
+    ("classification", "create_job", "W"),
+    ("classification", "create_gdlp_job", "W"),
+    ("classification", "update_job_status", "W"),
+    ("classification", "create_databricks_job", "W"),
+    ("classification", "create_oltp_job", "W"),
+    ("classification", "get_job_findings", "RO"),
+    ("classification", "get_job_findings_schemas", "RO"),
+    ("classification", "get_job_findings_tables", "RO"),
+    ("classification", "get_job_findings_columns", "RO"),
+    ("classification", "get_job_findings_classifiers", "RO"),
+    ("classification", "get_job_findings_lineage", "RO"),
+    ("classification", "get_job_findings_leaves", "RO"),
+    ("classification", "record_job_decision", "W"),
+    ("classification", "get_job_decisions", "RO"),
+    ("classification", "revoke_job_decisions", "DESTR"),
+    ("classification", "record_bulk_job_decision", "W"),
+    ("classification", "revoke_bulk_job_decision", "DESTR"),
+    ("classification", "get_job_review_status", "RO"),
+    ("classification", "confirm_job_report", "W"),
+    ("classification", "cancel_job_report", "W"),
+    ("classification", "get_classification_report", "RO"),
+    ("access", "create_snowflake_access_policy", "W"),
+    ("access", "create_oltp_access_policy", "W"),
+    ("access", "update_snowflake_access_policy", "W"),
+    ("access", "trigger_access_policy_check", "W"),
+    ("access", "create_access_request", "W"),
+    ("access", "get_access_requests", "RO"),
+    ("access", "get_access_request", "RO"),
+    ("access", "approve_access_request", "W"),
+    ("access", "deny_access_request", "W"),
+    ("access", "cancel_access_request", "W"),
+    ("audits", "search_audits", "W"),
+    ("audits", "get_audit_results", "RO"),
+    ("audits", "search_system_audits", "W"),
+    ("audits", "get_system_audit_results", "RO"),
+    ("audits", "search_query_audits", "W"),
+    ("audits", "get_query_audit_results", "RO"),
+    ("audits", "list_report_definitions", "RO"),
+    ("audits", "create_report_definition", "W"),
+    ("audits", "get_report_definition", "RO"),
+    ("audits", "update_report_definition", "W"),
+    ("audits", "archive_report_definition", "DESTR"),
+    ("audits", "restore_report_definition", "W"),
+    ("audits", "trigger_report_definition", "W"),
+    ("audits", "list_report_instances", "RO"),
+    ("audits", "get_report_instance", "RO"),
+    ("audits", "get_report_instance_download_url", "RO"),
+    ("audits", "list_report_comments", "RO"),
+    ("audits", "create_report_comment", "W"),
+    ("audits", "pin_report_comment", "W"),
+    ("audits", "unpin_report_comment", "W"),
+    ("audits", "get_report_sign_off", "RO"),
+    ("audits", "create_report_sign_off", "W"),
+    ("audits", "list_report_sign_offs", "RO"),
+    ("dam", "list_dam_rules", "RO"),
+    ("dam", "get_dam_rule", "RO"),
+    ("dam", "create_dam_rule", "W"),
+    ("dam", "update_dam_rule", "W"),
+    ("dam", "delete_dam_rule", "DESTR"),
+    ("dam", "list_dam_alerts", "RO"),
+    ("dam", "get_dam_alert", "RO"),
+    ("dam", "acknowledge_dam_alert", "W"),
+    ("dam", "list_dam_alert_comments", "RO"),
+    ("dam", "create_dam_alert_comment", "W"),
+    ("telemetry", "get_agent_instances", "RO"),
+    ("telemetry", "get_agent_instance", "RO"),
+    ("telemetry", "disconnect_agent_instance", "DESTR"),
+    ("telemetry", "get_agent_task_telemetry", "RO"),
+    ("telemetry", "get_sidecar_instances", "RO"),
+    ("telemetry", "get_sidecar_instance", "RO"),
+    ("telemetry", "disconnect_sidecar_instance", "DESTR"),
+    ("telemetry", "get_task_telemetry", "RO"),
+    ("telemetry", "delete_task_telemetry", "DESTR"),
+    ("sidecars", "list_sc_agents", "RO"),
+    ("sidecars", "create_sc_agent", "W"),
+    ("sidecars", "get_sc_agent", "RO"),
+    ("sidecars", "update_sc_agent", "W"),
+    ("sidecars", "disconnect_sc_agent", "DESTR"),
+    ("sidecars", "list_sc_agent_tasks", "RO"),
+    ("sidecars", "create_sc_agent_task", "W"),
+    ("sidecars", "update_sc_agent_task", "W"),
+    ("sidecars", "delete_sc_agent_task", "DESTR"),
+    ("sidecars", "list_sc_repos", "RO"),
+    ("sidecars", "create_sc_repo", "W"),
+    ("sidecars", "get_sc_repo", "RO"),
+    ("sidecars", "update_sc_repo", "W"),
+    ("sidecars", "disconnect_sc_repo", "DESTR"),
+    ("sidecars", "list_sc_repo_users", "RO"),
+    ("sidecars", "create_sc_repo_user", "W"),
+    ("sidecars", "get_sc_repo_user", "RO"),
+    ("sidecars", "update_sc_repo_user", "W"),
+    ("sidecars", "disconnect_sc_repo_user", "DESTR"),
+    ("sidecars", "list_sc_service_users", "RO"),
+    ("sidecars", "create_sc_service_user", "W"),
+    ("sidecars", "get_sc_service_user", "RO"),
+    ("sidecars", "update_sc_service_user", "W"),
+    ("sidecars", "disconnect_sc_service_user", "DESTR"),
+    ("sidecars", "list_sc_sidecars", "RO"),
+    ("sidecars", "create_sc_sidecar", "W"),
+    ("sidecars", "get_sc_sidecar", "RO"),
+    ("sidecars", "update_sc_sidecar", "W"),
+    ("sidecars", "disconnect_sc_sidecar", "DESTR"),
+    ("sidecars", "list_sc_sidecar_listeners", "RO"),
+    ("sidecars", "register_sc_sidecar_listener", "W"),
+    ("sidecars", "deregister_sc_sidecar_listener", "DESTR"),
+    ("sidecars", "list_sc_sidecar_bindings", "RO"),
+    ("sidecars", "list_sc_repo_bindings", "RO"),
+    ("sidecars", "get_sc_sidecar_binding", "RO"),
+    ("sidecars", "create_sc_sidecar_binding", "W"),
+    ("sidecars", "disconnect_sc_sidecar_binding", "DESTR"),
+    ("tokenization", "vault_tokenize", "W"),
+    ("tokenization", "vault_detokenize", "CLEAR"),
+    ("tokenization", "vault_partial_detokenize", "CLEAR"),
+    ("tokenization", "vault_delete_tokens", "DESTR"),
+    ("tokenization", "critical_tokenize", "W"),
+    ("tokenization", "critical_detokenize", "CLEAR"),
+    ("tokenization", "critical_partial_detokenize", "CLEAR"),
+    ("tokenization", "critical_delete_tokens", "DESTR"),
+    ("keys", "list_tweaks", "RO"),
+    ("keys", "get_tweak", "RO"),
+    ("keys", "create_tweak", "W"),
+    ("keys", "deactivate_tweak", "DESTR"),
+    ("keys", "list_keys", "RO"),
+    ("keys", "get_key", "RO"),
+    ("keys", "create_key", "W"),
+    ("keys", "deactivate_key", "DESTR"),
+    ("keys", "rotate_key", "W"),
+];

@@ -1,0 +1,366 @@
+//! Parameter types shared by many tools. Each carries its own schema (type, range, allowed values,
+//! a default description) and its own check, so a params struct says what it takes by its field
+//! types alone, and a refused value is reported by parameter name without being echoed.
+//!
+//! - [`Limit<MAX>`]: a page size from 1 to MAX.
+//! - [`ContiguousId`], [`PageToken`], [`Cursor`]: the three cursor styles of caller-driven paging.
+//! - [`Name`]: a non-empty name or id. [`Id`]: a positive numeric id. [`Port`]: 1-65535.
+//! - [`wire_enum!`]: a closed set of values, matched case-insensitively, sent in its wire spelling.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// How many items one page holds: 1 to `MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit<const MAX: u32>(pub u32);
+
+impl<const MAX: u32> Limit<MAX> {
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl<'de, const MAX: u32> Deserialize<'de> for Limit<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let message = || format!("must be a whole number from 1 to {MAX}");
+        let n = match Value::deserialize(d)? {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        match n {
+            Some(n) if (1..=u64::from(MAX)).contains(&n) => Ok(Limit(n as u32)),
+            _ => Err(serde::de::Error::custom(message())),
+        }
+    }
+}
+
+impl<const MAX: u32> Serialize for Limit<MAX> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(self.0)
+    }
+}
+
+impl<const MAX: u32> JsonSchema for Limit<MAX> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Limit{MAX}").into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX,
+            "description": format!("Most items to return in one page (1-{MAX}).")
+        })
+    }
+}
+
+/// A text value that must not be empty; declared with its schema description.
+macro_rules! text_type {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $description:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                match Value::deserialize(d)? {
+                    Value::String(s) if s.trim().is_empty() => {
+                        Err(serde::de::Error::custom(concat!("must be a non-empty ", $what)))
+                    }
+                    Value::String(s) => Ok($name(s)),
+                    _ => Err(serde::de::Error::custom(concat!("must be a ", $what))),
+                }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl JsonSchema for $name {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({"type": "string", "minLength": 1, "description": $description})
+            }
+        }
+    };
+}
+
+text_type!(
+    /// A name or id that must not be empty (empty text is refused before anything is sent).
+    Name,
+    "string",
+    "A non-empty name or id."
+);
+text_type!(
+    /// The `contiguous_id` cursor of the previous page.
+    ContiguousId,
+    "cursor string",
+    "Cursor for the next page: the contiguous_id the previous page returned. Omit for the first page."
+);
+text_type!(
+    /// The `page_token` cursor of the previous page.
+    PageToken,
+    "page token",
+    "Cursor for the next page: the next_page_token the previous page returned. Omit for the first page."
+);
+text_type!(
+    /// The `cursor` of the previous page.
+    Cursor,
+    "cursor string",
+    "Cursor for the next page: the cursor the previous page returned. Omit for the first page."
+);
+
+/// A positive whole number (numeric ids); numeric text is accepted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(pub i64);
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A whole number within `min..=max` from a JSON number or numeric text.
+fn bounded_int<'de, D: Deserializer<'de>>(d: D, min: i64, max: i64) -> Result<i64, D::Error> {
+    let n = match Value::deserialize(d)? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        _ if max == i64::MAX => Err(serde::de::Error::custom(format!(
+            "must be a whole number of at least {min}"
+        ))),
+        _ => Err(serde::de::Error::custom(format!(
+            "must be a whole number from {min} to {max}"
+        ))),
+    }
+}
+
+impl<'de> Deserialize<'de> for Id {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        bounded_int(d, 1, i64::MAX).map(Id)
+    }
+}
+
+impl Serialize for Id {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.0)
+    }
+}
+
+impl JsonSchema for Id {
+    fn schema_name() -> Cow<'static, str> {
+        "Id".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "integer", "minimum": 1, "description": "A numeric id."})
+    }
+}
+
+/// A TCP port, 1-65535.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Port(pub u16);
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        bounded_int(d, 1, 65_535).map(|n| Port(n as u16))
+    }
+}
+
+impl Serialize for Port {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(self.0)
+    }
+}
+
+impl JsonSchema for Port {
+    fn schema_name() -> Cow<'static, str> {
+        "Port".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "integer", "minimum": 1, "maximum": 65535, "description": "A TCP port, 1-65535."})
+    }
+}
+
+/// A closed set of values. Callers may use any letter case; the wire spelling is sent. A value
+/// outside the set is refused with the allowed values listed (never the value given).
+///
+/// ```ignore
+/// wire_enum! {
+///     /// A DAM rule's severity.
+///     pub enum Severity { Low = "low", Medium = "medium", High = "high", Critical = "critical" }
+/// }
+/// ```
+#[macro_export]
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* pub enum $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            /// Every value, in wire spelling.
+            pub const VALUES: &'static [&'static str] = &[$($wire),+];
+
+            /// The wire spelling.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let refused = || <D::Error as ::serde::de::Error>::custom(
+                    format!("must be one of {}", Self::VALUES.join(", ")),
+                );
+                match ::serde_json::Value::deserialize(d)? {
+                    ::serde_json::Value::String(s) => {
+                        let s = s.trim();
+                        $(if s.eq_ignore_ascii_case($wire) { return Ok($name::$variant); })+
+                        Err(refused())
+                    }
+                    _ => Err(refused()),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::schemars::json_schema!({"type": "string", "enum": Self::VALUES})
+            }
+        }
+    };
+}
+
+/// A list that must hold at least one item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonEmpty<T>(pub Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for NonEmpty<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let items = Vec::<T>::deserialize(d)?;
+        if items.is_empty() {
+            return Err(serde::de::Error::custom("must list at least one item"));
+        }
+        Ok(NonEmpty(items))
+    }
+}
+
+impl<T: Serialize> Serialize for NonEmpty<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for NonEmpty<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("NonEmpty_{}", T::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let mut schema = generator.subschema_for::<Vec<T>>();
+        schema.insert("minItems".into(), 1.into());
+        schema
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    wire_enum! {
+        /// Test values.
+        pub enum Level { Low = "low", High = "HIGH" }
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        assert_eq!(
+            serde_json::from_value::<Limit<100>>(json!(5))
+                .unwrap()
+                .get(),
+            5
+        );
+        assert_eq!(
+            serde_json::from_value::<Limit<100>>(json!("7"))
+                .unwrap()
+                .get(),
+            7
+        );
+        for bad in [json!(0), json!(101), json!(-1), json!("x"), json!(1.5)] {
+            let e = serde_json::from_value::<Limit<100>>(bad).unwrap_err();
+            assert!(e.to_string().contains("1 to 100"), "{e}");
+        }
+    }
+
+    #[test]
+    fn enums_match_any_case_and_never_echo() {
+        assert_eq!(
+            serde_json::from_value::<Level>(json!("LOW")).unwrap(),
+            Level::Low
+        );
+        assert_eq!(serde_json::to_value(Level::High).unwrap(), json!("HIGH"));
+        let e = serde_json::from_value::<Level>(json!("s3cret")).unwrap_err();
+        assert_eq!(e.to_string(), "must be one of low, HIGH");
+    }
+
+    #[test]
+    fn names_ids_ports() {
+        assert!(serde_json::from_value::<Name>(json!(" ")).is_err());
+        assert!(serde_json::from_value::<Name>(json!(3)).is_err());
+        assert!(serde_json::from_value::<Id>(json!(0)).is_err());
+        assert_eq!(serde_json::from_value::<Id>(json!("12")).unwrap(), Id(12));
+        assert!(serde_json::from_value::<Port>(json!(0)).is_err());
+        assert!(serde_json::from_value::<Port>(json!(65536)).is_err());
+        assert_eq!(
+            serde_json::from_value::<Port>(json!(5432)).unwrap(),
+            Port(5432)
+        );
+        assert!(serde_json::from_value::<NonEmpty<String>>(json!([])).is_err());
+    }
+}
