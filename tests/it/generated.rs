@@ -1,0 +1,297 @@
+//! Rows generated for every tool from the registry and the domains' request tables: the exact
+//! request of every table row, an upstream 4xx, an unknown parameter, each missing required
+//! parameter, each parameter with a wrong type, and hostile path ids. A domain adds its table to
+//! [`tables`]; everything else follows from its tool declarations.
+
+use altr_mcp::tools::{Registry, ToolDef};
+use serde_json::{json, Map, Value};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::common::*;
+
+/// Every domain's hand-written request table.
+fn tables() -> Vec<Sends> {
+    [
+        crate::databases::table(),
+        crate::tags::table(),
+        crate::policies::table(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Tools with no table row, and where their requests are tested instead: each sends several
+/// requests or reshapes the answer, so a one-request row cannot describe it.
+const HAND_TESTED: &[(&str, &str)] = &[
+    ("get_database_id", "databases::get_database_id_*"),
+    ("get_tags", "tags::get_tags_*"),
+    ("get_tag_values", "tags::get_tag_values_*"),
+    ("connect_tag", "tags::connect_tag_*"),
+    ("get_policies", "policies::get_policies_*"),
+    ("get_rules", "policies::get_rules_*"),
+    ("get_roles", "policies::get_roles_*"),
+    ("add_rules", "policies::add_rules_*"),
+];
+
+fn all() -> Vec<ToolDef> {
+    Registry::everything().tools().to_vec()
+}
+
+/// The first table row of each tool, whose arguments are the tool's valid example.
+fn example(rows: &[Sends], tool: &str) -> Option<Value> {
+    rows.iter().find(|r| r.tool == tool).map(|r| r.args.clone())
+}
+
+/// A valid value for a parameter schema, for tools without a table row.
+fn sample(schema: &Value) -> Value {
+    if let Some(values) = schema["enum"].as_array() {
+        return values.first().cloned().unwrap_or(Value::Null);
+    }
+    if let Some(alts) = schema["anyOf"].as_array() {
+        return alts.first().map(sample).unwrap_or(Value::Null);
+    }
+    match schema["type"].as_str() {
+        Some("integer") | Some("number") => json!(schema["minimum"].as_i64().unwrap_or(1).max(1)),
+        Some("boolean") => json!(true),
+        Some("array") => json!([sample(&schema["items"])]),
+        Some("object") => {
+            let mut o = Map::new();
+            let required = schema["required"].as_array().cloned().unwrap_or_default();
+            for r in required {
+                let name = r.as_str().unwrap_or_default();
+                o.insert(name.into(), sample(&schema["properties"][name]));
+            }
+            Value::Object(o)
+        }
+        _ => json!("sample"),
+    }
+}
+
+fn valid_args(rows: &[Sends], t: &ToolDef) -> Value {
+    example(rows, t.name).unwrap_or_else(|| {
+        let schema = Value::Object((t.schema)());
+        let mut o = Map::new();
+        for r in schema["required"].as_array().cloned().unwrap_or_default() {
+            let name = r.as_str().unwrap_or_default();
+            o.insert(name.into(), sample(&schema["properties"][name]));
+        }
+        Value::Object(o)
+    })
+}
+
+/// A value of the wrong type for a parameter, carrying SECRET where it can, or None when the
+/// parameter takes any JSON.
+fn wrong(schema: &Value) -> Option<Value> {
+    if schema.get("anyOf").is_some() {
+        return Some(json!(7.5));
+    }
+    if schema.get("enum").is_some() {
+        return Some(json!(SECRET));
+    }
+    match schema["type"].as_str()? {
+        "string" => Some(json!({"k": SECRET})),
+        "integer" | "number" | "boolean" => Some(json!(SECRET)),
+        "array" => Some(json!({"k": SECRET})),
+        "object" => Some(json!(7.5)),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn every_tool_has_a_table_row_or_a_hand_written_test() {
+    let rows = tables();
+    let missing: Vec<&str> = all()
+        .iter()
+        .map(|t| t.name)
+        .filter(|n| !rows.iter().any(|r| r.tool == *n) && !HAND_TESTED.iter().any(|(h, _)| h == n))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no request-table row for {missing:?}; add one to the domain's table()"
+    );
+    for t in all() {
+        let has_row = rows.iter().any(|r| r.tool == t.name);
+        assert!(
+            !(t.endpoint.is_some() && !has_row),
+            "{} is declarative and needs a table row",
+            t.name
+        );
+    }
+    for r in &rows {
+        assert!(
+            all().iter().any(|t| t.name == r.tool),
+            "table row for unknown tool {}",
+            r.tool
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_row_sends_exactly_its_request() {
+    let h = Harness::start().await;
+    for row in tables() {
+        h.api.reset().await;
+        let payload = json!({"success": true, "data": {"answer_for": row.tool}});
+        Mock::given(matchers::any())
+            .respond_with(ResponseTemplate::new(200).set_body_json(payload.clone()))
+            .mount(&h.api)
+            .await;
+        let c = h.call(row.tool, row.args.clone()).await;
+        assert_eq!(c.ok(), &payload, "{} {}", row.tool, row.args);
+        assert_request(
+            &h.only_request().await,
+            row.method,
+            row.path,
+            row.query,
+            row.body.clone(),
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_tool_reports_an_upstream_4xx_as_a_failure_with_a_hint() {
+    let h = Harness::start().await;
+    let rows = tables();
+    for (i, t) in all().iter().enumerate() {
+        let Some(row) = rows.iter().find(|r| r.tool == t.name) else {
+            continue;
+        };
+        let status = [401u16, 403, 404][i % 3];
+        h.api.reset().await;
+        Mock::given(matchers::any())
+            .respond_with(
+                ResponseTemplate::new(status).set_body_json(json!({"message": "upstream says no"})),
+            )
+            .mount(&h.api)
+            .await;
+        let c = h.call(t.name, row.args.clone()).await;
+        c.upstream(status);
+        assert_hint(&c, status);
+        let message = c.error()["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("upstream says no"),
+            "{}: {}",
+            t.name,
+            c.envelope
+        );
+        let r = h.only_request().await;
+        assert_eq!(
+            (r.method.as_str(), r.url.path()),
+            (row.method, row.path),
+            "{}",
+            t.name
+        );
+    }
+}
+
+/// Call with `args`; it must be refused naming `parameter` (or a part of it), echo no SECRET,
+/// and send nothing.
+async fn refused(h: &Harness, tool: &str, args: Value, parameter: &str, what: &str) {
+    let before = h.requests().await.len();
+    let c = h.call(tool, args.clone()).await;
+    assert!(c.is_error, "{tool}: {what} was accepted: {args}");
+    let e = c.error();
+    assert_eq!(
+        e["code"], "invalid_argument",
+        "{tool}: {what}: {}",
+        c.envelope
+    );
+    let named = e["parameter"].as_str().unwrap_or_default();
+    assert!(
+        named == parameter
+            || named.starts_with(&format!("{parameter}."))
+            || named.starts_with(&format!("{parameter}["))
+            || named.split(',').any(|n| n == parameter),
+        "{tool}: {what}: names `{named}`, not `{parameter}`: {}",
+        c.envelope
+    );
+    assert!(
+        !c.text.contains(SECRET),
+        "{tool}: {what}: echoed the value: {}",
+        c.text
+    );
+    assert_eq!(
+        h.requests().await.len(),
+        before,
+        "{tool}: {what}: a request was sent"
+    );
+}
+
+#[tokio::test]
+async fn every_tool_refuses_unknown_missing_and_wrongly_typed_arguments() {
+    let h = Harness::start().await;
+    let rows = tables();
+    for t in all() {
+        let base = valid_args(&rows, &t);
+        let schema = Value::Object((t.schema)());
+
+        let mut extra = base.clone();
+        extra["bogus_parameter"] = json!(SECRET);
+        refused(&h, t.name, extra, "bogus_parameter", "an unknown parameter").await;
+
+        for r in schema["required"].as_array().cloned().unwrap_or_default() {
+            let name = r.as_str().unwrap_or_default();
+            let mut args = base.clone();
+            args.as_object_mut().unwrap().remove(name);
+            refused(&h, t.name, args, name, "a missing required parameter").await;
+        }
+
+        for (name, p) in schema["properties"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let Some(bad) = wrong(&p) else { continue };
+            let mut args = base.clone();
+            args[name.as_str()] = bad;
+            refused(&h, t.name, args, &name, "a wrongly typed parameter").await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_path_id_is_one_encoded_segment_and_dot_segments_are_refused() {
+    let h = Harness::start().await;
+    let rows = tables();
+    for t in all() {
+        let Some(endpoint) = &t.endpoint else {
+            continue;
+        };
+        let Some(row) = rows.iter().find(|r| r.tool == t.name) else {
+            continue;
+        };
+        let schema = Value::Object((t.schema)());
+        for (hole, _) in endpoint.holes() {
+            if schema["properties"][hole]["type"] != "string" {
+                continue;
+            }
+            let mut args = row.args.clone();
+            args[hole] = json!("..");
+            refused(&h, t.name, args, hole, "a `..` path id").await;
+
+            h.api.reset().await;
+            Mock::given(matchers::any())
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+                .mount(&h.api)
+                .await;
+            let mut args = row.args.clone();
+            args[hole] = json!("a/b?c#d");
+            h.call(t.name, args).await.ok();
+            let r = h.only_request().await;
+            let path = r.url.path();
+            assert!(
+                path.split('/').any(|s| s == "a%2Fb%3Fc%23d"),
+                "{}: {hole} not encoded as one segment: {path}",
+                t.name
+            );
+            assert_eq!(
+                path.matches('/').count(),
+                row.path.matches('/').count(),
+                "{}: {hole} changed the path's shape: {path}",
+                t.name
+            );
+            h.api.reset().await;
+        }
+    }
+}
