@@ -10,7 +10,9 @@ pub mod paging;
 pub mod params;
 pub mod policies;
 pub mod request;
+pub mod sidecars;
 pub mod tags;
+pub mod telemetry;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -198,7 +200,13 @@ impl Toolset {
 }
 
 /// Every toolset, in listing order. A new domain adds its line here and its `SET` in its file.
-pub static TOOLSETS: &[&Toolset] = &[&databases::SET, &tags::SET, &policies::SET];
+pub static TOOLSETS: &[&Toolset] = &[
+    &databases::SET,
+    &tags::SET,
+    &policies::SET,
+    &telemetry::SET,
+    &sidecars::SET,
+];
 
 /// The toolset with this id.
 pub fn toolset(id: &str) -> Option<&'static Toolset> {
@@ -239,6 +247,7 @@ struct Wire {
     empty_object: bool,
     require_change: bool,
     exactly_one_of: &'static [&'static str],
+    at_most_one_of: &'static [&'static str],
     fixed: &'static [(&'static str, &'static str)],
 }
 
@@ -293,6 +302,12 @@ impl ToolBuilder {
         self
     }
 
+    /// At most one of these parameters may be given.
+    pub fn at_most_one_of(mut self, fields: &'static [&'static str]) -> Self {
+        self.wire.at_most_one_of = fields;
+        self
+    }
+
     /// Body fields with a fixed value, sent on every call.
     pub fn fixed(mut self, fields: &'static [(&'static str, &'static str)]) -> Self {
         self.wire.fixed = fields;
@@ -344,6 +359,7 @@ impl ToolBuilder {
             empty_object: w.empty_object,
             require_change: w.require_change,
             exactly_one_of: w.exactly_one_of,
+            at_most_one_of: w.at_most_one_of,
             fixed: w.fixed,
             ..Endpoint::new(method, service, template)
         });
@@ -500,6 +516,8 @@ const REDACTED: &[&str] = &[
     "filters",
     "filter_tree",
     "tokens",
+    "aws_secrets_manager",
+    "azure_key_vault",
 ];
 const REDACTED_SUFFIXES: &[&str] = &[
     "_password",
@@ -558,6 +576,8 @@ mod tests {
             "justification": "",
             "comment": null,
             "tag_name": "PII",
+            "aws_secrets_manager": {"secret_name": "prod/db", "region": "us-east-1"},
+            "azure_key_vault": "{\"vault_url\": \"https://kv\"}",
         });
         let r = redact(&v);
         assert_eq!(
@@ -569,6 +589,8 @@ mod tests {
                 "justification": "",
                 "comment": null,
                 "tag_name": "PII",
+                "aws_secrets_manager": {"secret_name": "<redacted>", "region": "<redacted>"},
+                "azure_key_vault": "<redacted>",
             })
         );
     }

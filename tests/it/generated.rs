@@ -15,6 +15,8 @@ fn tables() -> Vec<Sends> {
         crate::databases::table(),
         crate::tags::table(),
         crate::policies::table(),
+        crate::telemetry::table(),
+        crate::sidecars::table(),
     ]
     .into_iter()
     .flatten()

@@ -24,5 +24,7 @@ mod sandbox_cli;
 mod sandbox_faults;
 mod sandbox_workflows;
 mod server;
+mod sidecars;
 mod stdio;
 mod tags;
+mod telemetry;
