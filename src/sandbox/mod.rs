@@ -787,15 +787,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn services_cover_every_base_url_variable() {
-        let ours: Vec<&str> = SERVICES.iter().map(|(v, _)| *v).collect();
-        for s in crate::client::Service::ALL {
-            assert!(ours.contains(&s.env_var()), "{} missing", s.env_var());
-        }
-        assert_eq!(ours.len(), 10);
-    }
-
-    #[test]
     fn demo_org_is_complete() {
         let org = Org::seeded(Seed::Demo);
         assert_eq!(org.databases.len(), 3);
