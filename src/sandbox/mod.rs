@@ -20,6 +20,7 @@
 pub mod databases;
 pub mod faults;
 pub mod policies;
+pub mod sidecars;
 pub mod store;
 pub mod tags;
 
@@ -144,6 +145,11 @@ pub(crate) const DOMAINS: &[Domain] = &[
         name: "policies",
         routes: policies::routes,
         seed: policies::seed,
+    },
+    Domain {
+        name: "sidecars",
+        routes: sidecars::routes,
+        seed: sidecars::seed,
     },
 ];
 

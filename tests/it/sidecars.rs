@@ -617,3 +617,380 @@ async fn bad_json_text_for_objects_is_refused() {
     )
     .await;
 }
+
+// ---- against the sandbox ----
+
+mod sandbox {
+    use crate::sandbox_common::*;
+    use serde_json::{json, Value};
+
+    fn id_of(c: &Call) -> String {
+        c.ok()["data"]["id"].as_str().expect("an id").to_string()
+    }
+
+    /// Register a repository with a service user whose secret lives in AWS Secrets Manager, add
+    /// a sidecar with a listener on 5432, bind the repository, read the telemetry, rotate the
+    /// secret to Azure Key Vault, deregister the listener and see the binding go.
+    #[tokio::test]
+    async fn sidecar_workflow() {
+        let s = Sbx::start().await;
+
+        let repo = s
+            .call(
+                "create_sc_repo",
+                json!({"name": "billing-pg", "repo_type": "postgres", "hostname": "pg-billing.acme.internal", "port": 5432}),
+            )
+            .await;
+        assert_eq!(repo.ok()["data"]["type"], "Postgres");
+        let repos = s
+            .call("list_sc_repos", json!({"repo_type": "Postgres"}))
+            .await;
+        assert_eq!(
+            names(&repos.ok()["repos"], "name"),
+            ["orders-pg", "billing-pg"]
+        );
+
+        let aws = json!({"secret_arn": "arn:aws:secretsmanager:us-east-1:1:secret:billing", "region": "us-east-1"});
+        let su = s
+            .call(
+                "create_sc_service_user",
+                json!({"repo_name": "billing-pg", "username": "altr_billing", "resource": "classification",
+                       "aws_secrets_manager": aws.to_string()}),
+            )
+            .await;
+        assert_eq!(su.ok()["data"]["aws_secrets_manager"], aws);
+        let listed = s
+            .call(
+                "list_sc_service_users",
+                json!({"repo_name": "billing-pg", "username_starts_with": "altr_b"}),
+            )
+            .await;
+        assert_eq!(
+            names(&listed.ok()["service_users"], "username"),
+            ["altr_billing"]
+        );
+
+        let sc = s
+            .call(
+                "create_sc_sidecar",
+                json!({"name": "edge-test", "hostname": "sc-test.acme.internal"}),
+            )
+            .await;
+        let sc_id = id_of(&sc);
+        let listener = s
+            .call(
+                "register_sc_sidecar_listener",
+                json!({"sidecar_id": sc_id, "port": 5432, "database_type": "Postgres", "advertised_version": "15.4"}),
+            )
+            .await;
+        assert_eq!(listener.ok()["data"]["port"], 5432);
+        s.call(
+            "register_sc_sidecar_listener",
+            json!({"sidecar_id": sc_id, "port": 5432, "database_type": "Postgres"}),
+        )
+        .await
+        .upstream(409);
+
+        // A binding needs the listener and the repository, of the same database type.
+        let bind =
+            |port: u16, repo: &str| json!({"sidecar_id": sc_id, "port": port, "repo_name": repo});
+        s.call("create_sc_sidecar_binding", bind(6000, "billing-pg"))
+            .await
+            .upstream(404);
+        s.call("create_sc_sidecar_binding", bind(5432, "no-such-repo"))
+            .await
+            .upstream(404);
+        let wrong_type = s
+            .call("create_sc_sidecar_binding", bind(5432, "hr-oracle"))
+            .await;
+        assert_eq!(wrong_type.error()["status"], 400);
+        let bound = s
+            .call("create_sc_sidecar_binding", bind(5432, "billing-pg"))
+            .await;
+        assert_eq!(bound.ok()["data"]["repo_name"], "billing-pg");
+        s.call("create_sc_sidecar_binding", bind(5432, "billing-pg"))
+            .await
+            .upstream(409);
+        let on_sidecar = s
+            .call(
+                "list_sc_sidecar_bindings",
+                json!({"sidecar_id": sc_id, "ports": [5432]}),
+            )
+            .await;
+        assert_eq!(
+            names(&on_sidecar.ok()["bindings"], "repo_name"),
+            ["billing-pg"]
+        );
+        let on_repo = s
+            .call("list_sc_repo_bindings", json!({"repo_name": "billing-pg"}))
+            .await;
+        assert_eq!(
+            names(&on_repo.ok()["bindings"], "sidecar_id"),
+            [sc_id.as_str()]
+        );
+
+        // Telemetry: the new sidecar's instance routes queries on 5432 to the repository.
+        let instances = s
+            .call("get_sidecar_instances", json!({"sidecar_id": sc_id}))
+            .await;
+        let list = instances.ok()["instances"]
+            .as_array()
+            .expect("instances")
+            .clone();
+        assert_eq!(list.len(), 1);
+        let instance_id = list[0]["id"].as_str().expect("instance id").to_string();
+        let one = s
+            .call(
+                "get_sidecar_instance",
+                json!({"sidecar_id": sc_id, "instance_id": instance_id}),
+            )
+            .await;
+        let live = &one.ok()["data"];
+        assert_eq!(live["health"], "healthy");
+        assert_eq!(live["listeners"][0]["repos"], json!(["billing-pg"]));
+        let q = &live["queries"];
+        let five = q["last_5m"].as_u64().expect("a count");
+        assert!(five > 0);
+        assert_eq!(q["last_1h"].as_u64(), Some(five * 12));
+        assert_eq!(q["last_24h"].as_u64(), Some(five * 288));
+        assert_eq!(list[0]["queries"], *q, "list and get agree");
+
+        // Rotate the service user's secret to Azure Key Vault: the AWS reference goes.
+        let azure =
+            json!({"vault_url": "https://acme-kv.vault.azure.net", "secret_name": "altr-billing"});
+        s.call(
+            "update_sc_service_user",
+            json!({"repo_name": "billing-pg", "username": "altr_billing", "azure_key_vault": azure}),
+        )
+        .await
+        .ok();
+        let rotated = s
+            .call(
+                "get_sc_service_user",
+                json!({"repo_name": "billing-pg", "username": "altr_billing"}),
+            )
+            .await;
+        assert_eq!(rotated.ok()["data"]["azure_key_vault"], azure);
+        assert!(rotated.ok()["data"].get("aws_secrets_manager").is_none());
+
+        // A bound repository cannot be removed.
+        s.call("disconnect_sc_repo", json!({"repo_name": "billing-pg"}))
+            .await
+            .upstream(409);
+
+        // Deregistering the listener takes the binding with it; traffic stops.
+        s.call(
+            "deregister_sc_sidecar_listener",
+            json!({"sidecar_id": sc_id, "port": 5432}),
+        )
+        .await
+        .ok();
+        s.call("get_sc_sidecar_binding", bind(5432, "billing-pg"))
+            .await
+            .upstream(404);
+        let left = s
+            .call("list_sc_repo_bindings", json!({"repo_name": "billing-pg"}))
+            .await;
+        assert_eq!(left.ok()["bindings"], json!([]));
+        let idle = s
+            .call(
+                "get_sidecar_instance",
+                json!({"sidecar_id": sc_id, "instance_id": instance_id}),
+            )
+            .await;
+        assert_eq!(idle.ok()["data"]["health"], "idle");
+        assert_eq!(idle.ok()["data"]["queries"]["last_24h"], 0);
+
+        s.call("disconnect_sc_repo", json!({"repo_name": "billing-pg"}))
+            .await
+            .ok();
+        s.call("get_sc_repo", json!({"repo_name": "billing-pg"}))
+            .await
+            .upstream(404);
+        s.call(
+            "get_sc_service_user",
+            json!({"repo_name": "billing-pg", "username": "altr_billing"}),
+        )
+        .await
+        .upstream(404);
+    }
+
+    /// Agents, tasks and task telemetry: the seeded classifier, a new task (which needs a real
+    /// repository and service user), its runs, and clearing them.
+    #[tokio::test]
+    async fn agent_task_workflow() {
+        let s = Sbx::start().await;
+        let agents = s
+            .call("list_sc_agents", json!({"agent_type": "classifier"}))
+            .await;
+        assert_eq!(names(&agents.ok()["agents"], "name"), ["scanner-east"]);
+        let agent_id = agents.ok()["agents"][0]["id"]
+            .as_str()
+            .expect("id")
+            .to_string();
+
+        let tasks = s
+            .call("list_sc_agent_tasks", json!({"agent_id": agent_id}))
+            .await;
+        let task_id = tasks.ok()["tasks"][0]["id"]
+            .as_str()
+            .expect("task")
+            .to_string();
+        let t = s
+            .call("get_task_telemetry", json!({"task_id": task_id}))
+            .await;
+        assert_eq!(t.ok()["data"]["total_runs"], 3);
+        assert_eq!(t.ok()["data"]["last_status"], "succeeded");
+
+        let task = |repo: &str, user: &str| {
+            json!({"agent_id": agent_id, "name": "hr-scan", "repo_name": repo, "service_user": user,
+                   "configuration": {"schemas": ["HR"]}, "schedule": "{\"type\": \"manual\"}"})
+        };
+        let no_repo = s
+            .call("create_sc_agent_task", task("nope", "altr_audit"))
+            .await;
+        assert_eq!(no_repo.error()["status"], 400);
+        let wrong_user = s
+            .call("create_sc_agent_task", task("hr-oracle", "altr_scan"))
+            .await;
+        assert_eq!(wrong_user.error()["status"], 400);
+        let created = s
+            .call("create_sc_agent_task", task("hr-oracle", "altr_audit"))
+            .await;
+        let new_task = created.ok()["data"]["id"].as_str().expect("id").to_string();
+        assert_eq!(created.ok()["data"]["schedule"], json!({"type": "manual"}));
+
+        let all = s
+            .call("get_agent_task_telemetry", json!({"agent_id": agent_id}))
+            .await;
+        let runs: Vec<Value> = all.ok()["task_telemetry"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|t| t["total_runs"].clone())
+            .collect();
+        assert_eq!(runs, [json!(3), json!(0)]);
+
+        s.call("delete_task_telemetry", json!({"task_id": task_id}))
+            .await
+            .ok();
+        let cleared = s
+            .call("get_task_telemetry", json!({"task_id": task_id}))
+            .await;
+        assert_eq!(cleared.ok()["data"]["total_runs"], 0);
+
+        let instances = s
+            .call("get_agent_instances", json!({"agent_id": agent_id}))
+            .await;
+        assert_eq!(instances.ok()["instances"][0]["assigned_tasks"], 2);
+
+        s.call(
+            "update_sc_agent_task",
+            json!({"agent_id": agent_id, "task_id": new_task, "description": "HR only"}),
+        )
+        .await
+        .ok();
+        s.call(
+            "delete_sc_agent_task",
+            json!({"agent_id": agent_id, "task_id": new_task}),
+        )
+        .await
+        .ok();
+        s.call("get_task_telemetry", json!({"task_id": new_task}))
+            .await
+            .upstream(404);
+
+        s.call("disconnect_sc_agent", json!({"agent_id": agent_id}))
+            .await
+            .ok();
+        s.call("get_agent_instances", json!({"agent_id": agent_id}))
+            .await
+            .upstream(404);
+        s.call("get_task_telemetry", json!({"task_id": task_id}))
+            .await
+            .upstream(404);
+    }
+
+    /// Every list tool of both toolsets shows something in the demo org.
+    #[tokio::test]
+    async fn demo_seed_fills_every_list() {
+        let s = Sbx::start().await;
+        let sc = s.call("list_sc_sidecars", json!({})).await;
+        let sc_id = sc.ok()["sidecars"][0]["id"]
+            .as_str()
+            .expect("a sidecar")
+            .to_string();
+        let agents = s.call("list_sc_agents", json!({})).await;
+        let agent_id = agents.ok()["agents"][0]["id"]
+            .as_str()
+            .expect("an agent")
+            .to_string();
+        for (tool, args, key) in [
+            ("list_sc_agents", json!({}), "agents"),
+            (
+                "list_sc_agent_tasks",
+                json!({"agent_id": agent_id}),
+                "tasks",
+            ),
+            ("list_sc_repos", json!({}), "repos"),
+            (
+                "list_sc_repo_users",
+                json!({"repo_name": "orders-pg"}),
+                "users",
+            ),
+            ("list_sc_service_users", json!({}), "service_users"),
+            (
+                "list_sc_service_users",
+                json!({"repo_name": "hr-oracle"}),
+                "service_users",
+            ),
+            ("list_sc_sidecars", json!({}), "sidecars"),
+            (
+                "list_sc_sidecar_listeners",
+                json!({"sidecar_id": sc_id}),
+                "listeners",
+            ),
+            (
+                "list_sc_sidecar_bindings",
+                json!({"sidecar_id": sc_id}),
+                "bindings",
+            ),
+            (
+                "list_sc_repo_bindings",
+                json!({"repo_name": "hr-oracle"}),
+                "bindings",
+            ),
+            (
+                "get_agent_instances",
+                json!({"agent_id": agent_id}),
+                "instances",
+            ),
+            (
+                "get_agent_task_telemetry",
+                json!({"agent_id": agent_id}),
+                "task_telemetry",
+            ),
+            (
+                "get_sidecar_instances",
+                json!({"sidecar_id": sc_id}),
+                "instances",
+            ),
+        ] {
+            let c = s.call(tool, args).await;
+            let n = c.ok()[key].as_array().map(Vec::len).unwrap_or(0);
+            assert!(n > 0, "{tool} shows nothing: {}", c.envelope);
+        }
+        let page = s.call("list_sc_service_users", json!({"limit": 1})).await;
+        let next = page.ok()["contiguous_id"]
+            .as_str()
+            .expect("a next page")
+            .to_string();
+        let rest = s
+            .call(
+                "list_sc_service_users",
+                json!({"limit": 1, "contiguous_id": next}),
+            )
+            .await;
+        assert_ne!(page.ok()["service_users"], rest.ok()["service_users"]);
+    }
+}
