@@ -911,6 +911,68 @@ mod sandbox {
             .upstream(404);
     }
 
+    /// The simulated API itself enforces its rules, whatever a client sends.
+    #[tokio::test]
+    async fn sandbox_api_refuses_what_the_api_would() {
+        let s = Sbx::start().await;
+        let users = "/sc-control/v1/repos/orders-pg/users";
+        let (status, _) = s.raw("POST", users, Some(r#"{"username": "x"}"#)).await;
+        assert_eq!(status, 400, "no secret store");
+        let both = r#"{"username": "x", "aws_secrets_manager": {}, "azure_key_vault": {}}"#;
+        assert_eq!(
+            s.raw("POST", users, Some(both)).await.0,
+            400,
+            "two secret stores"
+        );
+        let nope = "/sc-control/v1/sidecars/nope";
+        let renamed = s.raw("PATCH", nope, Some(r#"{"name": "x"}"#)).await;
+        assert_eq!(renamed.0, 404, "unknown sidecar");
+        assert_eq!(
+            s.raw("PATCH", nope, Some("{}")).await.0,
+            400,
+            "empty update"
+        );
+        let (status, body) = s
+            .raw(
+                "GET",
+                "/sc-control/v1/serviceusers?username_starts_with=a",
+                None,
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+
+        // Deleting a sidecar takes its listeners, bindings and instances; the repository stays
+        // and can then be removed.
+        let list = s.call("list_sc_sidecars", json!({})).await;
+        let sc_id = list.ok()["sidecars"][0]["id"]
+            .as_str()
+            .expect("a sidecar")
+            .to_string();
+        assert_eq!(
+            s.raw("DELETE", "/sc-control/v1/repos/orders-pg", None)
+                .await
+                .0,
+            409,
+            "bound repository"
+        );
+        s.call("disconnect_sc_sidecar", json!({"sidecar_id": sc_id}))
+            .await
+            .ok();
+        s.call("list_sc_sidecar_listeners", json!({"sidecar_id": sc_id}))
+            .await
+            .upstream(404);
+        let left = s
+            .call("list_sc_repo_bindings", json!({"repo_name": "orders-pg"}))
+            .await;
+        assert_eq!(left.ok()["bindings"], json!([]));
+        assert_eq!(
+            s.raw("DELETE", "/sc-control/v1/repos/orders-pg", None)
+                .await
+                .0,
+            204
+        );
+    }
+
     /// Every list tool of both toolsets shows something in the demo org.
     #[tokio::test]
     async fn demo_seed_fills_every_list() {
