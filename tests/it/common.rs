@@ -194,7 +194,7 @@ pub async fn connect(pairs: Vec<(String, String)>) -> RunningService<RoleClient,
         toolsets: settings.toolsets.clone(),
         read_only: settings.read_only,
         restricted: settings.restricted_tools.clone(),
-        allow_cleartext: false,
+        allow_cleartext: settings.allow_cleartext,
     })
     .expect("test selection is valid");
     let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
