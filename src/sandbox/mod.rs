@@ -19,9 +19,11 @@
 
 pub mod databases;
 pub mod faults;
+pub mod keys;
 pub mod policies;
 pub mod store;
 pub mod tags;
+pub mod tokenization;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
@@ -144,6 +146,16 @@ pub(crate) const DOMAINS: &[Domain] = &[
         name: "policies",
         routes: policies::routes,
         seed: policies::seed,
+    },
+    Domain {
+        name: "tokenization",
+        routes: tokenization::routes,
+        seed: tokenization::seed,
+    },
+    Domain {
+        name: "keys",
+        routes: keys::routes,
+        seed: keys::seed,
     },
 ];
 

@@ -207,3 +207,169 @@ async fn deactivations_are_destructive_and_rotation_is_a_non_idempotent_write() 
     assert_eq!(rotate.destructive_hint, Some(false));
     assert_eq!(rotate.idempotent_hint, Some(false));
 }
+
+// Against the sandbox.
+
+use crate::sandbox_common::{names, Sbx};
+use serde_json::Value;
+
+fn sequences(key: &Value) -> Vec<(u64, String)> {
+    key["sequences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["sequence"].as_u64().unwrap(),
+                s["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sandbox_key_workflow_create_rotate_deactivate_list() {
+    let s = Sbx::start().await;
+    let created = s
+        .call(
+            "create_key",
+            json!({"namespace": "payments", "name": "token-key"}),
+        )
+        .await;
+    assert_eq!(created.ok()["data"]["current_sequence"], 1);
+    let dup = s
+        .call(
+            "create_key",
+            json!({"namespace": "payments", "name": "token-key"}),
+        )
+        .await;
+    dup.upstream(409);
+
+    let rotated = s
+        .call(
+            "rotate_key",
+            json!({"namespace": "payments", "name": "token-key", "sequence": 1}),
+        )
+        .await;
+    let rotated = rotated.ok()["data"].clone();
+    assert_eq!(rotated["sequence"], 2);
+    assert_eq!(rotated["status"], "active");
+    // Rotating from the old sequence again is a conflict, not a third sequence.
+    s.call(
+        "rotate_key",
+        json!({"namespace": "payments", "name": "token-key", "sequence": 1}),
+    )
+    .await
+    .upstream(409);
+
+    let off = s
+        .call(
+            "deactivate_key",
+            json!({"namespace": "payments", "name": "token-key", "sequence": 1}),
+        )
+        .await;
+    assert_eq!(off.ok()["data"]["status"], "deactivated");
+    let old = s
+        .call(
+            "get_key",
+            json!({"namespace": "payments", "name": "token-key", "sequence": 1}),
+        )
+        .await;
+    assert_eq!(old.ok()["data"]["status"], "deactivated");
+    let now = s
+        .call(
+            "get_key",
+            json!({"namespace": "payments", "name": "token-key"}),
+        )
+        .await;
+    assert_eq!(now.ok()["data"]["sequence"], 2);
+    s.call(
+        "get_key",
+        json!({"namespace": "payments", "name": "token-key", "sequence": 9}),
+    )
+    .await
+    .upstream(404);
+
+    let deactivated = s
+        .call(
+            "list_keys",
+            json!({"namespace": "payments", "status": "deactivated"}),
+        )
+        .await;
+    let keys = deactivated.ok()["keys"].clone();
+    assert_eq!(names(&keys, "name"), ["card-key", "token-key"]);
+    let token_key = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "token-key")
+        .unwrap();
+    assert_eq!(sequences(token_key), [(1, "deactivated".to_string())]);
+    let active = s
+        .call(
+            "list_keys",
+            json!({"namespace": "payments", "status": "active", "contain": "TOKEN"}),
+        )
+        .await;
+    let keys = active.ok()["keys"].clone();
+    assert_eq!(names(&keys, "name"), ["token-key"]);
+    assert_eq!(sequences(&keys[0]), [(2, "active".to_string())]);
+    let all = s
+        .call(
+            "list_keys",
+            json!({"namespace": "payments", "status": "any"}),
+        )
+        .await;
+    assert_eq!(sequences(&all.ok()["keys"][2]).len(), 2);
+
+    s.call("list_keys", json!({"namespace": "nowhere"}))
+        .await
+        .upstream(404);
+}
+
+#[tokio::test]
+async fn sandbox_lists_page_by_contiguous_id_and_tweaks_deactivate() {
+    let s = Sbx::start().await;
+    let first = s
+        .call("list_keys", json!({"namespace": "payments", "limit": 1}))
+        .await;
+    let first = first.ok().clone();
+    assert_eq!(names(&first["keys"], "name"), ["card-key"]);
+    let cursor = first["contiguous_id"].as_str().unwrap();
+    let second = s
+        .call(
+            "list_keys",
+            json!({"namespace": "payments", "limit": 1, "contiguous_id": cursor}),
+        )
+        .await;
+    let second = second.ok().clone();
+    assert_eq!(names(&second["keys"], "name"), ["iban-key"]);
+    assert!(second.get("contiguous_id").is_none());
+    assert_eq!(
+        names(
+            &s.call("list_keys", json!({"namespace": "hr"})).await.ok()["keys"],
+            "name"
+        ),
+        ["ssn-key"]
+    );
+
+    let tweaks = s.call("list_tweaks", json!({})).await;
+    assert_eq!(names(&tweaks.ok()["tweaks"], "name"), ["ssn-tweak"]);
+    s.call("create_tweak", json!({"name": "email tweak"}))
+        .await
+        .ok();
+    let got = s.call("get_tweak", json!({"name": "email tweak"})).await;
+    assert_eq!(got.ok()["data"]["sequence"], 1);
+    let off = s
+        .call(
+            "deactivate_tweak",
+            json!({"name": "email tweak", "sequence": 1}),
+        )
+        .await;
+    assert_eq!(off.ok()["data"]["status"], "deactivated");
+    let active = s.call("list_tweaks", json!({"status": "active"})).await;
+    assert_eq!(names(&active.ok()["tweaks"], "name"), ["ssn-tweak"]);
+    s.call("deactivate_tweak", json!({"name": "nope", "sequence": 1}))
+        .await
+        .upstream(404);
+}

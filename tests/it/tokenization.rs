@@ -534,3 +534,156 @@ fn gate_setting_is_a_validated_boolean() {
     assert!(e.contains("ALTR_ALLOW_CLEARTEXT"), "{e}");
     assert!(!e.contains("perhaps-s3cr3t"), "{e}");
 }
+
+// Against the sandbox.
+
+use crate::sandbox_common::Sbx;
+
+fn twelve() -> Map<String, Value> {
+    (1..=12)
+        .map(|i| {
+            (
+                format!("customer_{i:02}"),
+                json!(format!("{i:03}-55-{:04}", 1000 + i)),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sandbox_vault_workflow_tokenize_detokenize_delete() {
+    let s = Sbx::with_env(OPEN).await;
+    let values = twelve();
+
+    // Deterministic twice: the same tokens, keyed by the caller's labels.
+    let first = s
+        .call(
+            "vault_tokenize",
+            json!({"values": values, "deterministic": true}),
+        )
+        .await;
+    let first = first.ok().as_object().unwrap().clone();
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        values.keys().collect::<Vec<_>>()
+    );
+    let second = s
+        .call(
+            "vault_tokenize",
+            json!({"values": values, "deterministic": true}),
+        )
+        .await;
+    assert_eq!(second.ok().as_object().unwrap(), &first);
+    for (k, token) in &first {
+        assert_ne!(token, &values[k], "{k} was not tokenized");
+    }
+    // Not deterministic: new tokens.
+    let fresh = s.call("vault_tokenize", json!({"values": values})).await;
+    assert_ne!(fresh.ok().as_object().unwrap(), &first);
+
+    // Detokenize: the originals, labelled.
+    let clear = s.call("vault_detokenize", json!({"tokens": first})).await;
+    assert_eq!(clear.ok().as_object().unwrap(), &values);
+
+    // Partial: tokens in clear, plain values unchanged.
+    let mixed = json!({"a": first["customer_01"], "b": "not-a-token"});
+    let partial = s
+        .call("vault_partial_detokenize", json!({"values": mixed}))
+        .await;
+    assert_eq!(
+        partial.ok(),
+        &json!({"a": values["customer_01"], "b": "not-a-token"})
+    );
+
+    // Delete two tokens: later detokenize fails for those values only.
+    let gone = json!({"x": first["customer_01"], "y": first["customer_02"]});
+    let deleted = s.call("vault_delete_tokens", json!({"tokens": gone})).await;
+    assert_eq!(deleted.ok(), &json!({"x": true, "y": true}));
+    let again = s.call("vault_detokenize", json!({"tokens": first})).await;
+    let again = again.ok();
+    assert_eq!(again["customer_01"], Value::Null);
+    assert_eq!(again["customer_02"], Value::Null);
+    assert_eq!(again["customer_03"], values["customer_03"]);
+    let twice = s.call("vault_delete_tokens", json!({"tokens": gone})).await;
+    assert_eq!(twice.ok(), &json!({"x": false, "y": false}));
+}
+
+#[tokio::test]
+async fn sandbox_critical_workflow_and_the_closed_gate() {
+    let s = Sbx::start().await;
+    let values = twelve();
+    let tokens = s
+        .call(
+            "critical_tokenize",
+            json!({"values": values, "deterministic": true}),
+        )
+        .await;
+    let tokens = tokens.ok().clone();
+    let again = s
+        .call(
+            "critical_tokenize",
+            json!({"values": values, "deterministic": true}),
+        )
+        .await;
+    assert_eq!(again.ok(), &tokens);
+    // Gate closed: refused naming the setting, and nothing reaches the API.
+    let before = s.requests().len();
+    let c = s
+        .call("critical_detokenize", json!({"tokens": tokens}))
+        .await;
+    assert!(c.error()["message"]
+        .as_str()
+        .unwrap()
+        .contains("ALTR_ALLOW_CLEARTEXT"));
+    assert_eq!(s.requests().len(), before);
+    // Deleting still works with the gate closed.
+    let deleted = s
+        .call("critical_delete_tokens", json!({"tokens": tokens}))
+        .await;
+    assert!(deleted
+        .ok()
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|v| v == true));
+}
+
+#[tokio::test]
+async fn sandbox_enforces_batch_limits_and_determinism_header() {
+    let s = Sbx::start().await;
+    let many: Map<String, Value> = (0..1025)
+        .map(|i| (format!("field{i:03}"), json!("v")))
+        .collect();
+    let (status, body) = s
+        .raw(
+            "POST",
+            "/critical/v2/batch",
+            Some(&Value::Object(many).to_string()),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = s.raw("PUT", "/vault/api/v2/batch", Some("{}")).await;
+    assert_eq!(status, 400);
+    let (status, _) = s
+        .raw("PUT", "/vault/api/v2/batch", Some(r#"{"field000": 5}"#))
+        .await;
+    assert_eq!(status, 400);
+    // The seeded tokens detokenize through the API.
+    let (status, body) = s
+        .raw(
+            "POST",
+            "/vault/api/v2/batch",
+            Some(r#"{"field000": "555-12-3456"}"#),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let token = body["data"]["field000"].as_str().unwrap().to_string();
+    let (_, clear) = s
+        .raw(
+            "PUT",
+            "/vault/api/v2/batch",
+            Some(&json!({"field000": token}).to_string()),
+        )
+        .await;
+    assert_eq!(clear["data"]["field000"], "555-12-3456");
+}
