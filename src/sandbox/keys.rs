@@ -92,7 +92,7 @@ pub(crate) fn routes() -> Router<std::sync::Arc<Shared>> {
             &format!("{KMA}/tweaks/{{name}}/sequence/{{sequence}}/deactivate"),
             patch(deactivate_tweak),
         )
-        .route(&format!("{KMA}/keys"), axum::routing::post(new_key))
+        .route(&format!("{KMA}/keys"), get(no_namespace).post(new_key))
         .route(&format!("{KMA}/keys/{{namespace}}"), get(list_keys))
         .route(&format!("{KMA}/keys/{{namespace}}/{{name}}"), get(get_key))
         .route(
@@ -358,6 +358,13 @@ async fn new_key(AxumState(s): State, body: Bytes) -> Reply {
     let name = b.string("name")?;
     let mut org = lock(&s.org);
     created(create_key(&mut org, &namespace, &name)?)
+}
+
+/// Keys are listed per namespace: `GET /keys` alone names no collection.
+async fn no_namespace() -> Reply {
+    Err(Fail::not_found(
+        "no namespace given: list keys with GET /keys/{namespace}",
+    ))
 }
 
 async fn list_keys(
