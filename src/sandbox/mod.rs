@@ -19,10 +19,12 @@
 
 pub mod databases;
 pub mod faults;
+pub mod keys;
 pub mod policies;
 pub mod sidecars;
 pub mod store;
 pub mod tags;
+pub mod tokenization;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
@@ -150,6 +152,16 @@ pub(crate) const DOMAINS: &[Domain] = &[
         name: "sidecars",
         routes: sidecars::routes,
         seed: sidecars::seed,
+    },
+    Domain {
+        name: "tokenization",
+        routes: tokenization::routes,
+        seed: tokenization::seed,
+    },
+    Domain {
+        name: "keys",
+        routes: keys::routes,
+        seed: keys::seed,
     },
 ];
 

@@ -6,6 +6,7 @@ pub mod args;
 pub mod ctx;
 pub mod databases;
 pub mod docs;
+pub mod keys;
 pub mod paging;
 pub mod params;
 pub mod policies;
@@ -13,6 +14,7 @@ pub mod request;
 pub mod sidecars;
 pub mod tags;
 pub mod telemetry;
+pub mod tokenization;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -206,6 +208,8 @@ pub static TOOLSETS: &[&Toolset] = &[
     &policies::SET,
     &telemetry::SET,
     &sidecars::SET,
+    &tokenization::SET,
+    &keys::SET,
 ];
 
 /// The toolset with this id.
@@ -415,6 +419,8 @@ pub struct Selection {
 pub struct Registry {
     tools: Vec<ToolDef>,
     hidden: BTreeSet<&'static str>,
+    /// The hidden tools that the closed clear-text gate (ALTR_ALLOW_CLEARTEXT) hides.
+    gated: BTreeSet<&'static str>,
 }
 
 impl Registry {
@@ -457,6 +463,7 @@ impl Registry {
         }
         let mut tools = Vec::new();
         let mut hidden = BTreeSet::new();
+        let mut gated = BTreeSet::new();
         for t in all {
             let allowed_by_mode = t.effect.is_read_only() || !sel.read_only;
             let allowed_clear_text = t.effect != Effect::ClearText || sel.allow_cleartext;
@@ -467,10 +474,17 @@ impl Registry {
             if keep {
                 tools.push(t);
             } else {
+                if !allowed_clear_text {
+                    gated.insert(t.name);
+                }
                 hidden.insert(t.name);
             }
         }
-        Ok(Registry { tools, hidden })
+        Ok(Registry {
+            tools,
+            hidden,
+            gated,
+        })
     }
 
     /// Every tool, unfiltered.
@@ -478,6 +492,7 @@ impl Registry {
         Registry {
             tools: all_tools(),
             hidden: BTreeSet::new(),
+            gated: BTreeSet::new(),
         }
     }
 
@@ -492,6 +507,11 @@ impl Registry {
     /// Whether the tool exists but this server does not expose it.
     pub fn is_hidden(&self, name: &str) -> bool {
         self.hidden.contains(name)
+    }
+
+    /// Whether the tool is hidden because it returns clear text and ALTR_ALLOW_CLEARTEXT is off.
+    pub fn is_gated(&self, name: &str) -> bool {
+        self.gated.contains(name)
     }
 }
 

@@ -47,7 +47,7 @@ async fn initialize_list_and_call_over_stdio() {
     let info = client.peer_info().unwrap();
     assert_eq!(info.server_info.as_ref().unwrap().name, "altr");
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), altr_mcp::tools::all_tools().len());
+    assert_eq!(tools.len(), crate::common::default_tool_count());
     let result = client
         .call_tool(CallToolRequestParams::new("get_databases"))
         .await
@@ -75,7 +75,7 @@ async fn discover_first_clients_are_served() {
         .await
         .expect("discover");
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), altr_mcp::tools::all_tools().len());
+    assert_eq!(tools.len(), crate::common::default_tool_count());
     let result = client
         .call_tool(CallToolRequestParams::new("get_databases"))
         .await
@@ -127,7 +127,7 @@ fn stdout_carries_only_protocol_messages() {
     assert_eq!(replies[0]["result"]["serverInfo"]["name"], "altr");
     assert_eq!(
         replies[1]["result"]["tools"].as_array().unwrap().len(),
-        altr_mcp::tools::all_tools().len()
+        crate::common::default_tool_count()
     );
     drop(stdin);
     let out = child.wait_with_output().unwrap();
@@ -181,7 +181,7 @@ fn tools_subcommand_lists_without_credentials() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         v.as_array().unwrap().len(),
-        altr_mcp::tools::all_tools().len()
+        crate::common::default_tool_count()
     );
     let (code, out, _) = run(
         &["tools", "--format", "json"],
