@@ -15,6 +15,7 @@ mod sandbox_common;
 
 mod client;
 mod databases;
+mod hardening;
 mod http_sse;
 mod http_streamable;
 mod policies;
