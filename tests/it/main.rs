@@ -16,6 +16,7 @@ mod sandbox_common;
 mod client;
 mod databases;
 mod generated;
+mod hardening;
 mod http_sse;
 mod http_streamable;
 mod keys;
