@@ -183,7 +183,7 @@ fn check_service_user(org: &Org, id: &str) -> Result<(), Fail> {
         Ok(())
     } else {
         Err(Fail::bad_request(format!(
-            "serviceUserID '{id}' is not a known service user (see GET /v1/services/snowflake/users)"
+            "serviceUserID '{id}' is not a known service user (list them with get_service_users)"
         )))
     }
 }

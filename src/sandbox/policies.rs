@@ -522,7 +522,7 @@ fn known_role(org: &Org, at: &str, role: &str) -> Result<String, Fail> {
         .cloned()
         .ok_or_else(|| {
             Fail::bad_request(format!(
-                "{at}.role: '{role}' is not a role in this org (see GET /api/userGroups)"
+                "{at}.role: '{role}' is not a role in this org (list them with get_roles)"
             ))
         })
 }

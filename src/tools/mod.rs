@@ -357,6 +357,29 @@ impl ToolBuilder {
         P: DeserializeOwned + Serialize + JsonSchema + 'static,
     {
         let w = self.wire;
+        let mut endpoint = Endpoint::new(method, service, template);
+        let changeable = if w.require_change {
+            let schema = args::schema::<P>();
+            let required: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let holes: Vec<&str> = endpoint.holes().into_iter().map(|(n, _)| n).collect();
+            schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| {
+                    p.keys()
+                        .filter(|k| !required.contains(&k.as_str()) && !holes.contains(&k.as_str()))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        endpoint.changeable = changeable;
         let endpoint = Arc::new(Endpoint {
             placement: w.placement.unwrap_or(Placement::ByMethod),
             in_query: w.in_query,
@@ -365,7 +388,7 @@ impl ToolBuilder {
             exactly_one_of: w.exactly_one_of,
             at_most_one_of: w.at_most_one_of,
             fixed: w.fixed,
-            ..Endpoint::new(method, service, template)
+            ..endpoint
         });
         let ep = endpoint.clone();
         let handler: Handler = Arc::new(move |ctx: Ctx, raw: JsonObject| {

@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::args::{JsonOr, LenientInt, Level, NoParams, OneOrMany};
 use super::paging::{collect_pages, Collected, More, NextPage, Pages};
+use super::request::nothing_to_update;
 use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{path, seg_decoded, ApiRequest, Method, Service::AltrNet, Service::Api};
 use crate::wire_enum;
@@ -222,7 +223,7 @@ async fn tag_levels(ctx: &Ctx) -> Vec<i64> {
     }
     let req = ApiRequest::get(Api, format!("{POLICY_PATH}/rules/supportedMaskingTypes"))
         .query("policy_type", "tag");
-    match ctx.client.send(&req).await {
+    match ctx.client.send(&ctx.prepare(req)).await {
         Ok(body) => {
             let levels = listed_levels(&body);
             if levels.is_empty() {
@@ -373,7 +374,7 @@ async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
     for (i, batch) in batches.into_iter().enumerate() {
         let size = batch.len();
         let req = ApiRequest::patch(Api, path.clone()).json(json!({"rules": batch}));
-        match ctx.client.send(&req).await {
+        match ctx.client.send(&ctx.prepare(req)).await {
             Ok(body) => {
                 responses.push(body);
                 added += size;
@@ -444,10 +445,13 @@ async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
         body.insert("time_window_thresholds".into(), json!(t.into_vec()));
     }
     if body.is_empty() {
-        return Err(ToolError::invalid(
-            "rule_id",
-            "nothing to update: give masking_policy, role, tag_value or thresholds",
-        ));
+        return Err(nothing_to_update(&[
+            "masking_policy",
+            "role",
+            "tag_value",
+            "access_rate_thresholds",
+            "time_window_thresholds",
+        ]));
     }
     ctx.send(ApiRequest::patch(Api, path).json(Value::Object(body)))
         .await

@@ -36,6 +36,8 @@ pub struct Endpoint {
     pub empty_object: bool,
     /// Refuse a call that would send an empty body (an update with nothing to change).
     pub require_change: bool,
+    /// The optional parameters an update may change (named when nothing is given).
+    pub changeable: Vec<String>,
     /// Of these fields, exactly one must be given.
     pub exactly_one_of: &'static [&'static str],
     /// Of these fields, at most one may be given.
@@ -54,6 +56,7 @@ impl Endpoint {
             in_query: &[],
             empty_object: false,
             require_change: false,
+            changeable: Vec::new(),
             exactly_one_of: &[],
             at_most_one_of: &[],
             fixed: &[],
@@ -183,16 +186,25 @@ impl Endpoint {
             body.insert(key.to_string(), Value::String(value.to_string()));
         }
         if self.require_change && body.is_empty() {
-            return Err(ToolError::invalid(
-                holes.first().map(|(n, _)| *n).unwrap_or("arguments"),
-                "nothing to update: give at least one field to change",
-            ));
+            return Err(nothing_to_update(&self.changeable));
         }
         if !body.is_empty() || self.empty_object {
             req = req.json(Value::Object(body));
         }
         Ok(req)
     }
+}
+
+/// The refusal of an update that changes nothing: it names the parameters that could change.
+pub fn nothing_to_update<S: AsRef<str>>(changeable: &[S]) -> ToolError {
+    let names: Vec<&str> = changeable.iter().map(AsRef::as_ref).collect();
+    ToolError::invalid(
+        names.join(","),
+        format!(
+            "nothing to update: give at least one of {}",
+            names.join(", ")
+        ),
+    )
 }
 
 /// Add a field to the query: lists as repeated keys, objects as JSON text, the rest as text.
@@ -273,8 +285,11 @@ mod tests {
     fn refusals_name_the_parameter() {
         let mut e = ep(Method::PATCH, "/v1/agents/{agent_id}");
         e.require_change = true;
+        e.changeable = vec!["name".into(), "description".into()];
         let err = e.build(json!({"agent_id": "a"})).unwrap_err();
-        assert!(matches!(err, ToolError::Invalid { ref parameter, .. } if parameter == "agent_id"));
+        assert!(
+            matches!(err, ToolError::Invalid { ref parameter, .. } if parameter == "name,description")
+        );
         let err = ep(Method::GET, "/v1/agents/{agent_id}")
             .build(json!({"agent_id": ".."}))
             .unwrap_err();

@@ -79,7 +79,12 @@ impl Call {
             "{}",
             self.envelope
         );
-        assert_eq!(self.error()["parameter"], parameter, "{}", self.envelope);
+        let named = self.error()["parameter"].as_str().unwrap_or_default();
+        assert!(
+            named == parameter || named.split(',').any(|n| n == parameter),
+            "names `{named}`, not `{parameter}`: {}",
+            self.envelope
+        );
     }
     /// Assert an upstream HTTP failure with this status and a hint; the error.
     pub fn upstream(&self, status: u16) -> &Value {

@@ -325,11 +325,11 @@ async fn invalid_arguments_are_refused_before_any_request() {
             "database_username",
         ),
         // Nothing to update.
-        ("update_database", json!({"database_id": 7}), "database_id"),
+        ("update_database", json!({"database_id": 7}), "reinvoke"),
         (
             "update_database",
             json!({"database_id": 7, "friendly_database_name": null}),
-            "database_id",
+            "friendly_database_name",
         ),
     ];
     for (tool, args, parameter) in cases {
@@ -341,7 +341,8 @@ async fn invalid_arguments_are_refused_before_any_request() {
 async fn update_database_with_nothing_to_update_says_so() {
     let h = Harness::start().await;
     let c = h.call("update_database", json!({"database_id": 7})).await;
-    c.invalid("database_id");
+    c.invalid("friendly_database_name");
+    c.invalid("reinvoke");
     let message = c.error()["message"].as_str().unwrap();
     assert!(message.contains("nothing to update"), "{message}");
     assert!(c.error()["hint"]

@@ -927,12 +927,12 @@ async fn invalid_arguments_are_refused_before_any_request() {
         (
             "update_rule",
             json!({"policy_id": "TAG#p1", "rule_id": "r1"}),
-            "rule_id",
+            "masking_policy",
         ),
         (
             "update_rule",
             json!({"policy_id": "TAG#p1", "rule_id": "r1", "role": null, "tag_value": null}),
-            "rule_id",
+            "role",
         ),
         (
             "update_rule",

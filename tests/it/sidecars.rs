@@ -405,26 +405,26 @@ pub fn table() -> Vec<Sends> {
 async fn empty_updates_are_refused() {
     let h = Harness::start().await;
     for (tool, args, id) in [
-        ("update_sc_agent", json!({"agent_id": "agt-1"}), "agent_id"),
+        ("update_sc_agent", json!({"agent_id": "agt-1"}), "name"),
         (
             "update_sc_agent_task",
             json!({"agent_id": "agt-1", "task_id": "t-1"}),
-            "agent_id",
+            "schedule",
         ),
         (
             "update_sc_repo_user",
             json!({"repo_name": "r", "username": "u"}),
-            "repo_name",
+            "aws_secrets_manager",
         ),
         (
             "update_sc_service_user",
             json!({"repo_name": "r", "username": "u"}),
-            "repo_name",
+            "resource",
         ),
         (
             "update_sc_sidecar",
             json!({"sidecar_id": "sc-1", "name": null}),
-            "sidecar_id",
+            "hostname",
         ),
     ] {
         assert_refused(&h, tool, args, id).await;

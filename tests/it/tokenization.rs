@@ -256,7 +256,6 @@ async fn vault_answers_that_are_not_success_with_data_are_returned_as_is() {
     for answer in [
         json!({"success": true}),
         json!({"success": true, "message": "queued"}),
-        json!({"success": false, "data": {"field000": "x"}, "message": "partly failed"}),
         json!({"success": true, "data": ["field000"]}),
     ] {
         for tool in ["vault_tokenize", "vault_detokenize"] {
@@ -281,6 +280,14 @@ async fn vault_answers_that_are_not_success_with_data_are_returned_as_is() {
             assert_eq!(c.ok(), &answer, "{tool}");
         }
     }
+    // A 2xx that says `success: false` is a failure (not passed through as the Python server does).
+    h.api.reset().await;
+    let refused = json!({"success": false, "data": {"field000": "x"}, "message": "partly failed"});
+    h.mock("POST", "/vault/batch", 200, refused).await;
+    let c = h
+        .call("vault_tokenize", json!({"values": {"ssn": "x"}}))
+        .await;
+    assert_eq!(c.error()["code"], "upstream_unsuccessful", "{}", c.envelope);
 }
 
 #[tokio::test]
