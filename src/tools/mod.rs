@@ -3,6 +3,7 @@
 //! mode, RESTRICTED_TOOLS) that decide which tools a server exposes.
 
 pub mod args;
+pub mod classification;
 pub mod ctx;
 pub mod databases;
 pub mod docs;
@@ -198,7 +199,12 @@ impl Toolset {
 }
 
 /// Every toolset, in listing order. A new domain adds its line here and its `SET` in its file.
-pub static TOOLSETS: &[&Toolset] = &[&databases::SET, &tags::SET, &policies::SET];
+pub static TOOLSETS: &[&Toolset] = &[
+    &databases::SET,
+    &tags::SET,
+    &policies::SET,
+    &classification::SET,
+];
 
 /// The toolset with this id.
 pub fn toolset(id: &str) -> Option<&'static Toolset> {

@@ -15,6 +15,7 @@ fn tables() -> Vec<Sends> {
         crate::databases::table(),
         crate::tags::table(),
         crate::policies::table(),
+        crate::classification::table(),
     ]
     .into_iter()
     .flatten()
@@ -32,6 +33,12 @@ const HAND_TESTED: &[(&str, &str)] = &[
     ("get_rules", "policies::get_rules_*"),
     ("get_roles", "policies::get_roles_*"),
     ("add_rules", "policies::add_rules_*"),
+    ("get_classifiers", "classification::get_classifiers_*"),
+    ("get_collections", "classification::get_collections_*"),
+    (
+        "get_classification_report",
+        "classification::get_classification_report_*",
+    ),
 ];
 
 fn all() -> Vec<ToolDef> {

@@ -1,0 +1,821 @@
+//! Classification tools through MCP against the fake ALTR API, and a classification workflow
+//! against the sandbox.
+
+use crate::common::matchers::{method, path};
+use crate::common::*;
+use serde_json::{json, Value};
+use wiremock::{Mock, ResponseTemplate};
+
+const CLS: &str = "/classification/v1";
+const JOBS: &str = "/classification/v1/jobs";
+const FINDINGS: &str = "/classification/v1/jobs/j1/findings/databases/SALES/schemas/PUBLIC/tables/CUSTOMERS/columns/EMAIL";
+
+/// The exact request each tool sends (checked, with the generated rows, in `generated`).
+pub fn table() -> Vec<Sends> {
+    let rules =
+        json!({"operator": "AND", "rules": [{"type": "column_name", "pattern": "(?i)e_?mail"}]});
+    vec![
+        Sends {
+            tool: "get_classifier",
+            args: json!({"classifier_name": "EMAIL ADDRESS"}),
+            method: "GET",
+            path: "/classification/v1/classifiers/EMAIL%20ADDRESS",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "create_classifier",
+            args: json!({"classifier_name": "EMAIL", "compound_ruleset": rules.clone(), "description": "Emails"}),
+            method: "POST",
+            path: "/classification/v1/classifiers",
+            query: &[],
+            body: Some(
+                json!({"classifier_name": "EMAIL", "compound_ruleset": rules.clone(), "description": "Emails"}),
+            ),
+        },
+        Sends {
+            tool: "create_classifier",
+            args: json!({"classifier_name": "EMAIL", "compound_ruleset": rules.to_string()}),
+            method: "POST",
+            path: "/classification/v1/classifiers",
+            query: &[],
+            body: Some(json!({"classifier_name": "EMAIL", "compound_ruleset": rules.clone()})),
+        },
+        Sends {
+            tool: "update_classifier",
+            args: json!({"classifier_name": "EMAIL", "description": "Email addresses"}),
+            method: "PATCH",
+            path: "/classification/v1/classifiers/EMAIL",
+            query: &[],
+            body: Some(json!({"description": "Email addresses"})),
+        },
+        Sends {
+            tool: "update_classifier",
+            args: json!({"classifier_name": "EMAIL", "compound_ruleset": rules.clone()}),
+            method: "PATCH",
+            path: "/classification/v1/classifiers/EMAIL",
+            query: &[],
+            body: Some(json!({"compound_ruleset": rules.clone(), "pattern": null})),
+        },
+        Sends {
+            tool: "delete_classifier",
+            args: json!({"classifier_name": "EMAIL"}),
+            method: "DELETE",
+            path: "/classification/v1/classifiers/EMAIL",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "get_collection",
+            args: json!({"collection_name": "PII"}),
+            method: "GET",
+            path: "/classification/v1/collections/PII",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "create_collection",
+            args: json!({"collection_name": "PII"}),
+            method: "POST",
+            path: "/classification/v1/collections",
+            query: &[],
+            body: Some(json!({"collection_name": "PII", "description": ""})),
+        },
+        Sends {
+            tool: "update_collection",
+            args: json!({"collection_name": "PII", "description": "Personal data"}),
+            method: "PATCH",
+            path: "/classification/v1/collections/PII",
+            query: &[],
+            body: Some(json!({"description": "Personal data"})),
+        },
+        Sends {
+            tool: "delete_collection",
+            args: json!({"collection_name": "PII"}),
+            method: "DELETE",
+            path: "/classification/v1/collections/PII",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "get_collection_classifiers",
+            args: json!({"collection_name": "PII", "limit": 50, "contiguous_id": "c2"}),
+            method: "GET",
+            path: "/classification/v1/collections/PII/classifiers",
+            query: &[("limit", "50"), ("contiguous_id", "c2")],
+            body: None,
+        },
+        Sends {
+            tool: "add_classifiers_to_collection",
+            args: json!({"collection_name": "PII", "classifier_names": "EMAIL"}),
+            method: "PATCH",
+            path: "/classification/v1/collections/PII/classifiers/append",
+            query: &[],
+            body: Some(json!({"classifier_names": ["EMAIL"]})),
+        },
+        Sends {
+            tool: "remove_classifiers_from_collection",
+            args: json!({"collection_name": "PII", "classifier_names": ["EMAIL", "SSN"]}),
+            method: "PATCH",
+            path: "/classification/v1/collections/PII/classifiers/remove",
+            query: &[],
+            body: Some(json!({"classifier_names": ["EMAIL", "SSN"]})),
+        },
+        Sends {
+            tool: "import_altr_managed_classifiers",
+            args: none(),
+            method: "POST",
+            path: "/classification/v1/collections/altr-managed/import",
+            query: &[],
+            body: Some(json!({})),
+        },
+        Sends {
+            tool: "get_altr_managed_timestamp",
+            args: none(),
+            method: "GET",
+            path: "/classification/v1/collections/altr-managed/timestamp",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "list_altr_managed_classifiers",
+            args: json!({"limit": 10}),
+            method: "GET",
+            path: "/classification/v1/collections/altr-managed/classifiers",
+            query: &[("limit", "10")],
+            body: None,
+        },
+        Sends {
+            tool: "get_jobs",
+            args: json!({"limit": 20, "status": "completed", "job_type": "FULL", "database_id": 3, "agent_id": "ag1", "classification_type": 2, "order": "DESC"}),
+            method: "GET",
+            path: JOBS,
+            query: &[
+                ("limit", "20"),
+                ("database_id", "3"),
+                ("classification_type", "2"),
+                ("status", "COMPLETED"),
+                ("job_type", "FULL"),
+                ("agent_id", "ag1"),
+                ("order", "desc"),
+            ],
+            body: None,
+        },
+        Sends {
+            tool: "get_jobs",
+            args: json!({"contiguous_id": "next"}),
+            method: "GET",
+            path: JOBS,
+            query: &[("contiguous_id", "next")],
+            body: None,
+        },
+        Sends {
+            tool: "get_active_jobs",
+            args: json!({"limit": 5, "database_id": 3, "contiguous_id": "c", "agent_id": "ag1"}),
+            method: "GET",
+            path: "/classification/v1/jobs/active",
+            query: &[("limit", "5"), ("database_id", "3"), ("contiguous_id", "c"), ("agent_id", "ag1")],
+            body: None,
+        },
+        Sends {
+            tool: "get_job",
+            args: json!({"job_id": "j1"}),
+            method: "GET",
+            path: "/classification/v1/jobs/j1",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "get_job_summary",
+            args: json!({"job_id": "j1"}),
+            method: "GET",
+            path: "/classification/v1/jobs/j1/summary",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "create_job",
+            args: json!({"job_type": "full", "database_id": 3, "collection_name": "PII", "condition_types": [], "requires_review": true}),
+            method: "POST",
+            path: "/classification/v1/jobs/snowflake",
+            query: &[],
+            body: Some(json!({"job_type": "FULL", "database_id": 3, "collection_name": "PII", "classification_type": "altr_native", "requires_review": true})),
+        },
+        Sends {
+            tool: "create_gdlp_job",
+            args: json!({"database_id": 3, "collection_name": "PII", "condition_types": ["c1"], "sample_size": 10, "sample_type": "percent", "requires_review": false}),
+            method: "POST",
+            path: "/classification/v1/jobs/snowflake",
+            query: &[],
+            body: Some(json!({"database_id": 3, "collection_name": "PII", "condition_types": ["c1"], "sample_size": 10, "sample_type": "PERCENT", "requires_review": false, "classification_type": "gdlp"})),
+        },
+        Sends {
+            tool: "update_job_status",
+            args: json!({"job_id": "j1", "status": "paused"}),
+            method: "PATCH",
+            path: "/classification/v1/jobs/j1",
+            query: &[],
+            body: Some(json!({"status": "PAUSED"})),
+        },
+        Sends {
+            tool: "create_databricks_job",
+            args: json!({"database_id": 4}),
+            method: "POST",
+            path: "/classification/v1/jobs/databricks",
+            query: &[],
+            body: Some(json!({"database_id": 4})),
+        },
+        Sends {
+            tool: "create_oltp_job",
+            args: json!({"agent_id": "ag1", "repo_name": "orders", "service_user_name": "svc", "collection_name": "PII"}),
+            method: "POST",
+            path: "/classification/v1/jobs/oltp",
+            query: &[],
+            body: Some(json!({
+                "agent_id": "ag1", "repo_name": "orders", "service_user_name": "svc", "collection_name": "PII",
+                "classification_type": 5, "sample_strategy": "ROWS", "sample_size": 1000, "sample_type": "ROWS",
+            })),
+        },
+        Sends {
+            tool: "create_oltp_job",
+            args: json!({
+                "agent_id": "ag1", "repo_name": "orders", "service_user_name": "svc", "collection_name": "PII",
+                "classification_type": 2, "sample_strategy": "metadata", "condition_types": ["c"], "sid": "ORCL",
+                "service_name": "orders_svc", "task_id": "t1", "requires_review": true,
+            }),
+            method: "POST",
+            path: "/classification/v1/jobs/oltp",
+            query: &[],
+            body: Some(json!({
+                "agent_id": "ag1", "repo_name": "orders", "service_user_name": "svc", "collection_name": "PII",
+                "classification_type": 2, "sample_strategy": "METADATA", "condition_types": ["c"], "sid": "ORCL",
+                "service_name": "orders_svc", "task_id": "t1", "requires_review": true,
+            })),
+        },
+        Sends {
+            tool: "create_oltp_job",
+            args: json!({"agent_id": "ag1", "repo_name": "orders", "service_user_name": "svc", "collection_name": "PII", "sample_type": "PERCENT", "sample_size": 25}),
+            method: "POST",
+            path: "/classification/v1/jobs/oltp",
+            query: &[],
+            body: Some(json!({
+                "agent_id": "ag1", "repo_name": "orders", "service_user_name": "svc", "collection_name": "PII",
+                "classification_type": 5, "sample_strategy": "ROWS", "sample_size": 25, "sample_type": "PERCENT",
+            })),
+        },
+        Sends {
+            tool: "get_job_findings",
+            args: json!({"job_id": "j1", "limit": 10, "page_token": "p2", "classifier_name": ["EMAIL", "SSN"], "confirmed_status": "Approved", "include_column_status_counts": false}),
+            method: "GET",
+            path: "/classification/v1/jobs/j1/findings",
+            query: &[
+                ("limit", "10"),
+                ("page_token", "p2"),
+                ("classifier_name", "EMAIL"),
+                ("classifier_name", "SSN"),
+                ("confirmed_status", "approved"),
+                ("include_column_status_counts", "false"),
+            ],
+            body: None,
+        },
+        Sends {
+            tool: "get_job_findings_schemas",
+            args: json!({"job_id": "j1", "database": "SALES", "classifier_name": "EMAIL"}),
+            method: "GET",
+            path: "/classification/v1/jobs/j1/findings/databases/SALES/schemas",
+            query: &[("classifier_name", "EMAIL")],
+            body: None,
+        },
+        Sends {
+            tool: "get_job_findings_tables",
+            args: json!({"job_id": "j1", "database": "SALES", "schema": "PUBLIC", "limit": 2}),
+            method: "GET",
+            path: "/classification/v1/jobs/j1/findings/databases/SALES/schemas/PUBLIC/tables",
+            query: &[("limit", "2")],
+            body: None,
+        },
+        Sends {
+            tool: "get_job_findings_columns",
+            args: json!({"job_id": "j1", "database": "SALES", "schema": "PUBLIC", "table": "CUSTOMERS", "confirmed_status": "rejected"}),
+            method: "GET",
+            path: "/classification/v1/jobs/j1/findings/databases/SALES/schemas/PUBLIC/tables/CUSTOMERS/columns",
+            query: &[("confirmed_status", "rejected")],
+            body: None,
+        },
+        Sends {
+            tool: "get_job_findings_classifiers",
+            args: json!({"job_id": "j1", "database": "SALES", "schema": "PUBLIC", "table": "CUSTOMERS", "column": "EMAIL", "page_token": "t"}),
+            method: "GET",
+            path: "/classification/v1/jobs/j1/findings/databases/SALES/schemas/PUBLIC/tables/CUSTOMERS/columns/EMAIL/classifiers",
+            query: &[("page_token", "t")],
+            body: None,
+        },
+        Sends {
+            tool: "get_job_findings_lineage",
+            args: json!({"job_id": "j1", "database": "SALES", "schema": "PUBLIC", "table": "CUSTOMERS", "column": "EMAIL", "classifier_name": "EMAIL"}),
+            method: "GET",
+            path: "/classification/v1/jobs/j1/findings/databases/SALES/schemas/PUBLIC/tables/CUSTOMERS/columns/EMAIL/classifiers/EMAIL/lineage",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "get_job_findings_leaves",
+            args: json!({"job_id": "j1", "limit": 1000, "confidence": ["high", "LOW"]}),
+            method: "GET",
+            path: "/classification/v1/jobs/j1/findings/leaves",
+            query: &[("limit", "1000"), ("confidence", "HIGH"), ("confidence", "LOW")],
+            body: None,
+        },
+        Sends {
+            tool: "record_job_decision",
+            args: json!({"job_id": "j1", "confirmed_status": "approved", "database": "SALES", "schema": "PUBLIC", "table": "CUSTOMERS", "column": "EMAIL", "classifier_name": "EMAIL"}),
+            method: "POST",
+            path: "/classification/v1/jobs/j1/decisions",
+            query: &[],
+            body: Some(json!({"confirmed_status": "approved", "database": "SALES", "schema": "PUBLIC", "table": "CUSTOMERS", "column": "EMAIL", "classifier_name": "EMAIL"})),
+        },
+        Sends {
+            tool: "get_job_decisions",
+            args: json!({"job_id": "j1", "database": "SALES", "limit": 3, "page_token": "x"}),
+            method: "GET",
+            path: "/classification/v1/jobs/j1/decisions",
+            query: &[("database", "SALES"), ("limit", "3"), ("page_token", "x")],
+            body: None,
+        },
+        Sends {
+            tool: "revoke_job_decisions",
+            args: json!({"job_id": "j1", "database": "SALES", "classifier_name": "EMAIL"}),
+            method: "DELETE",
+            path: "/classification/v1/jobs/j1/decisions",
+            query: &[("database", "SALES"), ("classifier_name", "EMAIL")],
+            body: None,
+        },
+        Sends {
+            tool: "record_bulk_job_decision",
+            args: json!({"job_id": "j1", "confirmed_status": "approved", "classifier_names": ["EMAIL"], "confidence": ["HIGH"], "database": "SALES"}),
+            method: "POST",
+            path: "/classification/v1/jobs/j1/decisions/bulk",
+            query: &[],
+            body: Some(json!({"confirmed_status": "approved", "predicate": {"classifier_names": ["EMAIL"], "confidence": ["HIGH"], "database": "SALES"}, "dry_run": false})),
+        },
+        Sends {
+            tool: "revoke_bulk_job_decision",
+            args: json!({"job_id": "j1", "bulk_decision_id": "b1"}),
+            method: "DELETE",
+            path: "/classification/v1/jobs/j1/decisions/bulk/b1",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "get_job_review_status",
+            args: json!({"job_id": "j1"}),
+            method: "GET",
+            path: "/classification/v1/jobs/j1/review-status",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "confirm_job_report",
+            args: json!({"job_id": "j1"}),
+            method: "POST",
+            path: "/classification/v1/jobs/j1/report/confirm",
+            query: &[],
+            body: None,
+        },
+        Sends {
+            tool: "cancel_job_report",
+            args: json!({"job_id": "j1"}),
+            method: "POST",
+            path: "/classification/v1/jobs/j1/report/cancel",
+            query: &[],
+            body: None,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn get_classifiers_follows_contiguous_id() {
+    let h = Harness::start().await;
+    let at = format!("{CLS}/classifiers");
+    serve_pages(
+        &h,
+        "GET",
+        &at,
+        vec![
+            (
+                vec![],
+                200,
+                json!({"classifiers": [{"name": "A"}], "contiguous_id": "c2"}),
+            ),
+            (
+                vec![("contiguous_id", "c2")],
+                200,
+                json!({"classifiers": [{"name": "B"}], "contiguous_id": null}),
+            ),
+        ],
+    )
+    .await;
+    let c = h.call("get_classifiers", none()).await;
+    assert_eq!(
+        c.ok(),
+        &json!({"classifiers": [{"name": "A"}, {"name": "B"}], "count": 2})
+    );
+    let r = h.requests().await;
+    assert_eq!(r.len(), 2);
+    assert_request(&r[1], "GET", &at, &[("contiguous_id", "c2")], None);
+}
+
+#[tokio::test]
+async fn get_collections_reports_a_failed_page_instead_of_a_partial_list() {
+    let h = Harness::start().await;
+    let at = format!("{CLS}/collections");
+    serve_pages(
+        &h,
+        "GET",
+        &at,
+        vec![
+            (
+                vec![],
+                200,
+                json!({"collections": [{"name": "PII"}], "contiguous_id": "c2"}),
+            ),
+            (
+                vec![("contiguous_id", "c2")],
+                401,
+                json!({"message": "expired"}),
+            ),
+        ],
+    )
+    .await;
+    let c = h.call("get_collections", none()).await;
+    c.upstream(401);
+    assert_eq!(h.requests().await.len(), 2);
+}
+
+#[tokio::test]
+async fn get_jobs_without_a_page_fetches_every_page() {
+    let h = Harness::start().await;
+    serve_pages(
+        &h,
+        "GET",
+        JOBS,
+        vec![
+            (
+                vec![("status", "RUNNING")],
+                200,
+                json!({"jobs": [{"id": "j1"}], "contiguous_id": "n1"}),
+            ),
+            (
+                vec![("status", "RUNNING"), ("contiguous_id", "n1")],
+                200,
+                json!({"jobs": [{"id": "j2"}]}),
+            ),
+        ],
+    )
+    .await;
+    let c = h.call("get_jobs", json!({"status": "running"})).await;
+    assert_eq!(
+        c.ok(),
+        &json!({"jobs": [{"id": "j1"}, {"id": "j2"}], "count": 2})
+    );
+}
+
+#[tokio::test]
+async fn get_jobs_with_a_limit_returns_just_that_page() {
+    let h = Harness::start().await;
+    let page = json!({"jobs": [{"id": "j1"}], "contiguous_id": "n1"});
+    serve_pages(
+        &h,
+        "GET",
+        JOBS,
+        vec![(vec![("limit", "1")], 200, page.clone())],
+    )
+    .await;
+    let c = h.call("get_jobs", json!({"limit": 1})).await;
+    assert_eq!(c.ok(), &page);
+    assert_eq!(h.requests().await.len(), 1);
+}
+
+#[tokio::test]
+async fn get_jobs_never_returns_a_partial_list_after_a_page_error() {
+    let h = Harness::start().await;
+    serve_pages(
+        &h,
+        "GET",
+        JOBS,
+        vec![
+            (
+                vec![],
+                200,
+                json!({"jobs": [{"id": "j1"}], "contiguous_id": "n1"}),
+            ),
+            (vec![("contiguous_id", "n1")], 403, json!({"message": "no"})),
+        ],
+    )
+    .await;
+    let c = h.call("get_jobs", none()).await;
+    c.upstream(403);
+}
+
+#[tokio::test]
+async fn update_classifier_with_nothing_to_change_is_refused() {
+    let h = Harness::start().await;
+    let c = h
+        .call("update_classifier", json!({"classifier_name": "EMAIL"}))
+        .await;
+    assert_eq!(c.error()["code"], "invalid_argument");
+    assert!(c.error()["parameter"]
+        .as_str()
+        .unwrap()
+        .contains("description"));
+    h.assert_no_requests().await;
+}
+
+#[tokio::test]
+async fn enumerations_and_lists_are_checked_before_sending() {
+    let h = Harness::start().await;
+    let cases = [
+        ("get_jobs", json!({"status": SECRET}), "status"),
+        ("get_jobs", json!({"job_type": SECRET}), "job_type"),
+        (
+            "get_jobs",
+            json!({"classification_type": 7}),
+            "classification_type",
+        ),
+        ("get_jobs", json!({"order": SECRET}), "order"),
+        ("get_jobs", json!({"limit": 1001}), "limit"),
+        (
+            "get_job_findings_leaves",
+            json!({"job_id": "j1", "limit": 1001}),
+            "limit",
+        ),
+        (
+            "get_job_findings_leaves",
+            json!({"job_id": "j1", "confidence": []}),
+            "confidence",
+        ),
+        (
+            "get_job_findings_leaves",
+            json!({"job_id": "j1", "confidence": ["HIGH", SECRET]}),
+            "confidence[1]",
+        ),
+        (
+            "record_job_decision",
+            json!({"job_id": "j1", "confirmed_status": SECRET}),
+            "confirmed_status",
+        ),
+        (
+            "update_job_status",
+            json!({"job_id": "j1", "status": "COMPLETED"}),
+            "status",
+        ),
+        (
+            "record_bulk_job_decision",
+            json!({"job_id": "j1", "confirmed_status": "approved", "classifier_names": []}),
+            "classifier_names",
+        ),
+        (
+            "record_bulk_job_decision",
+            json!({"job_id": "j1", "confirmed_status": "approved", "classifier_names": [""]}),
+            "classifier_names",
+        ),
+        (
+            "record_bulk_job_decision",
+            json!({"job_id": "j1", "confirmed_status": "approved", "classifier_names": ["EMAIL"], "confidence": [SECRET]}),
+            "confidence[0]",
+        ),
+        (
+            "add_classifiers_to_collection",
+            json!({"collection_name": "PII", "classifier_names": []}),
+            "classifier_names",
+        ),
+        (
+            "create_gdlp_job",
+            json!({"database_id": 3, "sample_type": SECRET}),
+            "sample_type",
+        ),
+        (
+            "create_job",
+            json!({"job_type": "PARTIAL", "database_id": 3, "collection_name": "PII"}),
+            "job_type",
+        ),
+    ];
+    for (tool, args, parameter) in cases {
+        assert_refused(&h, tool, args, parameter).await;
+    }
+}
+
+#[tokio::test]
+async fn decision_scopes_need_their_broader_levels() {
+    let h = Harness::start().await;
+    assert_refused(
+        &h,
+        "record_job_decision",
+        json!({"job_id": "j1", "confirmed_status": "approved", "database": "SALES", "table": "T"}),
+        "schema",
+    )
+    .await;
+    assert_refused(
+        &h,
+        "record_bulk_job_decision",
+        json!({"job_id": "j1", "confirmed_status": "rejected", "classifier_names": "SSN", "schema": "PUBLIC"}),
+        "database",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn oltp_sample_rules_are_enforced_before_sending() {
+    let h = Harness::start().await;
+    let base = json!({"agent_id": "ag1", "repo_name": "orders", "service_user_name": "svc", "collection_name": "PII"});
+    let with = |extra: Value| {
+        let mut a = base.clone();
+        for (k, v) in extra.as_object().unwrap() {
+            a[k] = v.clone();
+        }
+        a
+    };
+    let cases = [
+        (json!({"sample_type": "PERCENT"}), "sample_size"),
+        (
+            json!({"sample_type": "PERCENT", "sample_size": 101}),
+            "sample_size",
+        ),
+        (json!({"sample_size": 0}), "sample_size"),
+        (
+            json!({"sample_strategy": "METADATA", "sample_size": 10}),
+            "sample_size",
+        ),
+        (
+            json!({"sample_strategy": "METADATA", "sample_type": "ROWS"}),
+            "sample_type",
+        ),
+        (json!({"sample_strategy": SECRET}), "sample_strategy"),
+        (json!({"classification_type": 0}), "classification_type"),
+    ];
+    for (extra, parameter) in cases {
+        assert_refused(&h, "create_oltp_job", with(extra), parameter).await;
+    }
+}
+
+/// The fake answering the report POST with a presigned link on itself.
+async fn mock_report_link(h: &Harness, url: Value) {
+    h.mock(
+        "POST",
+        "/classification/v1/jobs/j1/report",
+        200,
+        json!({"url": url, "expiration": "2026-11-22T07:00:00Z"}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn get_classification_report_downloads_without_credentials() {
+    let h = Harness::start().await;
+    mock_report_link(
+        &h,
+        json!(format!(
+            "{}/bucket/report.json?X-Amz-Signature=abc",
+            h.api.uri()
+        )),
+    )
+    .await;
+    let report = json!({"job_id": "j1", "findings": [{"column": "EMAIL"}]});
+    h.mock("GET", "/bucket/report.json", 200, report.clone())
+        .await;
+    let c = h
+        .call("get_classification_report", json!({"job_id": "j1"}))
+        .await;
+    assert_eq!(c.ok(), &report);
+    let r = h.requests().await;
+    assert_eq!(r.len(), 2);
+    assert_request(
+        &r[0],
+        "POST",
+        "/classification/v1/jobs/j1/report",
+        &[],
+        Some(json!({})),
+    );
+    assert_eq!(r[1].method.as_str(), "GET");
+    assert_eq!(r[1].url.path(), "/bucket/report.json");
+    assert_eq!(r[1].url.query(), Some("X-Amz-Signature=abc"));
+    assert!(
+        r[1].headers.get("authorization").is_none(),
+        "credentials sent to the presigned host"
+    );
+}
+
+#[tokio::test]
+async fn get_classification_report_names_the_failed_step() {
+    // Step 1 fails.
+    let h = Harness::start().await;
+    h.mock(
+        "POST",
+        "/classification/v1/jobs/j1/report",
+        404,
+        json!({"message": "no such job"}),
+    )
+    .await;
+    let c = h
+        .call("get_classification_report", json!({"job_id": "j1"}))
+        .await;
+    assert_eq!(c.error()["code"], "report_create_failed");
+    assert!(c.error()["message"].as_str().unwrap().contains("step 1"));
+    assert_eq!(h.requests().await.len(), 1);
+
+    // No link in the answer.
+    let h = Harness::start().await;
+    h.mock(
+        "POST",
+        "/classification/v1/jobs/j1/report",
+        200,
+        json!({"status": "PENDING"}),
+    )
+    .await;
+    let c = h
+        .call("get_classification_report", json!({"job_id": "j1"}))
+        .await;
+    assert_eq!(c.error()["code"], "report_create_failed");
+
+    // A link that is not http(s) is not fetched.
+    let h = Harness::start().await;
+    mock_report_link(&h, json!("file:///etc/passwd")).await;
+    let c = h
+        .call("get_classification_report", json!({"job_id": "j1"}))
+        .await;
+    assert_eq!(c.error()["code"], "report_create_failed");
+    assert!(!c.text.contains("/etc/passwd"));
+    assert_eq!(h.requests().await.len(), 1);
+
+    // Download fails, redirects, or is not JSON.
+    for (response, what) in [
+        (
+            ResponseTemplate::new(403).set_body_string("<Error>AccessDenied</Error>"),
+            "HTTP 403",
+        ),
+        (
+            ResponseTemplate::new(302).insert_header("location", "http://169.254.169.254/"),
+            "HTTP 302",
+        ),
+        (
+            ResponseTemplate::new(200).set_body_string("<html>not json</html>"),
+            "not JSON",
+        ),
+        (ResponseTemplate::new(200), "empty"),
+    ] {
+        let h = Harness::start().await;
+        mock_report_link(
+            &h,
+            json!(format!("{}/bucket/r.json?sig=SIGNATURE", h.api.uri())),
+        )
+        .await;
+        Mock::given(method("GET"))
+            .and(path("/bucket/r.json"))
+            .respond_with(response)
+            .mount(&h.api)
+            .await;
+        let c = h
+            .call("get_classification_report", json!({"job_id": "j1"}))
+            .await;
+        let e = c.error();
+        assert_eq!(
+            e["code"], "report_download_failed",
+            "{what}: {}",
+            c.envelope
+        );
+        let message = e["message"].as_str().unwrap();
+        assert!(
+            message.contains("step 2") && message.contains(what),
+            "{what}: {message}"
+        );
+        assert!(
+            !c.text.contains("SIGNATURE"),
+            "the link's signature leaked: {}",
+            c.text
+        );
+        assert_eq!(
+            h.requests().await.len(),
+            2,
+            "{what}: a redirect was followed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn findings_path_parts_are_encoded() {
+    let h = Harness::start().await;
+    h.mock(
+        "GET",
+        &format!("{FINDINGS}/classifiers/US%20SSN/lineage"),
+        200,
+        json!({"lineage": []}),
+    )
+    .await;
+    let c = h
+        .call(
+            "get_job_findings_lineage",
+            json!({"job_id": "j1", "database": "SALES", "schema": "PUBLIC", "table": "CUSTOMERS", "column": "EMAIL", "classifier_name": "US SSN"}),
+        )
+        .await;
+    assert_eq!(c.ok(), &json!({"lineage": []}));
+}
