@@ -419,3 +419,12 @@ pub async fn serve_pages(h: &Harness, verb: &str, at: &str, pages: Vec<Page<'_>>
 pub async fn queries(h: &Harness) -> Vec<Vec<(String, String)>> {
     h.requests().await.iter().map(query_of).collect()
 }
+
+/// `base` with the members of `extra` set on it (both objects).
+pub fn with_args(base: &Value, extra: Value) -> Value {
+    let mut v = base.clone();
+    if let (Some(into), Value::Object(more)) = (v.as_object_mut(), extra) {
+        into.extend(more);
+    }
+    v
+}
