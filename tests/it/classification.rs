@@ -819,3 +819,286 @@ async fn findings_path_parts_are_encoded() {
         .await;
     assert_eq!(c.ok(), &json!({"lineage": []}));
 }
+
+mod workflow {
+    use crate::sandbox_common::*;
+    use serde_json::{json, Value};
+
+    fn list<'a>(v: &'a Value, key: &str, field: &str) -> Vec<&'a str> {
+        v[key]
+            .as_array()
+            .map(|a| a.iter().filter_map(|i| i[field].as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn classification_workflow() {
+        let s = Sbx::start().await;
+
+        // The demo org: custom classifiers, a collection and a completed job with findings.
+        let c = s.call("get_classifiers", json!({})).await;
+        assert_eq!(
+            list(c.ok(), "classifiers", "classifier_name"),
+            ["EMAIL", "US_SSN", "PHONE_NUMBER"]
+        );
+        let jobs = s.call("get_jobs", json!({"status": "COMPLETED"})).await;
+        assert_eq!(jobs.ok()["count"], 1);
+        let seeded = jobs.ok()["jobs"][0]["id"].as_str().unwrap().to_string();
+        let leaves = s
+            .call("get_job_findings_leaves", json!({"job_id": seeded}))
+            .await;
+        assert!(list(leaves.ok(), "leaves", "column").contains(&"SSN"));
+
+        // Import ALTR's managed classifiers.
+        let before = s.call("get_altr_managed_timestamp", json!({})).await;
+        assert_eq!(before.ok()["data"]["imported"], false);
+        let imported = s.call("import_altr_managed_classifiers", json!({})).await;
+        assert_eq!(imported.ok()["data"]["imported"], 6);
+        let after = s.call("get_altr_managed_timestamp", json!({})).await;
+        assert_eq!(after.ok()["data"]["imported"], true);
+        let page = s
+            .call("list_altr_managed_classifiers", json!({"limit": 4}))
+            .await;
+        assert_eq!(list(page.ok(), "classifiers", "classifier_name").len(), 4);
+        let next = page.ok()["contiguous_id"].as_str().unwrap().to_string();
+        let rest = s
+            .call(
+                "list_altr_managed_classifiers",
+                json!({"limit": 4, "contiguous_id": next}),
+            )
+            .await;
+        assert_eq!(
+            list(rest.ok(), "classifiers", "classifier_name"),
+            ["ALTR_PERSON_NAME", "ALTR_DATE_OF_BIRTH"]
+        );
+
+        // A collection with classifiers.
+        s.call(
+            "create_collection",
+            json!({"collection_name": "Contact data", "description": "How to reach people"}),
+        )
+        .await
+        .ok();
+        s.call(
+            "create_collection",
+            json!({"collection_name": "Contact data"}),
+        )
+        .await
+        .upstream(409);
+        let added = s
+            .call(
+                "add_classifiers_to_collection",
+                json!({"collection_name": "Contact data", "classifier_names": ["EMAIL", "PHONE_NUMBER", "ALTR_US_SSN"]}),
+            )
+            .await;
+        assert_eq!(added.ok()["data"]["classifier_count"], 3);
+        s.call(
+            "add_classifiers_to_collection",
+            json!({"collection_name": "Contact data", "classifier_names": "NOPE"}),
+        )
+        .await
+        .upstream(404);
+        s.call(
+            "remove_classifiers_from_collection",
+            json!({"collection_name": "Contact data", "classifier_names": "ALTR_US_SSN"}),
+        )
+        .await
+        .ok();
+        let members = s
+            .call(
+                "get_collection_classifiers",
+                json!({"collection_name": "Contact data"}),
+            )
+            .await;
+        assert_eq!(
+            list(members.ok(), "classifiers", "classifier_name"),
+            ["EMAIL", "PHONE_NUMBER"]
+        );
+
+        // Start a job and watch it complete.
+        let job = s
+            .call("create_job", json!({"job_type": "FULL", "database_id": 1, "collection_name": "Contact data", "requires_review": true}))
+            .await;
+        assert_eq!(job.ok()["data"]["status"], "RUNNING");
+        let id = job.ok()["data"]["id"].as_str().unwrap().to_string();
+        let active = s.call("get_active_jobs", json!({})).await;
+        assert_eq!(list(active.ok(), "jobs", "id"), [id.as_str()]);
+        let mut status = String::new();
+        for _ in 0..5 {
+            let j = s.call("get_job", json!({"job_id": id})).await;
+            status = j.ok()["data"]["status"].as_str().unwrap().to_string();
+            if status == "COMPLETED" {
+                break;
+            }
+        }
+        assert_eq!(status, "COMPLETED");
+        s.call(
+            "update_job_status",
+            json!({"job_id": id, "status": "PAUSED"}),
+        )
+        .await
+        .upstream(409);
+        let summary = s.call("get_job_summary", json!({"job_id": id})).await;
+        assert_eq!(summary.ok()["data"]["total_findings"], 5);
+
+        // Browse the findings down to one column and its lineage.
+        let dbs = s.call("get_job_findings", json!({"job_id": id})).await;
+        assert_eq!(list(dbs.ok(), "databases", "database"), ["SALES_DB"]);
+        let schemas = s
+            .call(
+                "get_job_findings_schemas",
+                json!({"job_id": id, "database": "SALES_DB"}),
+            )
+            .await;
+        assert_eq!(
+            list(schemas.ok(), "schemas", "schema"),
+            ["PUBLIC", "MARKETING"]
+        );
+        let tables = s
+            .call(
+                "get_job_findings_tables",
+                json!({"job_id": id, "database": "SALES_DB", "schema": "PUBLIC", "limit": 1}),
+            )
+            .await;
+        assert_eq!(list(tables.ok(), "tables", "table"), ["CUSTOMERS"]);
+        let token = tables.ok()["next_page_token"].as_str().unwrap().to_string();
+        let more = s
+            .call("get_job_findings_tables", json!({"job_id": id, "database": "SALES_DB", "schema": "PUBLIC", "page_token": token}))
+            .await;
+        assert_eq!(list(more.ok(), "tables", "table"), ["ORDERS"]);
+        let at =
+            json!({"job_id": id, "database": "SALES_DB", "schema": "PUBLIC", "table": "CUSTOMERS"});
+        let cols = s.call("get_job_findings_columns", at.clone()).await;
+        assert_eq!(
+            list(cols.ok(), "columns", "column"),
+            ["EMAIL", "PHONE_NUMBER"]
+        );
+        let mut col = at.clone();
+        col["column"] = json!("EMAIL");
+        let cls = s.call("get_job_findings_classifiers", col.clone()).await;
+        assert_eq!(list(cls.ok(), "classifiers", "confidence"), ["HIGH"]);
+        let mut lin = col.clone();
+        lin["classifier_name"] = json!("EMAIL");
+        let lineage = s.call("get_job_findings_lineage", lin).await;
+        assert_eq!(lineage.ok()["data"]["lineage"][0]["matched"], "email");
+        let mut missing = at.clone();
+        missing["table"] = json!("NO_SUCH_TABLE");
+        s.call("get_job_findings_columns", missing)
+            .await
+            .upstream(404);
+
+        // Approve one finding, then bulk-approve with a dry run first.
+        let mut decision = col.clone();
+        decision["confirmed_status"] = json!("approved");
+        decision["classifier_name"] = json!("EMAIL");
+        let d = s.call("record_job_decision", decision).await;
+        assert_eq!(d.ok()["data"]["findings_changed"], 1);
+        let approved = s
+            .call(
+                "get_job_findings_leaves",
+                json!({"job_id": id, "confidence": ["HIGH"]}),
+            )
+            .await;
+        assert_eq!(
+            list(approved.ok(), "leaves", "confirmed_status"),
+            ["approved"]
+        );
+        let decisions = s
+            .call(
+                "get_job_decisions",
+                json!({"job_id": id, "database": "SALES_DB"}),
+            )
+            .await;
+        assert_eq!(decisions.ok()["decisions"].as_array().unwrap().len(), 1);
+
+        let bulk = json!({"job_id": id, "confirmed_status": "approved", "classifier_names": ["EMAIL", "PHONE_NUMBER"],
+                          "confidence": ["HIGH", "MEDIUM"], "dry_run": true});
+        let dry = s.call("record_bulk_job_decision", bulk.clone()).await;
+        assert_eq!(dry.ok()["data"]["findings_would_change"], 4);
+        let review = s.call("get_job_review_status", json!({"job_id": id})).await;
+        assert_eq!(
+            review.ok()["data"]["pending"],
+            4,
+            "a dry run changed something"
+        );
+        let mut real = bulk.clone();
+        real["dry_run"] = json!(false);
+        let done = s.call("record_bulk_job_decision", real.clone()).await;
+        assert_eq!(done.ok()["data"]["findings_changed"], 4);
+        let bulk_id = done.ok()["data"]["bulk_decision_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let review = s.call("get_job_review_status", json!({"job_id": id})).await;
+        assert_eq!(
+            (
+                review.ok()["data"]["approved"].clone(),
+                review.ok()["data"]["pending"].clone()
+            ),
+            (json!(5), json!(0))
+        );
+
+        // Undo the bulk decision: only the single approval is left; then decide again.
+        s.call(
+            "revoke_bulk_job_decision",
+            json!({"job_id": id, "bulk_decision_id": bulk_id}),
+        )
+        .await
+        .ok();
+        let review = s.call("get_job_review_status", json!({"job_id": id})).await;
+        assert_eq!(review.ok()["data"]["approved"], 1);
+        s.call("record_bulk_job_decision", real).await.ok();
+
+        // Confirm and download the report; the download carries no ALTR credentials.
+        s.call("cancel_job_report", json!({"job_id": id}))
+            .await
+            .upstream(409);
+        let confirmed = s.call("confirm_job_report", json!({"job_id": id})).await;
+        assert_eq!(confirmed.ok()["data"]["report_status"], "CONFIRMED");
+        let report = s
+            .call("get_classification_report", json!({"job_id": id}))
+            .await;
+        let r = report.ok();
+        assert_eq!(r["job_id"], id.as_str());
+        assert_eq!(
+            r["summary"],
+            json!({"approved": 5, "rejected": 0, "pending": 0})
+        );
+        assert_eq!(r["findings"].as_array().unwrap().len(), 5);
+        assert!(s.requests().iter().any(|q| q.method == "GET"
+            && q.path.starts_with("/presigned/classification-reports/")
+            && q.status == Some(200)));
+        let cancelled = s.call("cancel_job_report", json!({"job_id": id})).await;
+        assert_eq!(cancelled.ok()["data"]["report_status"], "CANCELLED");
+    }
+
+    #[tokio::test]
+    async fn presigned_links_need_their_signature_and_nothing_else() {
+        let s = Sbx::start().await;
+        let jobs = s.call("get_jobs", json!({"limit": 1})).await;
+        let id = jobs.ok()["jobs"][0]["id"].as_str().unwrap().to_string();
+        let (status, link) = s
+            .raw(
+                "POST",
+                &format!("/classification/v1/jobs/{id}/report"),
+                Some("{}"),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let url = link["data"]["url"].as_str().unwrap().to_string();
+        let http = reqwest::Client::new();
+        let good = http.get(&url).send().await.unwrap();
+        assert_eq!(good.status().as_u16(), 200);
+        let unsigned = url.split('?').next().unwrap().to_string();
+        assert_eq!(
+            http.get(&unsigned).send().await.unwrap().status().as_u16(),
+            403
+        );
+        // Nothing else under the service prefixes skips authentication.
+        let other = format!("{}/classification/v1/jobs", s.sandbox.url());
+        assert_eq!(
+            http.get(&other).send().await.unwrap().status().as_u16(),
+            401
+        );
+    }
+}
