@@ -221,6 +221,7 @@ fn keywords(classifier: &Record) -> Vec<String> {
             Value::String(s) if matches!(key, Some("pattern" | "keywords" | "value")) => {
                 let cleaned: String = s
                     .to_ascii_lowercase()
+                    .replace("(?i)", "")
                     .chars()
                     .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
                     .collect();
@@ -321,8 +322,30 @@ async fn create_classifier(AxumState(s): State, body: Bytes) -> Reply {
     created(org.store.create(&CLASSIFIERS, &[], Value::Object(record))?)
 }
 
+/// 409 for ALTR-managed classifiers: they change only through the import.
+fn custom_only(org: &Org, name: &str) -> Result<(), Fail> {
+    let c = org.store.get(&CLASSIFIERS, &[], name)?;
+    if c.get("managed") == Some(&Value::Bool(true)) {
+        return Err(Fail::conflict(format!(
+            "Classifier '{name}' is managed by ALTR; it changes only through import_altr_managed_classifiers"
+        )));
+    }
+    Ok(())
+}
+
+async fn patch_classifier(AxumState(s): State, Path(name): Path<String>, body: Bytes) -> Reply {
+    let b = Body::parse(&body)?;
+    validate(&b.0, CLASSIFIERS.fields, Mode::Patch)?;
+    let mut org = lock(&s.org);
+    custom_only(&org, &name)?;
+    ok(org
+        .store
+        .patch(&CLASSIFIERS, &[], &name, Value::Object(b.0))?)
+}
+
 async fn delete_classifier(AxumState(s): State, Path(name): Path<String>) -> Reply {
     let mut org = lock(&s.org);
+    custom_only(&org, &name)?;
     org.store.delete(&CLASSIFIERS, &[], &name)?;
     let collections: Vec<String> = org
         .store
@@ -1437,9 +1460,9 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
     let job = format!("{CLS}/jobs/{{job_id}}");
     let f = format!("{job}/findings/databases");
     Router::new()
-        .merge(store::routes(&CLASSIFIERS, &format!("{CLS}/classifiers"), &format!("{CLS}/classifiers/{{classifier_name}}"), &[Op::List, Op::Get, Op::Patch]))
+        .merge(store::routes(&CLASSIFIERS, &format!("{CLS}/classifiers"), &format!("{CLS}/classifiers/{{classifier_name}}"), &[Op::List, Op::Get]))
         .route(&format!("{CLS}/classifiers"), post(create_classifier))
-        .route(&format!("{CLS}/classifiers/{{classifier_name}}"), delete(delete_classifier))
+        .route(&format!("{CLS}/classifiers/{{classifier_name}}"), delete(delete_classifier).patch(patch_classifier))
         .merge(store::routes(&COLLECTIONS, &format!("{CLS}/collections"), &format!("{CLS}/collections/{{collection_name}}"), &[Op::List, Op::Create, Op::Patch, Op::Delete]))
         .route(&format!("{CLS}/collections/{{collection_name}}"), get(get_collection))
         .merge(store::routes(&MEMBERS, &format!("{CLS}/collections/{{collection_name}}/classifiers"), &format!("{CLS}/collections/{{collection_name}}/classifiers/{{classifier_name}}"), &[Op::List]))
@@ -1514,5 +1537,81 @@ pub(crate) fn seed(org: &mut Org, seed: Seed) {
             .unwrap_or_default()
             .to_string();
         let _ = advance(org, &id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_org_has_classifiers_a_collection_and_a_completed_job_with_findings() {
+        let org = Org::seeded(Seed::Demo);
+        assert_eq!(org.store.list(&CLASSIFIERS, &[]).unwrap().len(), 3);
+        assert_eq!(org.store.list(&MEMBERS, &["PII"]).unwrap().len(), 3);
+        let jobs = org.store.list(&JOBS, &[]).unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(text(jobs[0], "status"), "COMPLETED");
+        assert_eq!(text(jobs[0], "database"), "SALES_DB");
+        let id = text(jobs[0], "id").to_string();
+        let found: Vec<(String, String)> = findings(&org, &id)
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    text(f, "column").to_string(),
+                    text(f, "classifier_name").to_string(),
+                )
+            })
+            .collect();
+        for want in [
+            ("EMAIL", "EMAIL"),
+            ("SSN", "US_SSN"),
+            ("PHONE_NUMBER", "PHONE_NUMBER"),
+        ] {
+            assert!(
+                found.contains(&(want.0.into(), want.1.into())),
+                "{want:?} in {found:?}"
+            );
+        }
+        assert!(!found.iter().any(|(c, _)| c == "AMOUNT"));
+    }
+
+    #[test]
+    fn empty_org_has_no_classification_data() {
+        let org = Org::seeded(Seed::Empty);
+        assert!(org.store.list(&CLASSIFIERS, &[]).unwrap().is_empty());
+        assert!(org.store.list(&JOBS, &[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn keywords_and_confidence() {
+        let c = json!({"compound_ruleset": {"rules": [{"pattern": "(?i)E-Mail"}, {"keywords": ["ssn"]}, {"other": "xyz"}]}});
+        let Value::Object(c) = c else { unreachable!() };
+        assert_eq!(keywords(&c), ["email", "ssn"]);
+        assert_eq!(confidence("EMAIL", "email"), Some("HIGH"));
+        assert_eq!(confidence("EMAIL_ADDRESS", "email"), Some("MEDIUM"));
+        assert_eq!(confidence("X_EMAIL_Y", "email"), Some("LOW"));
+        assert_eq!(confidence("AMOUNT", "email"), None);
+    }
+
+    #[test]
+    fn computed_pages_hand_out_and_check_tokens() {
+        let items: Vec<Value> = (0..5).map(|i| json!(i)).collect();
+        let q = Query::parse(Some("limit=2".into()));
+        let first = page_of(items.clone(), &q, "x", TOKEN, FINDING_PAGE).unwrap();
+        assert_eq!(first["x"], json!([0, 1]));
+        assert_eq!(first["next_page_token"], "2");
+        let q = Query::parse(Some("limit=2&page_token=4".into()));
+        let last = page_of(items.clone(), &q, "x", TOKEN, FINDING_PAGE).unwrap();
+        assert_eq!(last["x"], json!([4]));
+        assert!(last.get("next_page_token").is_none());
+        for bad in ["page_token=9", "page_token=x", "limit=0", "limit=1001"] {
+            let q = Query::parse(Some(bad.into()));
+            assert!(
+                page_of(items.clone(), &q, "x", TOKEN, FINDING_PAGE).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

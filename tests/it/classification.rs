@@ -872,6 +872,23 @@ mod workflow {
             ["ALTR_PERSON_NAME", "ALTR_DATE_OF_BIRTH"]
         );
 
+        s.call(
+            "delete_classifier",
+            json!({"classifier_name": "ALTR_EMAIL"}),
+        )
+        .await
+        .upstream(409);
+        let updated = s
+            .call(
+                "update_classifier",
+                json!({"classifier_name": "PHONE_NUMBER", "description": "Phone and mobile numbers"}),
+            )
+            .await;
+        assert_eq!(
+            updated.ok()["data"]["description"],
+            "Phone and mobile numbers"
+        );
+
         // A collection with classifiers.
         s.call(
             "create_collection",
@@ -1100,5 +1117,31 @@ mod workflow {
             http.get(&other).send().await.unwrap().status().as_u16(),
             401
         );
+    }
+}
+
+/// Every request of the table reaches a simulated endpoint (an answer from the domain, even if
+/// it is a 404 for an unknown id, never the sandbox's "No such endpoint" or a 405).
+#[tokio::test]
+async fn the_sandbox_simulates_every_endpoint_the_tools_call() {
+    let s = crate::sandbox_common::Sbx::start().await;
+    for row in table() {
+        s.call(row.tool, row.args.clone()).await;
+    }
+    let rows = table().len();
+    assert_eq!(s.requests().len(), rows, "each row sends one request");
+    for r in s.requests() {
+        let status = r.status.unwrap_or(0);
+        assert!(status != 405, "{} {} is not allowed", r.method, r.path);
+        if status == 404 {
+            let (_, body) = s.raw(&r.method, &r.path, Some("{}")).await;
+            let message = body["message"].as_str().unwrap_or_default();
+            assert!(
+                !message.contains("No such endpoint"),
+                "{} {}: {message}",
+                r.method,
+                r.path
+            );
+        }
     }
 }
