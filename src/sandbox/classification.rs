@@ -5,6 +5,7 @@
 //!
 //! A job starts RUNNING; every read of it (get, list, summary) advances it by half, so the second
 //! read finds it COMPLETED with its findings: deterministic, and fast for tests and demos.
+//! `POST /_sandbox/classification/jobs/{job_id}/complete` finishes one at once.
 //! Findings come from each database's simulated columns: a classifier matches a column whose
 //! name contains one of its keywords (the `pattern`/`keywords`/`value` texts of its ruleset).
 
@@ -1457,43 +1458,94 @@ async fn report_download(
 }
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
-    let job = format!("{CLS}/jobs/{{job_id}}");
-    let f = format!("{job}/findings/databases");
+    let classifiers = format!("{CLS}/classifiers");
+    let classifier = format!("{classifiers}/{{classifier_name}}");
+    let collections = format!("{CLS}/collections");
+    let collection = format!("{collections}/{{collection_name}}");
+    let members = format!("{collection}/classifiers");
+    let member = format!("{members}/{{classifier_name}}");
+    let managed = format!("{collections}/altr-managed");
+    let jobs = format!("{CLS}/jobs");
+    let job = format!("{jobs}/{{job_id}}");
+    let db = format!("{job}/findings/databases/{{database}}");
+    let schema = format!("{db}/schemas/{{schema}}");
+    let table = format!("{schema}/tables/{{table}}");
+    let column = format!("{table}/columns/{{column}}");
+    let decisions = format!("{job}/decisions");
     Router::new()
-        .merge(store::routes(&CLASSIFIERS, &format!("{CLS}/classifiers"), &format!("{CLS}/classifiers/{{classifier_name}}"), &[Op::List, Op::Get]))
-        .route(&format!("{CLS}/classifiers"), post(create_classifier))
-        .route(&format!("{CLS}/classifiers/{{classifier_name}}"), delete(delete_classifier).patch(patch_classifier))
-        .merge(store::routes(&COLLECTIONS, &format!("{CLS}/collections"), &format!("{CLS}/collections/{{collection_name}}"), &[Op::List, Op::Create, Op::Patch, Op::Delete]))
-        .route(&format!("{CLS}/collections/{{collection_name}}"), get(get_collection))
-        .merge(store::routes(&MEMBERS, &format!("{CLS}/collections/{{collection_name}}/classifiers"), &format!("{CLS}/collections/{{collection_name}}/classifiers/{{classifier_name}}"), &[Op::List]))
-        .route(&format!("{CLS}/collections/{{collection_name}}/classifiers/append"), patch(append))
-        .route(&format!("{CLS}/collections/{{collection_name}}/classifiers/remove"), patch(remove))
-        .route(&format!("{CLS}/collections/altr-managed/import"), post(import))
-        .route(&format!("{CLS}/collections/altr-managed/timestamp"), get(managed_timestamp))
-        .route(&format!("{CLS}/collections/altr-managed/classifiers"), get(managed_list))
-        .route(&format!("{CLS}/jobs"), get(get_jobs))
-        .route(&format!("{CLS}/jobs/active"), get(active_jobs))
-        .route(&format!("{CLS}/jobs/snowflake"), post(snowflake_job))
-        .route(&format!("{CLS}/jobs/databricks"), post(databricks_job))
-        .route(&format!("{CLS}/jobs/oltp"), post(oltp_job))
+        .merge(store::routes(
+            &CLASSIFIERS,
+            &classifiers,
+            &classifier,
+            &[Op::List, Op::Get],
+        ))
+        .route(&classifiers, post(create_classifier))
+        .route(
+            &classifier,
+            delete(delete_classifier).patch(patch_classifier),
+        )
+        .merge(store::routes(
+            &COLLECTIONS,
+            &collections,
+            &collection,
+            COLLECTION_OPS,
+        ))
+        .route(&collection, get(get_collection))
+        .merge(store::routes(&MEMBERS, &members, &member, &[Op::List]))
+        .route(&format!("{members}/append"), patch(append))
+        .route(&format!("{members}/remove"), patch(remove))
+        .route(&format!("{managed}/import"), post(import))
+        .route(&format!("{managed}/timestamp"), get(managed_timestamp))
+        .route(&format!("{managed}/classifiers"), get(managed_list))
+        .route(&jobs, get(get_jobs))
+        .route(&format!("{jobs}/active"), get(active_jobs))
+        .route(&format!("{jobs}/snowflake"), post(snowflake_job))
+        .route(&format!("{jobs}/databricks"), post(databricks_job))
+        .route(&format!("{jobs}/oltp"), post(oltp_job))
         .route(&job, get(get_job).patch(update_status))
         .route(&format!("{job}/summary"), get(summary))
         .route(&format!("{job}/findings"), get(f_databases))
         .route(&format!("{job}/findings/leaves"), get(f_leaves))
-        .route(&format!("{f}/{{database}}/schemas"), get(f_schemas))
-        .route(&format!("{f}/{{database}}/schemas/{{schema}}/tables"), get(f_tables))
-        .route(&format!("{f}/{{database}}/schemas/{{schema}}/tables/{{table}}/columns"), get(f_columns))
-        .route(&format!("{f}/{{database}}/schemas/{{schema}}/tables/{{table}}/columns/{{column}}/classifiers"), get(f_classifiers))
-        .route(&format!("{f}/{{database}}/schemas/{{schema}}/tables/{{table}}/columns/{{column}}/classifiers/{{classifier_name}}/lineage"), get(f_lineage))
-        .merge(store::routes(&DECISIONS, &format!("{job}/decisions"), &format!("{job}/decisions/{{decision_id}}"), &[Op::List]))
-        .route(&format!("{job}/decisions"), post(record_decision).delete(revoke_decisions))
-        .route(&format!("{job}/decisions/bulk"), post(bulk))
-        .route(&format!("{job}/decisions/bulk/{{bulk_id}}"), delete(revoke_bulk))
+        .route(&format!("{db}/schemas"), get(f_schemas))
+        .route(&format!("{schema}/tables"), get(f_tables))
+        .route(&format!("{table}/columns"), get(f_columns))
+        .route(&format!("{column}/classifiers"), get(f_classifiers))
+        .route(
+            &format!("{column}/classifiers/{{classifier_name}}/lineage"),
+            get(f_lineage),
+        )
+        .merge(store::routes(
+            &DECISIONS,
+            &decisions,
+            &format!("{decisions}/{{decision_id}}"),
+            &[Op::List],
+        ))
+        .route(&decisions, post(record_decision).delete(revoke_decisions))
+        .route(&format!("{decisions}/bulk"), post(bulk))
+        .route(
+            &format!("{decisions}/bulk/{{bulk_id}}"),
+            delete(revoke_bulk),
+        )
         .route(&format!("{job}/review-status"), get(review_status))
         .route(&format!("{job}/report"), post(report_link))
         .route(&format!("{job}/report/confirm"), post(report_confirm))
         .route(&format!("{job}/report/cancel"), post(report_cancel))
         .route(&format!("{REPORT_DOWNLOADS}{{file}}"), get(report_download))
+        .route(
+            "/_sandbox/classification/jobs/{job_id}/complete",
+            post(complete_now),
+        )
+}
+
+const COLLECTION_OPS: &[Op] = &[Op::List, Op::Create, Op::Patch, Op::Delete];
+
+/// Control endpoint: run a RUNNING job to its end now (no credentials, not logged).
+async fn complete_now(AxumState(s): State, Path(id): Path<String>) -> Reply {
+    let mut org = lock(&s.org);
+    for _ in 0..3 {
+        advance(&mut org, &id)?;
+    }
+    ok(Value::Object(org.store.get(&JOBS, &[], &id)?.clone()))
 }
 
 pub(crate) fn seed(org: &mut Org, seed: Seed) {

@@ -1090,6 +1090,71 @@ mod workflow {
     }
 
     #[tokio::test]
+    async fn jobs_complete_on_demand_and_pause_resume_cancel() {
+        let s = Sbx::start().await;
+        let start = json!({"job_type": "INCREMENTAL", "database_id": 2, "collection_name": "PII"});
+        let job = s.call("create_job", start.clone()).await;
+        let id = job.ok()["data"]["id"].as_str().unwrap().to_string();
+        let paused = s
+            .call(
+                "update_job_status",
+                json!({"job_id": id, "status": "PAUSED"}),
+            )
+            .await;
+        assert_eq!(paused.ok()["data"]["status"], "PAUSED");
+        for _ in 0..3 {
+            let j = s.call("get_job", json!({"job_id": id})).await;
+            assert_eq!(j.ok()["data"]["status"], "PAUSED", "a paused job advanced");
+        }
+        s.call(
+            "update_job_status",
+            json!({"job_id": id, "status": "RUNNING"}),
+        )
+        .await
+        .ok();
+        let url = format!(
+            "{}/_sandbox/classification/jobs/{id}/complete",
+            s.sandbox.url()
+        );
+        let done = reqwest::Client::new().post(url).send().await.unwrap();
+        assert_eq!(done.status().as_u16(), 200);
+        let leaves = s
+            .call("get_job_findings_leaves", json!({"job_id": id}))
+            .await;
+        let columns = list(leaves.ok(), "leaves", "column");
+        assert!(
+            columns.contains(&"SSN") && columns.contains(&"HOME_PHONE"),
+            "{columns:?}"
+        );
+
+        let other = s.call("create_job", start).await;
+        let other = other.ok()["data"]["id"].as_str().unwrap().to_string();
+        let c = s
+            .call(
+                "update_job_status",
+                json!({"job_id": other, "status": "CANCELLED"}),
+            )
+            .await;
+        assert_eq!(c.ok()["data"]["status"], "CANCELLED");
+        s.call(
+            "update_job_status",
+            json!({"job_id": other, "status": "RUNNING"}),
+        )
+        .await
+        .upstream(409);
+        let wrong_platform = json!({"database_id": 1});
+        s.call("create_databricks_job", wrong_platform)
+            .await
+            .upstream(400);
+        s.call(
+            "create_job",
+            json!({"job_type": "FULL", "database_id": 99, "collection_name": "PII"}),
+        )
+        .await
+        .upstream(404);
+    }
+
+    #[tokio::test]
     async fn presigned_links_need_their_signature_and_nothing_else() {
         let s = Sbx::start().await;
         let jobs = s.call("get_jobs", json!({"limit": 1})).await;
