@@ -70,7 +70,7 @@ pub fn selection_of(s: &Settings) -> Selection {
         toolsets: s.toolsets.clone(),
         read_only: s.read_only,
         restricted: s.restricted_tools.clone(),
-        allow_cleartext: false,
+        allow_cleartext: s.allow_cleartext,
     }
 }
 

@@ -6,14 +6,14 @@ use std::time::Instant;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    MetaObject, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Value};
 
 use crate::client::{AltrClient, CallStats, CALL_STATS};
-use crate::tools::{redact, Ctx, Registry, ToolError};
+use crate::tools::{redact, Ctx, Effect, Registry, ToolError};
 
 /// The server instructions sent to clients on initialize and discover.
 pub const INSTRUCTIONS: &str = include_str!("../instructions.md");
@@ -50,6 +50,17 @@ impl AltrServer {
         arguments: Option<rmcp::model::JsonObject>,
     ) -> Option<CallToolResult> {
         let Some(def) = self.registry.get(name) else {
+            if self.registry.is_gated(name) {
+                tracing::warn!(
+                    tool = name,
+                    "call to a clear-text tool while the gate is closed"
+                );
+                return Some(failure(&ToolError::Failed {
+                    code: "tool_unavailable",
+                    message: format!("Tool '{name}' returns protected data in clear text and is disabled on this server; set ALTR_ALLOW_CLEARTEXT=true to enable it."),
+                    details: None,
+                }));
+            }
             if self.registry.is_hidden(name) {
                 tracing::warn!(tool = name, "call to a tool this server does not expose");
                 return Some(failure(&ToolError::Failed {
@@ -76,7 +87,11 @@ impl AltrServer {
         Some(match result {
             Ok(data) => {
                 tracing::info!(tool = name, elapsed_ms, outcome = "ok", requests, status, args = %logged_args, "tool call");
-                success(data)
+                let mut r = success(data);
+                if def.effect == Effect::ClearText {
+                    r.meta = Some(cleartext_label());
+                }
+                r
             }
             Err(e) => {
                 let outcome = match &e {
@@ -89,6 +104,13 @@ impl AltrServer {
             }
         })
     }
+}
+
+/// The `_meta` label on results that carry protected data in clear text.
+pub fn cleartext_label() -> MetaObject {
+    let mut m = rmcp::model::JsonObject::new();
+    m.insert("altr/sensitivity".into(), json!("cleartext"));
+    MetaObject(m)
 }
 
 fn result(envelope: Value, is_error: bool) -> CallToolResult {

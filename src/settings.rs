@@ -69,6 +69,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("RESTRICTED_TOOLS", "comma-separated tool names to hide and refuse"),
     ("ALTR_TOOLSETS", "comma-separated toolsets to expose: domain names, `default` or `all` (default all)"),
     ("ALTR_READ_ONLY", "true to expose only read-only tools (default false)"),
+    ("ALTR_ALLOW_CLEARTEXT", "true to expose the detokenize tools, which return protected values in clear text (default false, read-only mode or not)"),
     ("ALTR_SANDBOX", "true to serve a built-in simulated ALTR org instead of a real one; no credentials needed (same as --sandbox)"),
     ("LOG_LEVEL", "error, warn, info (default), debug or trace"),
     ("LOG_FORMAT", "console (default) or json; logs always go to stderr"),
@@ -149,6 +150,8 @@ pub struct Settings {
     pub restricted_tools: Vec<String>,
     pub toolsets: Vec<String>,
     pub read_only: bool,
+    /// Expose the tools that return protected data in clear text (`ALTR_ALLOW_CLEARTEXT`).
+    pub allow_cleartext: bool,
     /// Serve against the built-in simulated ALTR org (`ALTR_SANDBOX` / `--sandbox`).
     pub sandbox: bool,
     pub log_level: tracing::Level,
@@ -349,6 +352,7 @@ impl Settings {
         let restricted_tools = r.list("RESTRICTED_TOOLS");
         let toolsets = r.list("ALTR_TOOLSETS");
         let read_only = r.bool("ALTR_READ_ONLY", false);
+        let allow_cleartext = r.bool("ALTR_ALLOW_CLEARTEXT", false);
         let log_level = match r.string("LOG_LEVEL", "info").to_ascii_lowercase().as_str() {
             "error" | "critical" => tracing::Level::ERROR,
             "warn" | "warning" => tracing::Level::WARN,
@@ -446,6 +450,7 @@ impl Settings {
             restricted_tools,
             toolsets,
             read_only,
+            allow_cleartext,
             sandbox,
             log_level,
             log_format,

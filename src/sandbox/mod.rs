@@ -20,9 +20,12 @@
 pub mod classification;
 pub mod databases;
 pub mod faults;
+pub mod keys;
 pub mod policies;
+pub mod sidecars;
 pub mod store;
 pub mod tags;
+pub mod tokenization;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
@@ -150,6 +153,21 @@ pub(crate) const DOMAINS: &[Domain] = &[
         name: "classification",
         routes: classification::routes,
         seed: classification::seed,
+    },
+    Domain {
+        name: "sidecars",
+        routes: sidecars::routes,
+        seed: sidecars::seed,
+    },
+    Domain {
+        name: "tokenization",
+        routes: tokenization::routes,
+        seed: tokenization::seed,
+    },
+    Domain {
+        name: "keys",
+        routes: keys::routes,
+        seed: keys::seed,
     },
 ];
 

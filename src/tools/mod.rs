@@ -7,11 +7,15 @@ pub mod classification;
 pub mod ctx;
 pub mod databases;
 pub mod docs;
+pub mod keys;
 pub mod paging;
 pub mod params;
 pub mod policies;
 pub mod request;
+pub mod sidecars;
 pub mod tags;
+pub mod telemetry;
+pub mod tokenization;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -204,6 +208,10 @@ pub static TOOLSETS: &[&Toolset] = &[
     &tags::SET,
     &policies::SET,
     &classification::SET,
+    &telemetry::SET,
+    &sidecars::SET,
+    &tokenization::SET,
+    &keys::SET,
 ];
 
 /// The toolset with this id.
@@ -245,6 +253,7 @@ struct Wire {
     empty_object: bool,
     require_change: bool,
     exactly_one_of: &'static [&'static str],
+    at_most_one_of: &'static [&'static str],
     fixed: &'static [(&'static str, &'static str)],
 }
 
@@ -299,6 +308,12 @@ impl ToolBuilder {
         self
     }
 
+    /// At most one of these parameters may be given.
+    pub fn at_most_one_of(mut self, fields: &'static [&'static str]) -> Self {
+        self.wire.at_most_one_of = fields;
+        self
+    }
+
     /// Body fields with a fixed value, sent on every call.
     pub fn fixed(mut self, fields: &'static [(&'static str, &'static str)]) -> Self {
         self.wire.fixed = fields;
@@ -350,6 +365,7 @@ impl ToolBuilder {
             empty_object: w.empty_object,
             require_change: w.require_change,
             exactly_one_of: w.exactly_one_of,
+            at_most_one_of: w.at_most_one_of,
             fixed: w.fixed,
             ..Endpoint::new(method, service, template)
         });
@@ -405,6 +421,8 @@ pub struct Selection {
 pub struct Registry {
     tools: Vec<ToolDef>,
     hidden: BTreeSet<&'static str>,
+    /// The hidden tools that the closed clear-text gate (ALTR_ALLOW_CLEARTEXT) hides.
+    gated: BTreeSet<&'static str>,
 }
 
 impl Registry {
@@ -447,6 +465,7 @@ impl Registry {
         }
         let mut tools = Vec::new();
         let mut hidden = BTreeSet::new();
+        let mut gated = BTreeSet::new();
         for t in all {
             let allowed_by_mode = t.effect.is_read_only() || !sel.read_only;
             let allowed_clear_text = t.effect != Effect::ClearText || sel.allow_cleartext;
@@ -457,10 +476,17 @@ impl Registry {
             if keep {
                 tools.push(t);
             } else {
+                if !allowed_clear_text {
+                    gated.insert(t.name);
+                }
                 hidden.insert(t.name);
             }
         }
-        Ok(Registry { tools, hidden })
+        Ok(Registry {
+            tools,
+            hidden,
+            gated,
+        })
     }
 
     /// Every tool, unfiltered.
@@ -468,6 +494,7 @@ impl Registry {
         Registry {
             tools: all_tools(),
             hidden: BTreeSet::new(),
+            gated: BTreeSet::new(),
         }
     }
 
@@ -482,6 +509,11 @@ impl Registry {
     /// Whether the tool exists but this server does not expose it.
     pub fn is_hidden(&self, name: &str) -> bool {
         self.hidden.contains(name)
+    }
+
+    /// Whether the tool is hidden because it returns clear text and ALTR_ALLOW_CLEARTEXT is off.
+    pub fn is_gated(&self, name: &str) -> bool {
+        self.gated.contains(name)
     }
 }
 
@@ -506,6 +538,8 @@ const REDACTED: &[&str] = &[
     "filters",
     "filter_tree",
     "tokens",
+    "aws_secrets_manager",
+    "azure_key_vault",
 ];
 const REDACTED_SUFFIXES: &[&str] = &[
     "_password",
@@ -564,6 +598,8 @@ mod tests {
             "justification": "",
             "comment": null,
             "tag_name": "PII",
+            "aws_secrets_manager": {"secret_name": "prod/db", "region": "us-east-1"},
+            "azure_key_vault": "{\"vault_url\": \"https://kv\"}",
         });
         let r = redact(&v);
         assert_eq!(
@@ -575,6 +611,8 @@ mod tests {
                 "justification": "",
                 "comment": null,
                 "tag_name": "PII",
+                "aws_secrets_manager": {"secret_name": "<redacted>", "region": "<redacted>"},
+                "azure_key_vault": "<redacted>",
             })
         );
     }
