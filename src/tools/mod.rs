@@ -517,73 +517,7 @@ impl Registry {
     }
 }
 
-/// Argument names whose values never reach a log.
-const REDACTED: &[&str] = &[
-    "values",
-    "text",
-    "connection_string",
-    "password",
-    "secret",
-    "credentials",
-    "passphrase",
-    "private_key",
-    "api_key",
-    "auth_token",
-    "access_key",
-    "comment",
-    "comments",
-    "attestation",
-    "justification",
-    "statement_text_contains",
-    "filters",
-    "filter_tree",
-    "tokens",
-    "aws_secrets_manager",
-    "azure_key_vault",
-];
-const REDACTED_SUFFIXES: &[&str] = &[
-    "_password",
-    "_secret",
-    "_credential",
-    "_credentials",
-    "_private_key",
-    "_passphrase",
-    "_token",
-];
-
-fn is_sensitive(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    REDACTED.contains(&n.as_str()) || REDACTED_SUFFIXES.iter().any(|s| n.ends_with(s))
-}
-
-/// A copy of tool arguments safe to log: sensitive values replaced, recursively, keys kept.
-pub fn redact(v: &Value) -> Value {
-    match v {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = if is_sensitive(k) { mask(v) } else { redact(v) };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
-        other => other.clone(),
-    }
-}
-
-fn mask(v: &Value) -> Value {
-    match v {
-        Value::Null => Value::Null,
-        Value::String(s) if s.is_empty() => v.clone(),
-        Value::Object(map) => Value::Object(
-            map.keys()
-                .map(|k| (k.clone(), Value::String("<redacted>".into())))
-                .collect(),
-        ),
-        _ => Value::String("<redacted>".into()),
-    }
-}
+pub use crate::redact::redact;
 
 #[cfg(test)]
 mod tests {
@@ -599,6 +533,7 @@ mod tests {
             "comment": null,
             "tag_name": "PII",
             "aws_secrets_manager": {"secret_name": "prod/db", "region": "us-east-1"},
+            "Snowflake_PASSWD": "x",
             "azure_key_vault": "{\"vault_url\": \"https://kv\"}",
         });
         let r = redact(&v);
@@ -612,6 +547,7 @@ mod tests {
                 "comment": null,
                 "tag_name": "PII",
                 "aws_secrets_manager": {"secret_name": "<redacted>", "region": "<redacted>"},
+                "Snowflake_PASSWD": "<redacted>",
                 "azure_key_vault": "<redacted>",
             })
         );

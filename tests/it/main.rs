@@ -17,6 +17,7 @@ mod classification;
 mod client;
 mod databases;
 mod generated;
+mod hardening;
 mod http_sse;
 mod http_streamable;
 mod keys;
