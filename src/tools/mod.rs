@@ -3,6 +3,7 @@
 //! mode, RESTRICTED_TOOLS) that decide which tools a server exposes.
 
 pub mod args;
+pub mod classification;
 pub mod ctx;
 pub mod databases;
 pub mod docs;
@@ -206,6 +207,7 @@ pub static TOOLSETS: &[&Toolset] = &[
     &databases::SET,
     &tags::SET,
     &policies::SET,
+    &classification::SET,
     &telemetry::SET,
     &sidecars::SET,
     &tokenization::SET,

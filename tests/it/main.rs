@@ -13,6 +13,7 @@ mod common;
 mod http_common;
 mod sandbox_common;
 
+mod classification;
 mod client;
 mod databases;
 mod generated;
