@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    PaginatedRequestParams, RequestParamsMeta, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -49,6 +49,16 @@ impl AltrServer {
         name: &str,
         arguments: Option<rmcp::model::JsonObject>,
     ) -> Option<CallToolResult> {
+        self.call_in(self.ctx.clone(), name, arguments).await
+    }
+
+    /// [`AltrServer::call`] with this call's own context (e.g. one that reports progress).
+    async fn call_in(
+        &self,
+        ctx: Ctx,
+        name: &str,
+        arguments: Option<rmcp::model::JsonObject>,
+    ) -> Option<CallToolResult> {
         let Some(def) = self.registry.get(name) else {
             if self.registry.is_hidden(name) {
                 tracing::warn!(tool = name, "call to a tool this server does not expose");
@@ -65,7 +75,7 @@ impl AltrServer {
         let stats = Arc::new(CallStats::default());
         let started = Instant::now();
         let result = CALL_STATS
-            .scope(stats.clone(), (def.handler)(self.ctx.clone(), args))
+            .scope(stats.clone(), (def.handler)(ctx, args))
             .await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let requests = stats.requests.load(std::sync::atomic::Ordering::Relaxed);
@@ -142,9 +152,17 @@ impl ServerHandler for AltrServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        match self.call(&request.name, request.arguments).await {
+        let token = context
+            .meta
+            .get_progress_token()
+            .or_else(|| request.progress_token());
+        let ctx = match token {
+            Some(token) => self.ctx.clone().with_progress(context.peer.clone(), token),
+            None => self.ctx.clone(),
+        };
+        match self.call_in(ctx, &request.name, request.arguments).await {
             Some(r) => Ok(r.into()),
             None => Err(McpError::invalid_params(
                 format!("Unknown tool: '{}'", request.name),

@@ -2,8 +2,11 @@
 //! typed parameters, handler), one file per domain, and the selection rules (toolsets, read-only
 //! mode, RESTRICTED_TOOLS) that decide which tools a server exposes.
 
+pub mod access;
 pub mod args;
+pub mod audits;
 pub mod ctx;
+pub mod dam;
 pub mod databases;
 pub mod docs;
 pub mod paging;
@@ -198,7 +201,14 @@ impl Toolset {
 }
 
 /// Every toolset, in listing order. A new domain adds its line here and its `SET` in its file.
-pub static TOOLSETS: &[&Toolset] = &[&databases::SET, &tags::SET, &policies::SET];
+pub static TOOLSETS: &[&Toolset] = &[
+    &databases::SET,
+    &tags::SET,
+    &policies::SET,
+    &access::SET,
+    &audits::SET,
+    &dam::SET,
+];
 
 /// The toolset with this id.
 pub fn toolset(id: &str) -> Option<&'static Toolset> {

@@ -15,6 +15,9 @@ fn tables() -> Vec<Sends> {
         crate::databases::table(),
         crate::tags::table(),
         crate::policies::table(),
+        crate::access::table(),
+        crate::audits::table(),
+        crate::dam::table(),
     ]
     .into_iter()
     .flatten()

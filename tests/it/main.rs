@@ -13,7 +13,10 @@ mod common;
 mod http_common;
 mod sandbox_common;
 
+mod access;
+mod audits;
 mod client;
+mod dam;
 mod databases;
 mod generated;
 mod http_sse;
