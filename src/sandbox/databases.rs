@@ -3,7 +3,7 @@
 //!
 //! List answers are `{"success": true, "data": {"databases": [...]}}`; `friendlyDatabaseName`
 //! filters by name (case-insensitive, exact). Passwords and connection strings are stored but
-//! never read back.
+//! never read back. Service users are a plain [`store`] collection.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State as AxumState};
@@ -12,8 +12,9 @@ use axum::Router;
 use serde::Serialize;
 use serde_json::json;
 
+use super::store::{Id, Spec};
 use super::{
-    created, lock, now, ok, to_json, Body, Fail, Org, Query, Reply, Shared, State, ALTRNET,
+    created, lock, now, ok, to_json, Body, Fail, Org, Query, Reply, Seed, Shared, State, ALTRNET,
     SERVICE_USER,
 };
 
@@ -87,16 +88,55 @@ impl Database {
     }
 }
 
-/// A Snowflake service user ALTR can connect with.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceUser {
-    pub id: String,
-    pub name: String,
-    pub account: String,
-    pub role: String,
-    pub service: String,
-    pub created_at: String,
+/// Snowflake service users ALTR can connect with: `{id, name, account, role, service,
+/// createdAt}`.
+pub const SERVICE_USERS: Spec = Spec {
+    name: "service_users",
+    kind: "Service user",
+    items: "users",
+    id: Id::Key("id"),
+    created: Some("createdAt"),
+    updated: None,
+    ..Spec::NEW
+};
+
+/// The id of the seeded service user.
+pub const SERVICE_USER_ID: &str = "su-7c1e2a90";
+
+/// Every org has the service user `ALTR_SERVICE_USER`. Demo: "Sales Analytics" (Snowflake
+/// `SALES_DB`) and "HR Warehouse" (Snowflake `HR_DB`), both via that service user, and
+/// "Lakehouse" (Databricks, catalog `main`).
+pub(crate) fn seed(org: &mut Org, seed: Seed) {
+    let _ = org.store.create(
+        &SERVICE_USERS,
+        &[],
+        json!({"id": SERVICE_USER_ID, "name": "ALTR_SERVICE_USER", "account": "acme-xy12345",
+               "role": "ALTR_SERVICE_ROLE", "service": "snowflake"}),
+    );
+    if seed != Seed::Demo {
+        return;
+    }
+    let sales = snowflake(1, "Sales Analytics", "SALES_DB", "ANALYTICS_WH");
+    let hr = snowflake(2, "HR Warehouse", "HR_DB", "HR_WH");
+    let mut lake = Database::new(3, "Lakehouse", "main", "databricks");
+    lake.hostname = Some("dbc-a1b2c3d4-e5f6.cloud.databricks.com".into());
+    lake.database_username = Some("altr-svc@acme.example".into());
+    lake.database_password = Some("sandbox-token".into());
+    for db in [sales, hr, lake] {
+        org.databases.insert(db.id, db);
+    }
+    org.next_database_id = 3;
+}
+
+fn snowflake(id: i64, friendly: &str, name: &str, warehouse: &str) -> Database {
+    let mut db = Database::new(id, friendly, name, "snowflake");
+    db.hostname = Some("acme-xy12345.snowflakecomputing.com".into());
+    db.service_user_id = Some(SERVICE_USER_ID.into());
+    db.snowflake_role = Some("ALTR_SERVICE_ROLE".into());
+    db.warehouse_name = Some(warehouse.into());
+    db.should_classify = true;
+    db.classification_type = Some("altr".into());
+    db
 }
 
 pub(crate) fn routes() -> Router<std::sync::Arc<Shared>> {
@@ -139,7 +179,7 @@ fn name_taken(org: &Org, name: &str, except: Option<i64>) -> bool {
 }
 
 fn check_service_user(org: &Org, id: &str) -> Result<(), Fail> {
-    if org.service_users.iter().any(|u| u.id == id) {
+    if org.store.get(&SERVICE_USERS, &[], id).is_ok() {
         Ok(())
     } else {
         Err(Fail::bad_request(format!(
@@ -382,5 +422,6 @@ async fn disconnect(AxumState(s): State, Path(id): Path<String>, RawQuery(raw): 
 
 async fn service_users(AxumState(s): State) -> Reply {
     let org = lock(&s.org);
-    ok(json!({"users": to_json(&org.service_users), "count": org.service_users.len()}))
+    let users = org.store.list(&SERVICE_USERS, &[])?;
+    ok(json!({"users": users, "count": users.len()}))
 }

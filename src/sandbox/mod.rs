@@ -9,15 +9,18 @@
 //! The simulator is written from the API facts, independently of `crate::tools` and of the
 //! client's request building, so a bug in either cannot pass both.
 //!
-//! Layout: this file holds the server, the shared state and the helpers every domain uses;
-//! [`faults`] the fault injection and `/_sandbox` control endpoints; [`seed`] the demo org; one
-//! file per API domain for the routes ([`databases`], [`tags`], [`policies`]). A new domain adds a
-//! file with a `routes()` function and a line in [`router`].
+//! Layout: this file holds the server, the shared state, the helpers every domain uses and the
+//! table of domains ([`DOMAINS`]); [`faults`] the fault injection and `/_sandbox` control
+//! endpoints; [`store`] the generic collections (records, wire specs, paging, CRUD handlers);
+//! one file per API domain ([`databases`], [`tags`], [`policies`]) with its `routes()` and its
+//! part of the demo org, `seed()`. A new domain adds its file and one line in [`DOMAINS`]; its
+//! plain collections live in [`Org::store`], so it needs no new `Org` field (see [`store`] for a
+//! worked example).
 
 pub mod databases;
 pub mod faults;
 pub mod policies;
-pub mod seed;
+pub mod store;
 pub mod tags;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -116,13 +119,41 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// One simulated API domain: its routes and its part of the seed.
+pub(crate) struct Domain {
+    pub name: &'static str,
+    pub routes: fn() -> Router<Arc<Shared>>,
+    /// Adds the domain's records to the org; runs in table order, so a domain may use what
+    /// the ones above it seeded.
+    pub seed: fn(&mut Org, Seed),
+}
+
+/// Every simulated domain. Adding one is a file with `routes()` and `seed()` and a line here.
+pub(crate) const DOMAINS: &[Domain] = &[
+    Domain {
+        name: "databases",
+        routes: databases::routes,
+        seed: databases::seed,
+    },
+    Domain {
+        name: "tags",
+        routes: tags::routes,
+        seed: tags::seed,
+    },
+    Domain {
+        name: "policies",
+        routes: policies::routes,
+        seed: policies::seed,
+    },
+];
+
 /// The simulated org: everything the API domains read and change.
 #[derive(Debug, Default)]
 pub struct Org {
-    seq: u64,
+    /// The generic collections (and the org's id sequence).
+    pub(crate) store: store::Store,
     pub(crate) next_database_id: i64,
     pub(crate) databases: BTreeMap<i64, databases::Database>,
-    pub(crate) service_users: Vec<databases::ServiceUser>,
     pub(crate) roles: Vec<String>,
     /// Tags that exist inside the Snowflake databases (connected to ALTR or not), with values.
     pub(crate) catalog: Vec<tags::CatalogTag>,
@@ -133,17 +164,23 @@ pub struct Org {
 }
 
 impl Org {
+    /// The org a seed describes: each domain adds its part, in [`DOMAINS`] order.
+    pub fn seeded(seed: Seed) -> Org {
+        let mut org = Org::default();
+        for domain in DOMAINS {
+            (domain.seed)(&mut org, seed);
+        }
+        org
+    }
+
     /// A fresh id in UUID form. Ids grow with creation order, so sorting by id is creation order.
     pub(crate) fn new_uuid(&mut self) -> String {
-        self.seq = self.seq.saturating_add(1);
-        let mix = self.seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) & 0xFFFF_FFFF_FFFF;
-        format!("{:08x}-5a4d-4b0c-8a17-{mix:012x}", self.seq)
+        self.store.new_uuid()
     }
 
     /// A fresh job id.
     pub(crate) fn new_job_id(&mut self) -> String {
-        self.seq = self.seq.saturating_add(1);
-        format!("job-{:06}", self.seq)
+        format!("job-{:06}", self.store.next_seq())
     }
 }
 
@@ -172,7 +209,7 @@ pub struct Shared {
 impl Shared {
     fn new(seed: Seed) -> Self {
         Self {
-            org: Mutex::new(seed::org(seed)),
+            org: Mutex::new(Org::seeded(seed)),
             faults: Mutex::new(faults::Faults::default()),
             log: Mutex::new((0, VecDeque::new())),
         }
@@ -180,7 +217,7 @@ impl Shared {
 
     /// Replace the org with a fresh seed and forget faults and logged requests.
     pub(crate) fn reset(&self, seed: Seed) {
-        *lock(&self.org) = seed::org(seed);
+        *lock(&self.org) = Org::seeded(seed);
         *lock(&self.faults) = faults::Faults::default();
         let mut log = lock(&self.log);
         log.1.clear();
@@ -420,22 +457,24 @@ fn authorized(value: Option<&HeaderValue>) -> bool {
 
 /// All routes: control endpoints, every simulated domain, and a JSON 404/405 for the rest.
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .merge(faults::routes())
-        .merge(databases::routes())
-        .merge(tags::routes())
-        .merge(policies::routes())
+    DOMAINS
+        .iter()
+        .fold(Router::new().merge(faults::routes()), |r, d| {
+            r.merge((d.routes)())
+        })
         .fallback(not_simulated)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(shared)
 }
 
 async fn not_simulated(method: Method, uri: axum::http::Uri) -> Response {
+    let domains: Vec<&str> = DOMAINS.iter().map(|d| d.name).collect();
     fail(
         StatusCode::NOT_FOUND,
         format!(
-            "No such endpoint: {method} {}. The ALTR sandbox simulates databases, service users, tags, policies, rules and roles so far.",
-            uri.path()
+            "No such endpoint: {method} {}. The ALTR sandbox simulates these domains so far: {}.",
+            uri.path(),
+            domains.join(", ")
         ),
     )
 }
@@ -608,21 +647,7 @@ impl Body {
 
     /// Refuse fields outside `known`.
     pub(crate) fn only(&self, known: &[&str]) -> Result<(), Fail> {
-        let unknown: Vec<&str> = self
-            .0
-            .keys()
-            .filter(|k| !known.contains(&k.as_str()))
-            .map(String::as_str)
-            .collect();
-        if unknown.is_empty() {
-            Ok(())
-        } else {
-            Err(Fail::bad_request(format!(
-                "unknown field(s): {}; allowed: {}",
-                unknown.join(", "),
-                known.join(", ")
-            )))
-        }
+        unknown_fields(&self.0, known)
     }
 
     /// A required, non-empty string.
@@ -655,6 +680,24 @@ impl Body {
                 type_name(other)
             ))),
         }
+    }
+}
+
+/// 400 naming the fields of `body` outside `known` (and the allowed ones).
+pub(crate) fn unknown_fields(body: &Map<String, Value>, known: &[&str]) -> Result<(), Fail> {
+    let unknown: Vec<&str> = body
+        .keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .map(String::as_str)
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(Fail::bad_request(format!(
+            "unknown field(s): {}; allowed: {}",
+            unknown.join(", "),
+            known.join(", ")
+        )))
     }
 }
 
@@ -744,12 +787,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn services_cover_every_base_url_variable() {
-        let ours: Vec<&str> = SERVICES.iter().map(|(v, _)| *v).collect();
-        for s in crate::client::Service::ALL {
-            assert!(ours.contains(&s.env_var()), "{} missing", s.env_var());
-        }
-        assert_eq!(ours.len(), 10);
+    fn demo_org_is_complete() {
+        let org = Org::seeded(Seed::Demo);
+        assert_eq!(org.databases.len(), 3);
+        assert_eq!(org.tags.len(), 3);
+        assert_eq!(org.policies.len(), 1);
+        let p = org.policies.values().next().unwrap();
+        assert!(p.policy_id.starts_with("TAG#"));
+        assert_eq!(p.rules.len(), 5);
+        assert_eq!(org.roles.len(), policies::ROLES.len());
+        assert_eq!(
+            org.store
+                .list(&databases::SERVICE_USERS, &[])
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn empty_org_has_only_roles_and_a_service_user() {
+        let org = Org::seeded(Seed::Empty);
+        assert!(org.databases.is_empty() && org.tags.is_empty() && org.policies.is_empty());
+        let users = org.store.list(&databases::SERVICE_USERS, &[]).unwrap();
+        assert_eq!(users.len(), 1);
+        assert_eq!(users[0]["id"], databases::SERVICE_USER_ID);
+        assert!(users[0]["createdAt"].is_string());
+        assert_eq!(org.roles.len(), policies::ROLES.len());
+    }
+
+    #[test]
+    fn domain_names_are_unique() {
+        let mut names: Vec<&str> = DOMAINS.iter().map(|d| d.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), DOMAINS.len());
     }
 
     #[test]

@@ -19,8 +19,46 @@ use serde_json::{json, Map, Value};
 
 use super::{
     created, field_int, field_string, lock, now, ok, page, to_json, type_name, Body, Fail, Org,
-    Query, Reply, Shared, State, ALTRNET, API,
+    Query, Reply, Seed, Shared, State, ALTRNET, API,
 };
+
+/// Roles (Snowflake user groups) of every seeded org.
+pub const ROLES: &[&str] = &[
+    "ANALYST",
+    "DATA_ENGINEER",
+    "DATA_SCIENTIST",
+    "FINANCE",
+    "HR_ADMIN",
+    "PUBLIC",
+    "SECURITY_ADMIN",
+];
+
+/// Every org has the seven [`ROLES`]. Demo: a TAG policy on PII_TYPE with five rules.
+pub(crate) fn seed(org: &mut Org, seed: Seed) {
+    org.roles = ROLES.iter().map(|r| r.to_string()).collect();
+    if seed != Seed::Demo {
+        return;
+    }
+    let policy = insert_policy(org, "PII_TYPE", "TAG", None);
+    for (role, value, level) in [
+        ("ANALYST", "EMAIL", 10002),
+        ("ANALYST", "SSN", 10003),
+        ("HR_ADMIN", "SSN", 10000),
+        ("HR_ADMIN", "SALARY", 10000),
+        ("PUBLIC", "EMAIL", 10001),
+    ] {
+        let _ = put_rule(
+            org,
+            &policy,
+            RuleFields {
+                masking_policy: Some(level),
+                role: Some(role.into()),
+                tag_value: Some(value.into()),
+                ..RuleFields::default()
+            },
+        );
+    }
+}
 
 /// Every policy type the API knows.
 pub const POLICY_TYPES: &[&str] = &[

@@ -17,8 +17,8 @@ use serde_json::{json, Map, Value};
 
 use super::databases::database_id;
 use super::{
-    field_string, lock, now, ok, page, to_json, type_name, Body, Fail, Org, Query, Reply, Shared,
-    State, API,
+    field_string, lock, now, ok, page, to_json, type_name, Body, Fail, Org, Query, Reply, Seed,
+    Shared, State, API,
 };
 
 /// Protection types a tag's masking may have.
@@ -100,6 +100,64 @@ pub(crate) fn routes() -> Router<std::sync::Arc<Shared>> {
             get(read_by_location),
         )
         .route(&format!("{API}/v1/dis/tags/v2/tags/list"), get(values))
+}
+
+fn catalog(database_id: i64, schema: &str, tag: &str, values: &[(&str, u32)]) -> CatalogTag {
+    CatalogTag {
+        database_id,
+        schema_name: schema.into(),
+        tag_name: tag.into(),
+        values: values.iter().map(|(v, n)| (v.to_string(), *n)).collect(),
+    }
+}
+
+/// Demo: Snowflake tags `GOVERNANCE.PII_TYPE` and `GOVERNANCE.CONFIDENTIALITY` in SALES_DB
+/// (database 1), `GOVERNANCE.PII_TYPE` and `PAYROLL.COMP_BAND` in HR_DB (database 2), all with
+/// values; every one connected except COMP_BAND (left for trying connect_tag).
+pub(crate) fn seed(org: &mut Org, seed: Seed) {
+    if seed != Seed::Demo {
+        return;
+    }
+    org.catalog = vec![
+        catalog(
+            1,
+            "GOVERNANCE",
+            "PII_TYPE",
+            &[
+                ("EMAIL", 4),
+                ("PHONE", 3),
+                ("SSN", 1),
+                ("NAME", 6),
+                ("ADDRESS", 2),
+            ],
+        ),
+        catalog(
+            1,
+            "GOVERNANCE",
+            "CONFIDENTIALITY",
+            &[("PUBLIC", 12), ("INTERNAL", 7), ("RESTRICTED", 3)],
+        ),
+        catalog(
+            2,
+            "GOVERNANCE",
+            "PII_TYPE",
+            &[("EMAIL", 2), ("SSN", 2), ("SALARY", 1)],
+        ),
+        catalog(
+            2,
+            "PAYROLL",
+            "COMP_BAND",
+            &[("BAND_1", 1), ("BAND_2", 1), ("BAND_3", 1), ("BAND_4", 1)],
+        ),
+    ];
+    for (db, schema, tag) in [
+        (1, "GOVERNANCE", "PII_TYPE"),
+        (1, "GOVERNANCE", "CONFIDENTIALITY"),
+        (2, "GOVERNANCE", "PII_TYPE"),
+    ] {
+        // The catalog above holds these tags, so connecting cannot fail.
+        let _ = connect_tag(org, db, schema, tag, None, Masking::default());
+    }
 }
 
 /// Connect a catalog tag (used by the seed as well as by the endpoint). The connected tag's id,

@@ -1,5 +1,6 @@
 //! Failure handling against injected faults: each call returns within a bound and says what
-//! happened, and the sandbox's request log shows exactly what reached it.
+//! happened, and the sandbox's request log shows exactly what reached it. Also the sandbox's
+//! independence from the code it checks.
 
 use std::time::{Duration, Instant};
 
@@ -188,4 +189,94 @@ async fn bad_fault_specs_are_refused() {
     // Nothing was armed.
     s.call("get_databases", json!({})).await.ok();
     assert_eq!(faults_of(&s, "GET", DATABASES), [None]);
+}
+
+/// The paths into the tools or the client that Rust source uses: `crate::tools::..` anywhere,
+/// and any `use` of `crate`, `altr_mcp` or `super` naming a `tools` or `client` segment
+/// (`use crate::{client::Service, ..}`, `use super::super::tools`).
+fn forbidden_imports(source: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    // Comments may name them (the module docs say what the sandbox is independent of).
+    let code: String = source
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let source = code.as_str();
+    let compact: String = source.chars().filter(|c| !c.is_whitespace()).collect();
+    for direct in [
+        "crate::tools",
+        "crate::client",
+        "altr_mcp::tools",
+        "altr_mcp::client",
+    ] {
+        if compact.contains(direct) {
+            found.push(direct.to_string());
+        }
+    }
+    for statement in source.split(';') {
+        let Some(at) = statement.find("use ") else {
+            continue;
+        };
+        let tokens: Vec<&str> = statement[at + 4..]
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|t| !t.is_empty())
+            .collect();
+        let from_here = matches!(tokens.first(), Some(&"crate" | &"altr_mcp" | &"super"));
+        if from_here && tokens.iter().any(|t| *t == "tools" || *t == "client") {
+            found.push(statement.trim().to_string());
+        }
+    }
+    found
+}
+
+/// The sandbox is written from the API facts alone: no file under `src/sandbox/` may use the
+/// tools or the client, or a bug in them could pass both sides of a test.
+#[test]
+fn sandbox_does_not_import_the_tools_or_the_client() {
+    for bad in [
+        "use crate::client::Service;",
+        "use crate::{\n    sandbox::Fail,\n    client::{self, Service},\n};",
+        "use super::super::tools;",
+        "let x = crate :: tools::registry();",
+        "use altr_mcp::client;",
+    ] {
+        assert!(!forbidden_imports(bad).is_empty(), "not caught: {bad}");
+    }
+    assert!(forbidden_imports(
+        "//! independent of `crate::tools`\nuse super::{store, Body};\nlet client = 1;"
+    )
+    .is_empty());
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sandbox");
+    let mut paths = vec![dir];
+    let mut checked = 0;
+    let mut offences = Vec::new();
+    while let Some(path) = paths.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                paths.push(entry.unwrap().path());
+            }
+        } else {
+            checked += 1;
+            for f in forbidden_imports(&std::fs::read_to_string(&path).unwrap()) {
+                offences.push(format!("{}: {f}", path.display()));
+            }
+        }
+    }
+    assert!(checked >= 5, "read the sandbox sources ({checked} files)");
+    assert!(offences.is_empty(), "{offences:#?}");
+}
+
+/// The sandbox serves every service the client knows.
+#[test]
+fn sandbox_serves_every_base_url_variable() {
+    let ours: Vec<&str> = altr_mcp::sandbox::SERVICES
+        .iter()
+        .map(|(v, _)| *v)
+        .collect();
+    for s in altr_mcp::client::Service::ALL {
+        assert!(ours.contains(&s.env_var()), "{} missing", s.env_var());
+    }
+    assert_eq!(ours.len(), altr_mcp::client::Service::ALL.len());
 }
