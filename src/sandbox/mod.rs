@@ -17,6 +17,9 @@
 //! plain collections live in [`Org::store`], so it needs no new `Org` field (see [`store`] for a
 //! worked example).
 
+pub mod access;
+pub mod audits;
+pub mod dam;
 pub mod databases;
 pub mod faults;
 pub mod policies;
@@ -144,6 +147,21 @@ pub(crate) const DOMAINS: &[Domain] = &[
         name: "policies",
         routes: policies::routes,
         seed: policies::seed,
+    },
+    Domain {
+        name: "audits",
+        routes: audits::routes,
+        seed: audits::seed,
+    },
+    Domain {
+        name: "access",
+        routes: access::routes,
+        seed: access::seed,
+    },
+    Domain {
+        name: "dam",
+        routes: dam::routes,
+        seed: dam::seed,
     },
 ];
 

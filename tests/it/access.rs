@@ -323,3 +323,137 @@ async fn update_snowflake_access_policy_reports_a_failed_read() {
     c.upstream(404);
     assert_eq!(h.requests().await.len(), 1);
 }
+
+#[tokio::test]
+async fn access_request_workflow_in_the_sandbox() {
+    use crate::sandbox_common::Sbx;
+    let s = Sbx::start().await;
+
+    let open = s
+        .call("get_access_requests", json!({"status": "OPEN"}))
+        .await;
+    let seeded = open.ok()["data"]["items"].as_array().unwrap().clone();
+    assert_eq!(seeded.len(), 1, "{}", open.envelope);
+    assert_eq!(seeded[0]["requester"], "ann");
+
+    let rule = json!({"actors": [{"type": "role", "condition": "equals", "identifiers": ["ANALYST"]}],
+                      "objects": [{"type": "table", "condition": "equals", "identifiers": ["SALES_DB.PUBLIC.CUSTOMERS"]}],
+                      "access": [{"name": "read"}]});
+    let asked = s
+        .call(
+            "create_access_request",
+            json!({"requester": "erin", "justification": "churn analysis", "connection_id": 1,
+                   "rules": [rule.clone()], "email": "erin@acme.example", "role": "ANALYST"}),
+        )
+        .await;
+    let request_id = asked.ok()["data"]["request_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(asked.ok()["data"]["status"], "OPEN");
+
+    let unknown_db = s
+        .call(
+            "create_access_request",
+            json!({"requester": "erin", "justification": "x", "connection_id": 99, "rules": [rule.clone()]}),
+        )
+        .await;
+    unknown_db.upstream(400);
+
+    let approved = s
+        .call(
+            "approve_access_request",
+            json!({"request_id": request_id, "justification": "ok for Q3"}),
+        )
+        .await;
+    assert_eq!(approved.ok()["data"]["status"], "CLOSED_APPROVED");
+    let policy_id = approved.ok()["data"]["policy_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(policy_id.starts_with("ACCESS#"), "{policy_id}");
+    s.call(
+        "deny_access_request",
+        json!({"request_id": request_id, "justification": "too late"}),
+    )
+    .await
+    .upstream(409);
+
+    let read = s
+        .call("get_access_request", json!({"request_id": request_id}))
+        .await;
+    assert_eq!(read.ok()["data"]["status"], "CLOSED_APPROVED");
+
+    // The approval made the policy: a full replacement that forgets its rule is refused.
+    let encoded = policy_id.replace('#', "%23");
+    let other = json!({"actors": [{"type": "role", "condition": "equals", "identifiers": ["FINANCE"]}],
+                       "objects": [{"type": "database", "condition": "equals", "identifiers": ["SALES_DB"]}],
+                       "access": [{"name": "read"}]});
+    let refused = s
+        .call(
+            "update_snowflake_access_policy",
+            json!({"policy_id": encoded, "policy_name": "Erin", "rules": [other.clone()]}),
+        )
+        .await;
+    assert_eq!(refused.error()["code"], "would_remove_rules");
+    assert_eq!(
+        refused.error()["details"]["rules_removed"][0]["actors"],
+        rule["actors"]
+    );
+    let kept = s
+        .call("update_snowflake_access_policy", json!({"policy_id": policy_id, "policy_name": "Erin", "rules": [rule.clone(), other.clone()]}))
+        .await;
+    assert_eq!(kept.ok()["data"]["rules"].as_array().unwrap().len(), 2);
+    let replaced = s
+        .call("update_snowflake_access_policy", json!({"policy_id": encoded, "policy_name": "Erin", "rules": [other], "replace_all": true}))
+        .await;
+    assert_eq!(replaced.ok()["data"]["rules"].as_array().unwrap().len(), 1);
+    let check = s
+        .call("trigger_access_policy_check", json!({"policy_id": encoded}))
+        .await;
+    assert_eq!(check.ok()["data"]["policy_id"], policy_id.as_str());
+    s.call(
+        "trigger_access_policy_check",
+        json!({"policy_id": "ACCESS#nope"}),
+    )
+    .await
+    .upstream(404);
+
+    let cancelled = s
+        .call(
+            "cancel_access_request",
+            json!({"request_id": seeded[0]["request_id"], "justification": "no longer needed"}),
+        )
+        .await;
+    assert_eq!(cancelled.ok()["data"]["status"], "CLOSED_CANCELLED");
+    let still_open = s
+        .call("get_access_requests", json!({"status": "OPEN"}))
+        .await;
+    assert_eq!(still_open.ok()["data"]["items"], json!([]));
+
+    let oltp = s
+        .call(
+            "create_oltp_access_policy",
+            json!({"policy_name": "HR read", "description": "HR columns", "repo_name": "hr-postgres",
+                   "database_type": 2, "database_type_name": "postgres", "rules": [oltp_rule()]}),
+        )
+        .await;
+    assert_eq!(oltp.ok()["data"]["policy_type"], "oltp");
+
+    let log = s
+        .call(
+            "search_system_audits",
+            json!({"category": "Access Requests", "wait": -1, "wait_seconds": 5}),
+        )
+        .await;
+    let actions: Vec<&str> = log.ok()["results"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"APPROVE") && actions.contains(&"CANCEL"),
+        "{actions:?}"
+    );
+}

@@ -639,3 +639,226 @@ async fn waiting_searches_send_no_progress_without_a_token() {
     let c = h.call("search_audits", json!({"wait_seconds": 2})).await;
     assert_eq!(c.ok()["status"], "COMPLETED");
 }
+
+#[tokio::test]
+async fn audit_search_workflow_in_the_sandbox() {
+    use crate::sandbox_common::Sbx;
+    let s = Sbx::start().await;
+
+    let ssn = s
+        .call(
+            "search_query_audits",
+            json!({"executing_role": "ANALYST", "policy_column_name": "SSN", "wait_seconds": 5}),
+        )
+        .await;
+    let data = ssn.ok();
+    assert_eq!(data["status"], "COMPLETED", "{}", ssn.envelope);
+    let events = data["results"]["results"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "two analysts read SSN: {}", ssn.envelope);
+    assert!(events
+        .iter()
+        .all(|e| e["executing_role"] == "ANALYST" && e["policy_column_name"] == "SSN"));
+
+    let started = s.call("search_audits", json!({"column_name": ["SSN", "salary"], "sort_by": "rows_accessed", "order_by": "asc"})).await;
+    let uuid = started.ok()["search_uuid"].as_str().unwrap().to_string();
+    let first = s
+        .call("get_audit_results", json!({"search_uuid": uuid}))
+        .await;
+    assert_eq!(first.ok()["status"], "RUNNING");
+    let done = s
+        .call(
+            "get_audit_results",
+            json!({"search_uuid": uuid, "limit": 2}),
+        )
+        .await;
+    assert_eq!(done.ok()["status"], "COMPLETED");
+    assert_eq!(done.ok()["total"], 3);
+    let rows: Vec<i64> = done.ok()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["rows_accessed"].as_i64().unwrap())
+        .collect();
+    assert_eq!(rows, [10, 20]);
+    let token = done.ok()["next_page_token"].as_str().unwrap().to_string();
+    let rest = s
+        .call(
+            "get_audit_results",
+            json!({"search_uuid": uuid, "next_page_token": token}),
+        )
+        .await;
+    assert_eq!(rest.ok()["results"].as_array().unwrap().len(), 1);
+    s.call("get_query_audit_results", json!({"search_uuid": uuid}))
+        .await
+        .upstream(404);
+
+    let started = s
+        .call(
+            "search_system_audits",
+            json!({"category": "API Keys", "wait": -1}),
+        )
+        .await;
+    let token = started.ok()["token"].as_str().unwrap().to_string();
+    let log = s
+        .call("get_system_audit_results", json!({"token": token}))
+        .await;
+    assert_eq!(log.ok()["events"][0]["category"], "API Keys");
+    assert_eq!(log.ok()["moreData"], false);
+}
+
+#[tokio::test]
+async fn audit_report_workflow_in_the_sandbox() {
+    use crate::sandbox_common::Sbx;
+    let s = Sbx::start().await;
+
+    let active = s.call("list_report_definitions", json!({})).await;
+    assert_eq!(
+        active.ok()["items"].as_array().unwrap().len(),
+        1,
+        "{}",
+        active.envelope
+    );
+    let archived = s
+        .call("list_report_definitions", json!({"archived": true}))
+        .await;
+    assert_eq!(archived.ok()["items"][0]["name"], "Retired HR report");
+
+    let delivery = json!({"channels": [{"type": "email", "enabled": true, "recipients": ["ciso@acme.example"]}]});
+    let created = s
+        .call(
+            "create_report_definition",
+            json!({"name": "Daily SSN reads", "integration_type": "snowflake", "lookback_days": 1,
+                   "schedule_cron": "0 8 * * ? *", "schedule_enabled": true, "delivery": delivery.to_string()}),
+        )
+        .await;
+    let def = created.ok()["data"]["id"].as_str().unwrap().to_string();
+    s.call(
+        "create_report_definition",
+        json!({"name": "daily ssn reads", "integration_type": "oltp"}),
+    )
+    .await
+    .upstream(409);
+
+    let run = s
+        .call("trigger_report_definition", json!({"definition_id": def}))
+        .await;
+    let inst = run.ok()["data"]["id"].as_str().unwrap().to_string();
+    assert_eq!(run.ok()["data"]["status"], "COMPLETED");
+    s.call("trigger_report_definition", json!({"definition_id": def}))
+        .await
+        .upstream(409);
+    let instances = s
+        .call("list_report_instances", json!({"definition_id": def}))
+        .await;
+    assert_eq!(instances.ok()["items"].as_array().unwrap().len(), 1);
+
+    let first = s
+        .call("create_report_comment", json!({"definition_id": def, "instance_id": inst, "text": "numbers match the DAM alert"}))
+        .await;
+    let first_id = first.ok()["data"]["id"].as_str().unwrap().to_string();
+    let second = s
+        .call("create_report_comment", json!({"definition_id": def, "instance_id": inst, "text": "follow up with ANALYST lead"}))
+        .await;
+    let second_id = second.ok()["data"]["id"].as_str().unwrap().to_string();
+    s.call(
+        "pin_report_comment",
+        json!({"definition_id": def, "instance_id": inst, "comment_id": second_id}),
+    )
+    .await
+    .ok();
+    let comments = s
+        .call(
+            "list_report_comments",
+            json!({"definition_id": def, "instance_id": inst}),
+        )
+        .await;
+    assert_eq!(comments.ok()["items"][0]["id"], second_id.as_str());
+    assert_eq!(comments.ok()["items"][0]["pinned"], true);
+    s.call(
+        "unpin_report_comment",
+        json!({"definition_id": def, "instance_id": inst, "comment_id": first_id}),
+    )
+    .await
+    .upstream(409);
+
+    let none = s
+        .call(
+            "get_report_sign_off",
+            json!({"definition_id": def, "instance_id": inst}),
+        )
+        .await;
+    assert_eq!(none.ok()["data"], serde_json::Value::Null);
+    let signed = s
+        .call(
+            "create_report_sign_off",
+            json!({"definition_id": def, "instance_id": inst, "comments": "reviewed"}),
+        )
+        .await;
+    assert_eq!(signed.ok()["data"]["action"], "approve");
+    s.call(
+        "create_report_sign_off",
+        json!({"definition_id": def, "instance_id": inst}),
+    )
+    .await
+    .upstream(409);
+    let mine = s
+        .call(
+            "get_report_sign_off",
+            json!({"definition_id": def, "instance_id": inst}),
+        )
+        .await;
+    assert_eq!(mine.ok()["data"]["comments"], "reviewed");
+    let all = s
+        .call(
+            "list_report_sign_offs",
+            json!({"definition_id": def, "instance_id": inst}),
+        )
+        .await;
+    assert_eq!(all.ok()["items"].as_array().unwrap().len(), 1);
+    let instance = s
+        .call(
+            "get_report_instance",
+            json!({"definition_id": def, "instance_id": inst}),
+        )
+        .await;
+    assert_eq!(instance.ok()["data"]["sign_off_status"], "SIGNED_OFF");
+    let url = s
+        .call(
+            "get_report_instance_download_url",
+            json!({"definition_id": def, "instance_id": inst, "format": "csv"}),
+        )
+        .await;
+    assert!(url.ok()["data"]["url"].as_str().unwrap().contains(".csv"));
+
+    // A full replacement that leaves out the delivery is refused; replace_all allows it.
+    let refused = s
+        .call("update_report_definition", json!({"definition_id": def, "name": "Daily SSN reads", "integration_type": "snowflake", "schedule_cron": "0 8 * * ? *"}))
+        .await;
+    assert_eq!(refused.error()["code"], "would_remove_settings");
+    assert_eq!(refused.error()["details"]["removed"]["delivery"], delivery);
+    let replaced = s
+        .call("update_report_definition", json!({"definition_id": def, "name": "Daily SSN reads", "integration_type": "snowflake", "schedule_cron": "0 8 * * ? *", "replace_all": true}))
+        .await;
+    assert!(replaced.ok()["data"].get("delivery").is_none());
+    let read = s
+        .call("get_report_definition", json!({"definition_id": def}))
+        .await;
+    assert_eq!(
+        read.ok()["data"]["schedule"],
+        json!({"cron": "0 8 * * ? *"})
+    );
+
+    s.call("archive_report_definition", json!({"definition_id": def}))
+        .await
+        .ok();
+    s.call("trigger_report_definition", json!({"definition_id": def}))
+        .await
+        .upstream(409);
+    let active = s.call("list_report_definitions", json!({})).await;
+    assert_eq!(active.ok()["items"].as_array().unwrap().len(), 1);
+    s.call("restore_report_definition", json!({"definition_id": def}))
+        .await
+        .ok();
+    let active = s.call("list_report_definitions", json!({})).await;
+    assert_eq!(active.ok()["items"].as_array().unwrap().len(), 2);
+}

@@ -203,3 +203,103 @@ async fn filter_tree_bad_json_names_the_parameter_and_position() {
     assert!(!c.text.contains(SECRET));
     h.assert_no_requests().await;
 }
+
+#[tokio::test]
+async fn dam_workflow_in_the_sandbox() {
+    use crate::sandbox_common::Sbx;
+    let s = Sbx::start().await;
+
+    let rules = s.call("list_dam_rules", json!({})).await;
+    assert_eq!(
+        rules.ok()["rules"].as_array().unwrap().len(),
+        3,
+        "{}",
+        rules.envelope
+    );
+    let enabled = s.call("list_dam_rules", json!({"enabled": false})).await;
+    assert_eq!(enabled.ok()["rules"][0]["name"], "Finance reads EMAIL");
+    let new_alerts = s.call("list_dam_alerts", json!({"state": "new"})).await;
+    let seeded = new_alerts.ok()["alerts"].as_array().unwrap().clone();
+    assert_eq!(seeded.len(), 1, "{}", new_alerts.envelope);
+    assert_eq!(seeded[0]["rule_name"], "Bulk SSN reads");
+    // Its rule requires a comment.
+    s.call(
+        "acknowledge_dam_alert",
+        json!({"alert_id": seeded[0]["id"]}),
+    )
+    .await
+    .upstream(400);
+
+    let created = s
+        .call(
+            "create_dam_rule",
+            json!({"name": "Analyst reads SSN", "rule_type": "match", "severity": "high",
+                   "data_source_scope": "snowflake", "enabled": true,
+                   "filter_tree": {"operator": "and", "conditions": [
+                       {"field": "executing_role", "operator": "equals", "value": "ANALYST"},
+                       {"field": "policy_column_name", "operator": "equals", "value": "SSN"}]}}),
+        )
+        .await;
+    let rule_id = created.ok()["data"]["id"].as_str().unwrap().to_string();
+    s.call(
+        "create_dam_rule",
+        json!({"name": "Broken", "rule_type": "match", "severity": "high", "data_source_scope": "all",
+               "filter_tree": {"field": "x", "operator": "like", "value": "y"}}),
+    )
+    .await
+    .upstream(400);
+
+    let raised = s.call("list_dam_alerts", json!({"rule_id": rule_id})).await;
+    let alert = raised.ok()["alerts"][0].clone();
+    assert_eq!(alert["state"], "new", "{}", raised.envelope);
+    assert_eq!(alert["severity"], "high");
+    assert!(alert["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["executing_role"] == "ANALYST" && e["policy_column_name"] == "SSN"));
+    let alert_id = alert["id"].as_str().unwrap().to_string();
+
+    let acked = s
+        .call(
+            "acknowledge_dam_alert",
+            json!({"alert_id": alert_id, "comment": "ticket SEC-42"}),
+        )
+        .await;
+    assert_eq!(acked.ok()["data"]["state"], "acknowledged");
+    s.call("acknowledge_dam_alert", json!({"alert_id": alert_id}))
+        .await
+        .upstream(409);
+    s.call(
+        "create_dam_alert_comment",
+        json!({"alert_id": alert_id, "text": "analyst confirmed"}),
+    )
+    .await
+    .ok();
+    let comments = s
+        .call("list_dam_alert_comments", json!({"alert_id": alert_id}))
+        .await;
+    let texts: Vec<&str> = comments.ok()["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["text"].as_str())
+        .collect();
+    assert_eq!(texts, ["ticket SEC-42", "analyst confirmed"]);
+    let got = s.call("get_dam_alert", json!({"alert_id": alert_id})).await;
+    assert_eq!(got.ok()["data"]["state"], "acknowledged");
+
+    let updated = s
+        .call(
+            "update_dam_rule",
+            json!({"rule_id": rule_id, "enabled": false, "severity": "critical"}),
+        )
+        .await;
+    assert_eq!(updated.ok()["data"]["severity"], "critical");
+    s.call("delete_dam_rule", json!({"rule_id": rule_id}))
+        .await
+        .ok();
+    s.call("get_dam_rule", json!({"rule_id": rule_id}))
+        .await
+        .upstream(404);
+}
