@@ -445,7 +445,7 @@ pub(crate) fn seed(org: &mut Org, seed: Seed) {
             "CLOSED_DENIED",
         ),
     ] {
-        let _ = org.store.create(
+        let stored = org.store.create(
             &REQUESTS,
             &[],
             json!({
@@ -457,5 +457,15 @@ pub(crate) fn seed(org: &mut Org, seed: Seed) {
                 "status": status,
             }),
         );
+        let id = stored.ok().and_then(|r| r.get("request_id").cloned());
+        audits::system_event(
+            org,
+            "Access Requests",
+            "CREATE",
+            json!({"request_id": id, "requester": requester}),
+        );
+        if status != OPEN {
+            audits::system_event(org, "Access Requests", "DENY", json!({"request_id": id}));
+        }
     }
 }

@@ -118,7 +118,7 @@ pub struct SnowflakeActor {
 
 /// What a Snowflake access rule covers.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "ObjectFields")]
 pub struct SnowflakeObject {
     /// database, schema, table or view.
     #[serde(rename = "type")]
@@ -131,6 +131,40 @@ pub struct SnowflakeObject {
     /// Objects as {database, schema, table, view} (condition fully_qualified).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fully_qualified_identifiers: Option<NonEmpty<Map<String, Value>>>,
+}
+
+/// A [`SnowflakeObject`] before its condition and identifiers are checked against each other.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectFields {
+    /// database, schema, table or view.
+    #[serde(rename = "type")]
+    kind: ObjectType,
+    /// How identifiers match; `fully_qualified` uses fully_qualified_identifiers.
+    condition: ObjectCondition,
+    /// Object names (or prefixes/suffixes); not with fully_qualified.
+    #[serde(default)]
+    identifiers: Option<NonEmpty<String>>,
+    /// Objects as {database, schema, table, view}; only with condition fully_qualified.
+    #[serde(default)]
+    fully_qualified_identifiers: Option<NonEmpty<Map<String, Value>>>,
+}
+
+impl TryFrom<ObjectFields> for SnowflakeObject {
+    type Error = String;
+    fn try_from(o: ObjectFields) -> Result<Self, String> {
+        let qualified = o.condition == ObjectCondition::FullyQualified;
+        match (qualified, &o.identifiers, &o.fully_qualified_identifiers) {
+            (true, None, Some(_)) | (false, Some(_), None) => Ok(SnowflakeObject {
+                kind: o.kind,
+                condition: o.condition,
+                identifiers: o.identifiers,
+                fully_qualified_identifiers: o.fully_qualified_identifiers,
+            }),
+            (true, _, _) => Err("condition fully_qualified takes fully_qualified_identifiers (and no identifiers)".into()),
+            (false, _, _) => Err("give identifiers (and no fully_qualified_identifiers) unless condition is fully_qualified".into()),
+        }
+    }
 }
 
 /// One kind of access a rule grants.

@@ -457,3 +457,41 @@ async fn access_request_workflow_in_the_sandbox() {
         "{actions:?}"
     );
 }
+
+#[tokio::test]
+async fn object_identifiers_must_agree_with_the_condition() {
+    let h = Harness::start().await;
+    let base = json!({"policy_name": "P", "description": "D", "connection_id": 3});
+    let mut fq_without = sf_rule();
+    fq_without["objects"][0]["condition"] = json!("fully_qualified");
+    assert_refused(
+        &h,
+        "create_snowflake_access_policy",
+        with_args(&base, json!({"rules": [fq_without]})),
+        "rules[0].objects[0]",
+    )
+    .await;
+    let mut both = sf_rule();
+    both["objects"][0]["fully_qualified_identifiers"] =
+        json!([{"database": "SALES_DB", "table": "ORDERS"}]);
+    assert_refused(
+        &h,
+        "create_snowflake_access_policy",
+        with_args(&base, json!({"rules": [both]})),
+        "rules[0].objects[0]",
+    )
+    .await;
+    let mut fq = sf_rule();
+    fq["objects"][0] = json!({"type": "table", "condition": "fully_qualified", "fully_qualified_identifiers": [{"database": "SALES_DB", "schema": "PUBLIC", "table": "ORDERS"}]});
+    h.mock("POST", &format!("{AM}/snowflake"), 200, json!({"ok": true}))
+        .await;
+    let c = h
+        .call(
+            "create_snowflake_access_policy",
+            with_args(&base, json!({"rules": [fq.clone()]})),
+        )
+        .await;
+    assert_eq!(c.ok(), &json!({"ok": true}));
+    let body: Value = serde_json::from_slice(&h.only_request().await.body).unwrap();
+    assert_eq!(body["rules"], json!([fq]));
+}

@@ -862,3 +862,49 @@ async fn audit_report_workflow_in_the_sandbox() {
     let active = s.call("list_report_definitions", json!({})).await;
     assert_eq!(active.ok()["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn every_list_tool_of_access_audits_and_dam_shows_the_demo_seed() {
+    use crate::sandbox_common::Sbx;
+    let s = Sbx::start().await;
+    let count = |v: &Value, key: &str| v[key].as_array().map(Vec::len).unwrap_or(0);
+
+    let requests = s.call("get_access_requests", json!({})).await;
+    assert_eq!(count(&requests.ok()["data"], "items"), 2);
+    let defs = s.call("list_report_definitions", json!({})).await;
+    let def = defs.ok()["items"][0]["id"].as_str().unwrap().to_string();
+    let instances = s
+        .call("list_report_instances", json!({"definition_id": def}))
+        .await;
+    let inst = instances.ok()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ids = json!({"definition_id": def, "instance_id": inst});
+    let comments = s.call("list_report_comments", ids.clone()).await;
+    assert_eq!(count(comments.ok(), "items"), 1);
+    let sign_offs = s.call("list_report_sign_offs", ids.clone()).await;
+    assert_eq!(count(sign_offs.ok(), "items"), 1);
+    let rules = s.call("list_dam_rules", json!({})).await;
+    assert_eq!(count(rules.ok(), "rules"), 3);
+    let alerts = s
+        .call("list_dam_alerts", json!({"state": "acknowledged"}))
+        .await;
+    let acked = alerts.ok()["alerts"][0]["id"].as_str().unwrap().to_string();
+    let alert_comments = s
+        .call("list_dam_alert_comments", json!({"alert_id": acked}))
+        .await;
+    assert_eq!(count(alert_comments.ok(), "comments"), 1);
+    for category in ["API Keys", "Access Requests", "Access Management Policy"] {
+        let log = s
+            .call("search_system_audits", json!({"category": category}))
+            .await;
+        assert!(
+            count(log.ok(), "events") > 0,
+            "{category}: {}",
+            log.envelope
+        );
+    }
+    let sidecar = s.call("search_audits", json!({"wait_seconds": 5})).await;
+    assert_eq!(sidecar.ok()["results"]["total"], 4);
+}
