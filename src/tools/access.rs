@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 
 use super::args::JsonOr;
 use super::params::{Cursor, Id, Limit, Name, NonEmpty};
-use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
+use super::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{path, seg_decoded, ApiRequest, Method, Service::Api};
 use crate::wire_enum;
 
@@ -444,6 +444,7 @@ async fn create_request(ctx: Ctx, p: CreateRequest) -> Result<Value, ToolError> 
     ctx.send(req).await
 }
 
+/// The toolset's tools; their answers fence people's free text (see [`untrusted`]).
 pub fn tools() -> Vec<ToolDef> {
     vec![
         SET.tool("create_snowflake_access_policy", "Create a Snowflake access policy", Effect::Additive)
@@ -477,4 +478,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Withdraw an open access request (normally by its requester) with a justification.")
             .request::<Decision>(Method::PUT, Api, "/v1/unified-policy/management/accessRequest/{request_id~}/cancel"),
     ]
+    .into_iter()
+    .map(untrusted::fenced)
+    .collect()
 }

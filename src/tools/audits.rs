@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::args::{JsonOr, OneOrMany};
 use super::params::{Cursor, Limit, Name, PageToken};
 use super::request::{Endpoint, Placement};
-use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
+use super::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{
     path, seg, ApiRequest, Method, Service, Service::AltrNet, Service::Api, Service::AuditReport,
     Service::ScControl,
@@ -686,6 +686,7 @@ async fn update_definition(ctx: Ctx, p: UpdateDefinition) -> Result<Value, ToolE
 
 const INSTANCE: &str = "/audit-reports/definitions/{definition_id}/instances/{instance_id}";
 
+/// The toolset's tools; their answers fence people's free text (see [`untrusted`]).
 pub fn tools() -> Vec<ToolDef> {
     vec![
         SET.tool("search_audits", "Search sidecar audits", Effect::Additive)
@@ -758,4 +759,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("List every user's sign-offs on a generated report, one page at a time.")
             .request::<ListOfInstance>(Method::GET, AuditReport, "/audit-reports/definitions/{definition_id}/instances/{instance_id}/sign_offs"),
     ]
+    .into_iter()
+    .map(untrusted::fenced)
+    .collect()
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::args::JsonOr;
 use super::params::{ContiguousId, Limit, Name};
 use super::request::Endpoint;
-use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
+use super::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{Method, Service::DamAlerting};
 use crate::wire_enum;
 
@@ -210,6 +210,7 @@ async fn create_rule(ctx: Ctx, p: CreateRule) -> Result<Value, ToolError> {
     ctx.send(req).await
 }
 
+/// The toolset's tools; their answers fence people's free text (see [`untrusted`]).
 pub fn tools() -> Vec<ToolDef> {
     vec![
         SET.tool("list_dam_rules", "List DAM rules", Effect::ReadOnly)
@@ -245,4 +246,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Add a comment to a DAM alert, e.g. what was found when investigating it.")
             .request::<NewComment>(Method::POST, DamAlerting, "/alerts/{alert_id}/comments"),
     ]
+    .into_iter()
+    .map(untrusted::fenced)
+    .collect()
 }

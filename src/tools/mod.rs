@@ -14,6 +14,7 @@ pub mod params;
 pub mod policies;
 pub mod request;
 pub mod tags;
+pub mod untrusted;
 
 use std::collections::BTreeSet;
 use std::future::Future;

@@ -807,7 +807,10 @@ async fn audit_report_workflow_in_the_sandbox() {
             json!({"definition_id": def, "instance_id": inst}),
         )
         .await;
-    assert_eq!(mine.ok()["data"]["comments"], "reviewed");
+    assert_eq!(
+        mine.ok()["data"]["comments"],
+        json!({"untrusted_text": "reviewed"})
+    );
     let all = s
         .call(
             "list_report_sign_offs",
