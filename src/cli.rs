@@ -9,10 +9,96 @@ use std::sync::Arc;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use rmcp::ServiceExt;
 
+use crate::client::retry::RetryPolicy;
 use crate::client::{AltrClient, ClientConfig};
-use crate::server::AltrServer;
-use crate::settings::{Purpose, Settings, SettingsError, Sources, Transport, VARIABLES};
+use crate::redact::Scrubber;
+use crate::server::{AltrServer, ServerOptions};
+use crate::settings::{
+    selection_lists, Purpose, Settings, SettingsError, Sources, Transport, VARIABLES,
+};
 use crate::tools::{docs, Registry, Selection};
+
+impl ClientConfig {
+    /// The client's configuration from the settings (the client itself does not know them).
+    pub fn from_settings(s: &Settings) -> Self {
+        let mut c = ClientConfig::new(
+            s.base_urls.clone(),
+            s.mapi_key.expose(),
+            s.mapi_secret.expose(),
+        );
+        c.timeout = s.request_timeout;
+        c.retry = RetryPolicy {
+            max_attempts: s.max_retries.max(1),
+            max_delay: s.max_retry_after,
+        };
+        c.max_response_bytes = s.max_response_bytes;
+        let basic = c
+            .authorization
+            .strip_prefix("Basic ")
+            .unwrap_or_default()
+            .to_string();
+        let mut secrets = vec![basic, s.mapi_secret.expose().to_string()];
+        if let Some(t) = &s.auth_token {
+            secrets.push(t.expose().to_string());
+        }
+        c.scrub = Scrubber::new(secrets);
+        c
+    }
+}
+
+/// The server's per-call limits from the settings.
+pub fn server_options(s: &Settings) -> ServerOptions {
+    ServerOptions {
+        call_timeout: s.call_timeout,
+        max_result_bytes: s.max_result_bytes,
+    }
+}
+
+/// The MCP server for these settings and tools; fails when the HTTP client cannot be set up.
+pub fn build_server(settings: &Settings, registry: Arc<Registry>) -> Result<AltrServer, String> {
+    let client =
+        AltrClient::try_new(ClientConfig::from_settings(settings)).map_err(|e| e.to_string())?;
+    Ok(AltrServer::new(registry, Arc::new(client)).with_options(server_options(settings)))
+}
+
+/// Settings and tool selection together, every problem of both reported at once.
+pub fn load(sources: &Sources, purpose: Purpose) -> Result<(Settings, Registry), SettingsError> {
+    let settings = Settings::load(sources, purpose);
+    let (toolsets, restricted) = selection_lists(sources);
+    let mut problems = Vec::new();
+    // Checked separately, so an unknown toolset does not hide an unknown tool name.
+    for sel in [
+        Selection {
+            toolsets: toolsets.clone(),
+            ..Selection::default()
+        },
+        Selection {
+            restricted: restricted.clone(),
+            ..Selection::default()
+        },
+    ] {
+        if let Err(e) = Registry::select(&sel) {
+            problems.push(e.to_string());
+        }
+    }
+    match settings {
+        Ok(s) if problems.is_empty() => match Registry::select(&selection_of(&s)) {
+            Ok(r) => Ok((s, r)),
+            Err(e) => Err(SettingsError {
+                missing: Vec::new(),
+                problems: vec![e.to_string()],
+            }),
+        },
+        Ok(_) => Err(SettingsError {
+            missing: Vec::new(),
+            problems,
+        }),
+        Err(mut e) => {
+            e.problems.extend(problems);
+            Err(e)
+        }
+    }
+}
 
 /// The flag for a variable: `MAX_RETRIES` -> `max-retries`.
 pub fn flag_name(var: &str) -> String {
@@ -70,7 +156,7 @@ pub fn selection_of(s: &Settings) -> Selection {
         toolsets: s.toolsets.clone(),
         read_only: s.read_only,
         restricted: s.restricted_tools.clone(),
-        allow_cleartext: false,
+        allow_cleartext: s.allow_cleartext,
     }
 }
 
@@ -105,12 +191,8 @@ pub fn main() -> ExitCode {
         return run_sandbox(&sources, sub);
     }
     if let Some(("tools", sub)) = matches.subcommand() {
-        let settings = match Settings::load(&sources, Purpose::ListTools) {
-            Ok(s) => s,
-            Err(e) => return fail(e),
-        };
-        let registry = match Registry::select(&selection_of(&settings)) {
-            Ok(r) => r,
+        let (_, registry) = match load(&sources, Purpose::ListTools) {
+            Ok(loaded) => loaded,
             Err(e) => return fail(e),
         };
         let out = match sub.get_one::<String>("format").map(String::as_str) {
@@ -120,15 +202,12 @@ pub fn main() -> ExitCode {
         println!("{out}");
         return ExitCode::SUCCESS;
     }
-    let settings = match Settings::load(&sources, Purpose::Serve) {
-        Ok(s) => s,
-        Err(e @ SettingsError::Missing(_)) | Err(e @ SettingsError::Invalid(_)) => return fail(e),
-    };
-    crate::logging::init(settings.log_level, settings.log_format);
-    let registry = match Registry::select(&selection_of(&settings)) {
-        Ok(r) => Arc::new(r),
+    let (settings, registry) = match load(&sources, Purpose::Serve) {
+        Ok(loaded) => loaded,
         Err(e) => return fail(e),
     };
+    crate::logging::init(settings.log_level, settings.log_format);
+    let registry = Arc::new(registry);
     let runtime = match runtime() {
         Ok(r) => r,
         Err(e) => return fail(e),
@@ -145,8 +224,7 @@ pub fn main() -> ExitCode {
 
 /// Serve MCP on the configured transport until the client goes away or a signal arrives.
 pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), String> {
-    let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
-    let server = AltrServer::new(registry.clone(), client);
+    let server = build_server(&settings, registry.clone())?;
     tracing::info!(
         transport = settings.transport.as_str(),
         tools = registry.tools().len(),
@@ -156,14 +234,16 @@ pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), St
     );
     match settings.transport {
         Transport::Stdio => {
+            let (sink, stream, writer) =
+                crate::transport::stdio::transport(tokio::io::stdin(), tokio::io::stdout());
             let running = server
-                .serve(rmcp::transport::stdio())
+                .serve((sink, stream))
                 .await
                 .map_err(|e| format!("stdio session failed to start: {e}"))?;
-            running
-                .waiting()
-                .await
-                .map_err(|e| format!("stdio session ended with an error: {e}"))?;
+            let ended = running.waiting().await;
+            // Let the last replies reach stdout.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), writer).await;
+            ended.map_err(|e| format!("stdio session ended with an error: {e}"))?;
             Ok(())
         }
         Transport::Sse | Transport::StreamableHttp => {
@@ -176,10 +256,28 @@ pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), St
     }
 }
 
+/// How to use the sandbox, shown by `altr-mcp sandbox --help`.
+const SANDBOX_RECIPE: &str = "\
+Sandbox state lives as long as the process that holds it. Two ways to use it:
+
+  1. One server with the sandbox built in (simplest): state lasts while that server runs.
+       altr-mcp --sandbox                                  # stdio, for a client to start
+       MCP_TRANSPORT=streamable-http altr-mcp --sandbox    # one HTTP server, many client calls
+     then point clients at http://127.0.0.1:8000/mcp; every call sees the same simulated org.
+
+  2. The simulated API alone (this command), for this or another ALTR MCP server:
+       altr-mcp sandbox --port 9000 > sandbox.env &
+       set -a; . ./sandbox.env; set +a       # or: export $(cat sandbox.env)
+       MCP_TRANSPORT=streamable-http altr-mcp
+     The printed lines are ordinary settings (ALTR_*_BASE_URL, ORG_ID, MAPI_KEY, MAPI_SECRET).
+
+Faults: POST /_sandbox/faults on the sandbox URL (see the README).";
+
 /// The `sandbox` subcommand.
 fn sandbox_command() -> Command {
     Command::new("sandbox")
         .about("Run the simulated ALTR API alone on 127.0.0.1 and print the settings that point a server at it; runs until Ctrl-C")
+        .after_help(SANDBOX_RECIPE)
         .arg(
             Arg::new("port")
                 .long("port")

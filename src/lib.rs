@@ -17,6 +17,8 @@
 pub mod cli;
 pub mod client;
 pub mod logging;
+pub mod patterns;
+pub mod redact;
 pub mod sandbox;
 pub mod server;
 pub mod settings;

@@ -1,8 +1,79 @@
 //! Logs go to stderr only (stdout carries the protocol on stdio), as console text or JSON lines.
+//! A console line is one line whatever its fields hold: control characters (CR, LF, NUL ...) and
+//! Unicode bidi controls are written as escapes, so argument or upstream text cannot forge a log
+//! line or disguise one. JSON lines already escape control characters; bidi controls are escaped
+//! there too.
+
+use std::io::{self, Write};
 
 use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+use tracing_subscriber::fmt::MakeWriter;
 
+use crate::redact::{escape_log_text, is_unsafe_in_log};
 use crate::settings::LogFormat;
+
+/// Writes each formatted event to stderr with unsafe characters escaped; the event's own final
+/// newline is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct SafeStderr {
+    json: bool,
+}
+
+impl SafeStderr {
+    pub fn new(format: LogFormat) -> Self {
+        Self {
+            json: format == LogFormat::Json,
+        }
+    }
+}
+
+/// One event's text made safe: every unsafe character escaped except the final newline. In JSON
+/// mode only the characters JSON leaves raw (bidi controls and separators) need it; their
+/// `\uXXXX` form is valid JSON.
+pub fn safe_line(text: &str, json: bool) -> String {
+    let (body, newline) = match text.strip_suffix('\n') {
+        Some(b) => (b, "\n"),
+        None => (text, ""),
+    };
+    let body = if json {
+        if body.chars().any(is_unsafe_in_log) {
+            body.chars()
+                .map(|c| {
+                    if is_unsafe_in_log(c) && !c.is_ascii() {
+                        format!("\\u{:04x}", c as u32)
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        } else {
+            body.to_string()
+        }
+    } else {
+        escape_log_text(body).into_owned()
+    };
+    format!("{body}{newline}")
+}
+
+impl Write for SafeStderr {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let safe = safe_line(&text, self.json);
+        io::stderr().lock().write_all(safe.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
+
+impl<'a> MakeWriter<'a> for SafeStderr {
+    type Writer = SafeStderr;
+    fn make_writer(&'a self) -> Self::Writer {
+        *self
+    }
+}
 
 /// Install the global subscriber. Our own crate logs at `level`; dependencies only from WARN up,
 /// so their request logs (which could carry URLs) stay out unless something is wrong.
@@ -12,7 +83,7 @@ pub fn init(level: tracing::Level, format: LogFormat) {
         .parse_lossy(format!("altr_mcp={level},rmcp=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(SafeStderr::new(format))
         .with_target(false);
     let _ = match format {
         LogFormat::Json => builder
@@ -22,4 +93,30 @@ pub fn init(level: tracing::Level, format: LogFormat) {
             .try_init(),
         LogFormat::Console => builder.with_ansi(false).try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_lines_stay_one_line() {
+        assert_eq!(
+            safe_line(
+                "INFO tool call args={\"x\":\"a\nERROR forged\r\0\u{202e}\"}\n",
+                false
+            ),
+            "INFO tool call args={\"x\":\"a\\nERROR forged\\r\\0\\u{202e}\"}\n"
+        );
+        assert_eq!(safe_line("plain\n", false), "plain\n");
+    }
+
+    #[test]
+    fn json_lines_escape_bidi_and_stay_json() {
+        let line = serde_json::json!({"args": "a\u{202e}b\nc"}).to_string() + "\n";
+        let safe = safe_line(&line, true);
+        assert!(!safe.contains('\u{202e}'));
+        let back: serde_json::Value = serde_json::from_str(safe.trim_end()).unwrap();
+        assert_eq!(back["args"], "a\u{202e}b\nc");
+    }
 }

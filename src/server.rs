@@ -1,19 +1,30 @@
 //! The MCP server: instructions, tools/list and tools/call from the registry, each call answered
-//! with the `{success, data, error}` envelope and logged as one line.
+//! with the `{success, data, error}` envelope and logged as one line (on stderr, and as a
+//! `notifications/message` to a client that asked with `logging/setLevel`).
+//!
+//! Every call runs with the tool's effect, the client's cancellation and a deadline
+//! (CALL_TIMEOUT); a result larger than MAX_RESULT_BYTES is cut, and says so.
 
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+// Logging is deprecated by a newer protocol revision but still used by current clients.
+#![allow(deprecated)]
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
-    PaginatedRequestParams, RequestParamsMeta, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CustomRequest, CustomResult,
+    Implementation, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, MetaObject,
+    PaginatedRequestParams, RequestParamsMeta, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
 
-use crate::client::{AltrClient, CallStats, CALL_STATS};
-use crate::tools::{redact, Ctx, Registry, ToolError};
+use crate::client::{AltrClient, ApiError, CallContext, CALL};
+use crate::redact::redact;
+use crate::tools::{ctx::is_idempotent, Ctx, Effect, Registry, ToolError};
 
 /// The server instructions sent to clients on initialize and discover.
 pub const INSTRUCTIONS: &str = include_str!("../instructions.md");
@@ -21,11 +32,52 @@ pub const INSTRUCTIONS: &str = include_str!("../instructions.md");
 /// The MCP server name clients see.
 pub const SERVER_NAME: &str = "altr";
 
+/// Limits of one tool call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerOptions {
+    /// The whole call, every request and retry included (CALL_TIMEOUT).
+    pub call_timeout: Duration,
+    /// The largest envelope returned, in bytes of JSON (MAX_RESULT_BYTES).
+    pub max_result_bytes: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            call_timeout: Duration::from_secs(120),
+            max_result_bytes: 512 << 10,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct AltrServer {
     registry: Arc<Registry>,
     ctx: Ctx,
     listed: Arc<OnceLock<Vec<Tool>>>,
+    options: ServerOptions,
+    /// The level a client asked for with `logging/setLevel` (per session); none: no messages.
+    log_level: Arc<Mutex<Option<LoggingLevel>>>,
+}
+
+/// The one-line record of a call.
+#[derive(Debug, Clone)]
+pub struct CallLog {
+    pub level: LoggingLevel,
+    pub data: Value,
+}
+
+fn rank(level: LoggingLevel) -> u8 {
+    match level {
+        LoggingLevel::Debug => 0,
+        LoggingLevel::Info => 1,
+        LoggingLevel::Notice => 2,
+        LoggingLevel::Warning => 3,
+        LoggingLevel::Error => 4,
+        LoggingLevel::Critical => 5,
+        LoggingLevel::Alert => 6,
+        LoggingLevel::Emergency => 7,
+    }
 }
 
 impl AltrServer {
@@ -34,7 +86,25 @@ impl AltrServer {
             registry,
             ctx: Ctx::new(client),
             listed: Arc::new(OnceLock::new()),
+            options: ServerOptions::default(),
+            log_level: Arc::default(),
         }
+    }
+
+    pub fn with_options(mut self, options: ServerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    pub fn options(&self) -> ServerOptions {
+        self.options
+    }
+
+    /// A copy for a new session: same tools, client and shared state, its own logging level.
+    pub fn session(&self) -> Self {
+        let mut s = self.clone();
+        s.log_level = Arc::default();
+        s
     }
 
     /// The MCP tool objects, built on first use.
@@ -49,44 +119,128 @@ impl AltrServer {
         name: &str,
         arguments: Option<rmcp::model::JsonObject>,
     ) -> Option<CallToolResult> {
-        self.call_in(self.ctx.clone(), name, arguments).await
+        self.run(name, arguments, CancellationToken::new())
+            .await
+            .map(|(r, _)| r)
     }
 
-    /// [`AltrServer::call`] with this call's own context (e.g. one that reports progress).
-    async fn call_in(
+    /// Run one tool call under `cancel`; the result and its log record.
+    pub async fn run(
         &self,
-        ctx: Ctx,
         name: &str,
         arguments: Option<rmcp::model::JsonObject>,
-    ) -> Option<CallToolResult> {
+        cancel: CancellationToken,
+    ) -> Option<(CallToolResult, CallLog)> {
+        self.run_reporting(name, arguments, cancel, None).await
+    }
+
+    /// [`AltrServer::run`], reporting progress to the client under its token when it gave one.
+    async fn run_reporting(
+        &self,
+        name: &str,
+        arguments: Option<rmcp::model::JsonObject>,
+        cancel: CancellationToken,
+        progress: Option<(rmcp::Peer<RoleServer>, rmcp::model::ProgressToken)>,
+    ) -> Option<(CallToolResult, CallLog)> {
         let Some(def) = self.registry.get(name) else {
+            if self.registry.is_gated(name) {
+                tracing::warn!(
+                    tool = name,
+                    "call to a clear-text tool while the gate is closed"
+                );
+                let e = ToolError::Failed {
+                    code: "tool_unavailable",
+                    message: format!("Tool '{name}' returns protected data in clear text and is disabled on this server; set ALTR_ALLOW_CLEARTEXT=true to enable it."),
+                    details: None,
+                };
+                let log = CallLog {
+                    level: LoggingLevel::Warning,
+                    data: json!({"tool": name, "outcome": "tool_unavailable"}),
+                };
+                return Some((failure(&e), log));
+            }
             if self.registry.is_hidden(name) {
                 tracing::warn!(tool = name, "call to a tool this server does not expose");
-                return Some(failure(&ToolError::Failed {
+                let e = ToolError::Failed {
                     code: "tool_unavailable",
                     message: format!("Tool '{name}' is not available on this server: it is excluded by RESTRICTED_TOOLS, ALTR_READ_ONLY or ALTR_TOOLSETS."),
                     details: None,
-                }));
+                };
+                let log = CallLog {
+                    level: LoggingLevel::Warning,
+                    data: json!({"tool": name, "outcome": "tool_unavailable"}),
+                };
+                return Some((failure(&e), log));
             }
             return None;
         };
         let args = arguments.unwrap_or_default();
         let logged_args = redact(&Value::Object(args.clone()));
-        let stats = Arc::new(CallStats::default());
+        let limit = self.options.call_timeout;
+        let call = Arc::new(CallContext::new(
+            Some(is_idempotent(def.effect)),
+            cancel.clone(),
+            Some(limit),
+        ));
+        let mut ctx = self.ctx.for_call(def.effect, cancel);
+        if let Some((peer, token)) = progress {
+            ctx = ctx.with_progress(peer, token);
+        }
         let started = Instant::now();
-        let result = CALL_STATS
-            .scope(stats.clone(), (def.handler)(ctx, args))
-            .await;
+        // The client enforces the deadline at every request boundary; this bound is the backstop
+        // for a handler that waits on something else.
+        let handler = CALL.scope(call.clone(), (def.handler)(ctx, args));
+        let result = match tokio::time::timeout(limit + Duration::from_secs(1), handler).await {
+            Ok(r) => r,
+            Err(_) => Err(ToolError::Api(ApiError::Deadline {
+                method: "the".into(),
+                path: "tool".into(),
+                limit_secs: limit.as_secs_f64(),
+                completed: call.completed(),
+                in_flight: true,
+            })),
+        };
         let elapsed_ms = started.elapsed().as_millis() as u64;
-        let requests = stats.requests.load(std::sync::atomic::Ordering::Relaxed);
-        let status = match stats.last_status.load(std::sync::atomic::Ordering::Relaxed) {
+        let requests = call.completed();
+        let status = match call
+            .stats
+            .last_status
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
             0 => None,
             s => Some(s),
+        };
+        // A result that is ALTR saying it did not succeed is a failure, whatever the tool made of it.
+        let result = match result {
+            Ok(data) if data.get("success") == Some(&Value::Bool(false)) => {
+                let message = crate::client::error::upstream_message(&data.to_string());
+                Err(ToolError::Failed {
+                    code: "upstream_unsuccessful",
+                    message: format!("ALTR answered but reported that the operation did not succeed: {message}. Nothing is reported as done."),
+                    details: None,
+                })
+            }
+            other => other,
         };
         Some(match result {
             Ok(data) => {
                 tracing::info!(tool = name, elapsed_ms, outcome = "ok", requests, status, args = %logged_args, "tool call");
-                success(data)
+                let (mut result, truncated) = success_bounded(data, self.options.max_result_bytes);
+                if def.effect == Effect::ClearText {
+                    result.meta = Some(cleartext_label());
+                }
+                if truncated {
+                    tracing::warn!(
+                        tool = name,
+                        limit = self.options.max_result_bytes,
+                        "tool result cut to MAX_RESULT_BYTES"
+                    );
+                }
+                let log = CallLog {
+                    level: LoggingLevel::Info,
+                    data: json!({"tool": name, "outcome": "ok", "status": status, "requests": requests, "elapsed_ms": elapsed_ms, "truncated": truncated, "args": logged_args}),
+                };
+                (result, log)
             }
             Err(e) => {
                 let outcome = match &e {
@@ -95,10 +249,27 @@ impl AltrServer {
                     ToolError::Failed { code, .. } => code,
                 };
                 tracing::warn!(tool = name, elapsed_ms, outcome, requests, status, args = %logged_args, error = %e, "tool call");
-                failure(&e)
+                let log = CallLog {
+                    level: LoggingLevel::Warning,
+                    data: json!({"tool": name, "outcome": outcome, "status": status, "requests": requests, "elapsed_ms": elapsed_ms, "args": logged_args, "error": e.to_string()}),
+                };
+                (failure(&e), log)
             }
         })
     }
+
+    /// Whether a record at `level` goes to this session's client.
+    fn wants(&self, level: LoggingLevel) -> bool {
+        let set = self.log_level.lock().map(|l| *l).unwrap_or(None);
+        set.is_some_and(|min| rank(level) >= rank(min))
+    }
+}
+
+/// The `_meta` label on results that carry protected data in clear text.
+pub fn cleartext_label() -> MetaObject {
+    let mut m = rmcp::model::JsonObject::new();
+    m.insert("altr/sensitivity".into(), json!("cleartext"));
+    MetaObject(m)
 }
 
 fn result(envelope: Value, is_error: bool) -> CallToolResult {
@@ -112,6 +283,107 @@ pub fn success(data: Value) -> CallToolResult {
     result(json!({"success": true, "data": data, "error": null}), false)
 }
 
+/// The success envelope, cut to at most `max_bytes` of JSON when the data is larger: the largest
+/// list in it keeps as many items as fit (or the largest text is shortened), and the envelope says
+/// `truncated: true` with what was kept and how to ask for less. True when it was cut.
+pub fn success_bounded(data: Value, max_bytes: usize) -> (CallToolResult, bool) {
+    let size = json_len(&data);
+    // Room for the envelope and the truncation note.
+    let budget = max_bytes.saturating_sub(600);
+    if size + 64 <= max_bytes {
+        return (success(data), false);
+    }
+    let (data, note) = shrink(data, budget);
+    let envelope = json!({
+        "success": true,
+        "data": data,
+        "error": null,
+        "truncated": true,
+        "truncation": note,
+    });
+    (result(envelope, false), true)
+}
+
+fn json_len(v: &Value) -> usize {
+    serde_json::to_vec(v).map(|b| b.len()).unwrap_or(usize::MAX)
+}
+
+/// The JSON pointer of the largest array in `v` (by serialized size), and that size.
+fn largest_array(v: &Value, at: String, best: &mut Option<(String, usize)>) {
+    match v {
+        Value::Array(items) => {
+            let size = json_len(v);
+            if best.as_ref().is_none_or(|(_, s)| size > *s) {
+                *best = Some((at.clone(), size));
+            }
+            for (i, item) in items.iter().enumerate() {
+                if matches!(item, Value::Array(_) | Value::Object(_)) {
+                    largest_array(item, format!("{at}/{i}"), best);
+                }
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                if matches!(item, Value::Array(_) | Value::Object(_)) {
+                    let key = k.replace('~', "~0").replace('/', "~1");
+                    largest_array(item, format!("{at}/{key}"), best);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+const NARROW: &str = "The result was larger than MAX_RESULT_BYTES and was cut: ask for less (a filter, a smaller limit, or one page at a time with the tool's cursor) to see the rest.";
+
+fn shrink(data: Value, budget: usize) -> (Value, Value) {
+    let original = data;
+    let mut data = original.clone();
+    let mut best = None;
+    largest_array(&data, String::new(), &mut best);
+    if let Some((pointer, _)) = best {
+        let total = data
+            .pointer(&pointer)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        // Binary search for the most items that fit.
+        let full = &original;
+        let (mut lo, mut hi) = (0usize, total);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            let mut trial = full.clone();
+            if let Some(Value::Array(items)) = trial.pointer_mut(&pointer) {
+                items.truncate(mid);
+            }
+            if json_len(&trial) <= budget {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        if let Some(Value::Array(items)) = data.pointer_mut(&pointer) {
+            items.truncate(lo);
+        }
+        if json_len(&data) <= budget {
+            return (
+                data,
+                json!({"list": format!("/data{pointer}"), "returned": lo, "total": total, "hint": NARROW}),
+            );
+        }
+    }
+    // No list to cut (or cutting it is not enough): return the start of the JSON text.
+    let text = serde_json::to_string(&original).unwrap_or_default();
+    let mut end = budget.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let cut = text.get(..end).unwrap_or_default().to_string();
+    (
+        Value::String(cut),
+        json!({"returned_bytes": end, "total_bytes": text.len(), "hint": format!("{NARROW} The data is given as the start of its JSON text.")}),
+    )
+}
+
 /// The failure envelope, marked as a tool error.
 pub fn failure(e: &ToolError) -> CallToolResult {
     result(
@@ -120,9 +392,43 @@ pub fn failure(e: &ToolError) -> CallToolResult {
     )
 }
 
+/// The JSON-RPC methods this server knows; a malformed request for one of them is -32602.
+const KNOWN_METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "tools/call",
+    "tools/list",
+    "logging/setLevel",
+    "completion/complete",
+    "prompts/get",
+    "prompts/list",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "server/discover",
+];
+
+/// Why `tools/call` params are not usable, without echoing any value.
+fn tools_call_problem(params: Option<&Value>) -> String {
+    let Some(Value::Object(p)) = params else {
+        return "params must be an object with a tool `name` (a string) and optional `arguments` (an object)".into();
+    };
+    match p.get("name") {
+        None => return "params.name is required: the name of the tool to call".into(),
+        Some(Value::String(_)) => {}
+        Some(_) => return "params.name must be a string naming a tool".into(),
+    }
+    match p.get("arguments") {
+        None | Some(Value::Object(_)) | Some(Value::Null) => {
+            "params do not match tools/call (name: string, arguments: object)".into()
+        }
+        Some(_) => "params.arguments must be an object of named arguments".into(),
+    }
+}
+
 impl ServerHandler for AltrServer {
-    // Logging is deprecated by a newer protocol revision but still used by current clients.
-    #[allow(deprecated)]
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(
             ServerCapabilities::builder()
@@ -149,6 +455,17 @@ impl ServerHandler for AltrServer {
         self.tool_list().iter().find(|t| t.name == name).cloned()
     }
 
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        if let Ok(mut l) = self.log_level.lock() {
+            *l = Some(request.level);
+        }
+        Ok(())
+    }
+
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
@@ -158,16 +475,117 @@ impl ServerHandler for AltrServer {
             .meta
             .get_progress_token()
             .or_else(|| request.progress_token());
-        let ctx = match token {
-            Some(token) => self.ctx.clone().with_progress(context.peer.clone(), token),
-            None => self.ctx.clone(),
-        };
-        match self.call_in(ctx, &request.name, request.arguments).await {
-            Some(r) => Ok(r.into()),
+        let progress = token.map(|t| (context.peer.clone(), t));
+        match self
+            .run_reporting(
+                &request.name,
+                request.arguments,
+                context.ct.clone(),
+                progress,
+            )
+            .await
+        {
+            Some((r, log)) => {
+                if self.wants(log.level) {
+                    let _ = context
+                        .peer
+                        .notify_logging_message(
+                            LoggingMessageNotificationParam::new(log.level, log.data)
+                                .with_logger("altr-mcp"),
+                        )
+                        .await;
+                }
+                Ok(r.into())
+            }
             None => Err(McpError::invalid_params(
                 format!("Unknown tool: '{}'", request.name),
                 None,
             )),
         }
+    }
+
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, McpError> {
+        let method = request.method.as_str();
+        if !KNOWN_METHODS.contains(&method) {
+            return Err(McpError::new(
+                rmcp::model::ErrorCode::METHOD_NOT_FOUND,
+                format!(
+                    "Method not found: {}",
+                    crate::redact::escape_log_text(&crate::client::error::truncate(method, 100))
+                ),
+                None,
+            ));
+        }
+        let problem = if method == "tools/call" {
+            tools_call_problem(request.params.as_ref())
+        } else {
+            format!("params do not match what {method} takes")
+        };
+        Err(McpError::invalid_params(
+            format!("Invalid params for {method}: {problem}"),
+            None,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_results_are_returned_whole() {
+        let (r, cut) = success_bounded(json!({"items": [1, 2, 3]}), 10_000);
+        assert!(!cut);
+        assert_eq!(
+            r.structured_content.unwrap(),
+            json!({"success": true, "data": {"items": [1, 2, 3]}, "error": null})
+        );
+    }
+
+    #[test]
+    fn large_results_are_cut_at_their_largest_list_and_say_so() {
+        let items: Vec<Value> = (0..5000)
+            .map(|i| json!({"id": i, "name": format!("column-{i}")}))
+            .collect();
+        let data = json!({"data": {"columns": items, "count": 5000}});
+        let (r, cut) = success_bounded(data, 20_000);
+        assert!(cut);
+        let env = r.structured_content.unwrap();
+        assert!(serde_json::to_vec(&env).unwrap().len() <= 20_000);
+        assert_eq!(env["truncated"], true);
+        assert_eq!(env["truncation"]["list"], "/data/data/columns");
+        assert_eq!(env["truncation"]["total"], 5000);
+        let kept = env["data"]["data"]["columns"].as_array().unwrap().len();
+        assert_eq!(env["truncation"]["returned"], kept);
+        assert!(kept > 100 && kept < 5000, "{kept}");
+        assert_eq!(env["data"]["data"]["count"], 5000);
+        assert!(env["truncation"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("MAX_RESULT_BYTES"));
+    }
+
+    #[test]
+    fn a_large_text_is_cut_too() {
+        let (r, cut) = success_bounded(json!({"blob": "x".repeat(50_000)}), 10_000);
+        assert!(cut);
+        let env = r.structured_content.unwrap();
+        assert!(serde_json::to_vec(&env).unwrap().len() <= 10_000);
+        assert_eq!(env["truncated"], true);
+        assert!(env["data"].as_str().unwrap().starts_with("{\"blob\":\"xxx"));
+    }
+
+    #[test]
+    fn malformed_tools_call_params_are_explained() {
+        assert!(tools_call_problem(None).contains("name"));
+        assert!(tools_call_problem(Some(&json!({"arguments": {}}))).contains("required"));
+        assert!(tools_call_problem(Some(&json!({"name": 5}))).contains("string"));
+        assert!(
+            tools_call_problem(Some(&json!({"name": "x", "arguments": [1]}))).contains("object")
+        );
     }
 }

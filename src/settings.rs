@@ -7,6 +7,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::client::Service;
+use crate::patterns::{parse_host_pattern, parse_origin_pattern, HostPattern, OriginPattern};
 
 /// A secret that never shows itself in `Debug` or `Display` output.
 #[derive(Clone, PartialEq, Eq)]
@@ -66,15 +67,22 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("MCP_ALLOWED_ORIGINS", "comma-separated extra browser Origins accepted over HTTP: scheme://host[:port|:*] or * (loopback always)"),
     ("MCP_STATELESS", "true to serve streamable HTTP without sessions, for replicas behind a load balancer (default false)"),
     ("MCP_SESSION_IDLE_TIMEOUT", "seconds an HTTP session may stay idle before it is closed (default 300)"),
+    ("MCP_MAX_SESSIONS", "most HTTP sessions open at once; a new session beyond it gets 503 (default 1000)"),
+    ("MCP_HEADER_TIMEOUT", "seconds a client has to send a request's headers; also how long an idle keep-alive connection stays open (default 10)"),
+    ("MCP_BODY_TIMEOUT", "seconds a client has to send a request body (default 30)"),
     ("RESTRICTED_TOOLS", "comma-separated tool names to hide and refuse"),
     ("ALTR_TOOLSETS", "comma-separated toolsets to expose: domain names, `default` or `all` (default all)"),
     ("ALTR_READ_ONLY", "true to expose only read-only tools (default false)"),
+    ("ALTR_ALLOW_CLEARTEXT", "true to expose the detokenize tools, which return protected values in clear text (default false, read-only mode or not)"),
     ("ALTR_SANDBOX", "true to serve a built-in simulated ALTR org instead of a real one; no credentials needed (same as --sandbox)"),
-    ("LOG_LEVEL", "error, warn, info (default), debug or trace"),
-    ("LOG_FORMAT", "console (default) or json; logs always go to stderr"),
+    ("LOG_LEVEL", "error, warn (or warning), info (default), debug or trace; critical is accepted as error"),
+    ("LOG_FORMAT", "console (default; text is the same) or json; logs always go to stderr"),
     ("MAX_RETRIES", "total attempts per ALTR request, at least 1 (default 3)"),
     ("DISABLE_RETRY", "true to make exactly one attempt per request (default false)"),
     ("REQUEST_TIMEOUT", "seconds allowed for each attempt (default 30)"),
+    ("CALL_TIMEOUT", "seconds one tool call may take in all, every request and retry included (default 120)"),
+    ("MAX_RESPONSE_BYTES", "largest ALTR response body read, in bytes; a larger one is an error (default 4194304, 4 MiB)"),
+    ("MAX_RESULT_BYTES", "largest tool result returned, in bytes of JSON; a larger one is cut and marked truncated (default 524288, 512 KiB)"),
     ("MAX_RETRY_AFTER", "longest wait in seconds between attempts, for Retry-After and backoff (default 60)"),
     ("ALTR_API_BASE_URL", "base URL of the ALTR API service (default https://api.live.altr.com)"),
     ("ALTR_ALTRNET_BASE_URL", "base URL of the ALTRnet service (default https://altrnet.live.altr.com)"),
@@ -137,6 +145,17 @@ impl Sources {
     }
 }
 
+/// The raw `ALTR_TOOLSETS` and `RESTRICTED_TOOLS` lists, for checking them against the registry
+/// even when other settings are invalid (so every problem is reported at once).
+pub fn selection_lists(src: &Sources) -> (Vec<String>, Vec<String>) {
+    let r = Reader {
+        src,
+        missing: Vec::new(),
+        problems: Vec::new(),
+    };
+    (r.list("ALTR_TOOLSETS"), r.list("RESTRICTED_TOOLS"))
+}
+
 /// The validated settings of one server process.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -149,6 +168,8 @@ pub struct Settings {
     pub restricted_tools: Vec<String>,
     pub toolsets: Vec<String>,
     pub read_only: bool,
+    /// Expose the tools that return protected data in clear text (`ALTR_ALLOW_CLEARTEXT`).
+    pub allow_cleartext: bool,
     /// Serve against the built-in simulated ALTR org (`ALTR_SANDBOX` / `--sandbox`).
     pub sandbox: bool,
     pub log_level: tracing::Level,
@@ -161,43 +182,64 @@ pub struct Settings {
     pub auth_token: Option<Secret>,
     /// Serve HTTP on a non-loopback address without a token (`MCP_ALLOW_UNAUTHENTICATED`).
     pub allow_unauthenticated: bool,
-    /// Extra accepted `Host` values (`MCP_ALLOWED_HOSTS`), validated.
-    pub allowed_hosts: Vec<String>,
-    /// Extra accepted `Origin` values (`MCP_ALLOWED_ORIGINS`), validated.
-    pub allowed_origins: Vec<String>,
+    /// Extra accepted `Host` values (`MCP_ALLOWED_HOSTS`), parsed.
+    pub allowed_hosts: Vec<HostPattern>,
+    /// Extra accepted `Origin` values (`MCP_ALLOWED_ORIGINS`), parsed.
+    pub allowed_origins: Vec<OriginPattern>,
     /// Streamable HTTP without sessions (`MCP_STATELESS`).
     pub stateless: bool,
     /// Idle time after which an HTTP session is closed (`MCP_SESSION_IDLE_TIMEOUT`).
     pub session_idle_timeout: Duration,
+    /// Most HTTP sessions open at once (`MCP_MAX_SESSIONS`).
+    pub max_sessions: usize,
+    /// Time allowed for a request's headers, and for an idle keep-alive connection (`MCP_HEADER_TIMEOUT`).
+    pub header_timeout: Duration,
+    /// Time allowed for a request body (`MCP_BODY_TIMEOUT`).
+    pub body_timeout: Duration,
+    /// The whole of one tool call (`CALL_TIMEOUT`).
+    pub call_timeout: Duration,
+    /// Largest ALTR response body read (`MAX_RESPONSE_BYTES`).
+    pub max_response_bytes: usize,
+    /// Largest tool result returned (`MAX_RESULT_BYTES`).
+    pub max_result_bytes: usize,
     /// Base URL per service, without a trailing slash.
     pub base_urls: BTreeMap<Service, String>,
 }
 
 /// Everything wrong with the configuration, reported at once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SettingsError {
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsError {
     /// Required variables that are not set (or empty), in a fixed order.
-    Missing(Vec<&'static str>),
+    pub missing: Vec<&'static str>,
     /// One message per invalid value: `NAME: problem`.
-    Invalid(Vec<String>),
+    pub problems: Vec<String>,
+}
+
+impl SettingsError {
+    pub fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.problems.is_empty()
+    }
 }
 
 impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SettingsError::Missing(names) => write!(
+        if !self.missing.is_empty() {
+            write!(
                 f,
                 "Missing required environment variables: {}. Set them (or the matching --flags) to your ALTR org id and management API key, or run `altr-mcp --sandbox` to try the server without an ALTR account.",
-                names.join(", ")
-            ),
-            SettingsError::Invalid(problems) => {
-                write!(f, "Configuration validation failed:")?;
-                for p in problems {
-                    write!(f, "\n  - {p}")?;
-                }
-                Ok(())
+                self.missing.join(", ")
+            )?;
+            if !self.problems.is_empty() {
+                writeln!(f)?;
             }
         }
+        if !self.problems.is_empty() {
+            write!(f, "Configuration validation failed:")?;
+            for p in &self.problems {
+                write!(f, "\n  - {p}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -212,6 +254,7 @@ pub enum Purpose {
 
 struct Reader<'a> {
     src: &'a Sources,
+    missing: Vec<&'static str>,
     problems: Vec<String>,
 }
 
@@ -258,6 +301,21 @@ impl Reader<'_> {
         }
     }
 
+    fn whole(&mut self, name: &str, default: u64, min: u64, max: u64, what: &str) -> u64 {
+        let Some(v) = self.raw(name).filter(|v| !v.is_empty()) else {
+            return default;
+        };
+        match v.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            _ => {
+                self.problems.push(format!(
+                    "{name}: must be a whole number of {what} from {min} to {max} (default {default})"
+                ));
+                default
+            }
+        }
+    }
+
     fn list(&self, name: &str) -> Vec<String> {
         self.raw(name)
             .unwrap_or_default()
@@ -289,6 +347,7 @@ impl Settings {
     pub fn load(src: &Sources, purpose: Purpose) -> Result<Settings, SettingsError> {
         let mut r = Reader {
             src,
+            missing: Vec::new(),
             problems: Vec::new(),
         };
         let org_id = r.raw("ORG_ID").unwrap_or_default();
@@ -305,9 +364,7 @@ impl Settings {
             .filter(|(_, m)| *m)
             .map(|(n, _)| n)
             .collect();
-            if !missing.is_empty() {
-                return Err(SettingsError::Missing(missing));
-            }
+            r.missing = missing;
         }
         if !org_id.is_empty()
             && !org_id
@@ -327,7 +384,7 @@ impl Settings {
         {
             "stdio" => Transport::Stdio,
             "sse" => Transport::Sse,
-            "streamable-http" | "streamable_http" | "http" => Transport::StreamableHttp,
+            "streamable-http" => Transport::StreamableHttp,
             _ => {
                 r.problems
                     .push("MCP_TRANSPORT: must be one of stdio, sse, streamable-http".into());
@@ -349,6 +406,7 @@ impl Settings {
         let restricted_tools = r.list("RESTRICTED_TOOLS");
         let toolsets = r.list("ALTR_TOOLSETS");
         let read_only = r.bool("ALTR_READ_ONLY", false);
+        let allow_cleartext = r.bool("ALTR_ALLOW_CLEARTEXT", false);
         let log_level = match r.string("LOG_LEVEL", "info").to_ascii_lowercase().as_str() {
             "error" | "critical" => tracing::Level::ERROR,
             "warn" | "warning" => tracing::Level::WARN,
@@ -396,21 +454,23 @@ impl Settings {
             .filter(|t| !t.is_empty())
             .map(Secret::new);
         let allow_unauthenticated = r.bool("MCP_ALLOW_UNAUTHENTICATED", false);
-        let allowed_hosts = r.list("MCP_ALLOWED_HOSTS");
-        if allowed_hosts
+        let allowed_hosts: Vec<HostPattern> = r
+            .list("MCP_ALLOWED_HOSTS")
             .iter()
-            .any(|h| crate::transport::security::parse_host_pattern(h).is_err())
-        {
+            .filter_map(|h| parse_host_pattern(h).ok())
+            .collect();
+        if allowed_hosts.len() != r.list("MCP_ALLOWED_HOSTS").len() {
             r.problems.push(
                 "MCP_ALLOWED_HOSTS: list host names or host:port (no scheme or path), or *, separated by commas"
                     .into(),
             );
         }
-        let allowed_origins = r.list("MCP_ALLOWED_ORIGINS");
-        if allowed_origins
+        let allowed_origins: Vec<OriginPattern> = r
+            .list("MCP_ALLOWED_ORIGINS")
             .iter()
-            .any(|o| crate::transport::security::parse_origin_pattern(o).is_err())
-        {
+            .filter_map(|o| parse_origin_pattern(o).ok())
+            .collect();
+        if allowed_origins.len() != r.list("MCP_ALLOWED_ORIGINS").len() {
             r.problems.push(
                 "MCP_ALLOWED_ORIGINS: list origins as scheme://host, scheme://host:port or scheme://host:* (or * or null), separated by commas"
                     .into(),
@@ -418,6 +478,14 @@ impl Settings {
         }
         let stateless = r.bool("MCP_STATELESS", false);
         let session_idle_timeout = r.positive_seconds("MCP_SESSION_IDLE_TIMEOUT", 300.0);
+        let max_sessions = r.whole("MCP_MAX_SESSIONS", 1000, 1, 1_000_000, "sessions") as usize;
+        let header_timeout = r.positive_seconds("MCP_HEADER_TIMEOUT", 10.0);
+        let body_timeout = r.positive_seconds("MCP_BODY_TIMEOUT", 30.0);
+        let call_timeout = r.positive_seconds("CALL_TIMEOUT", 120.0);
+        let max_response_bytes =
+            r.whole("MAX_RESPONSE_BYTES", 4 << 20, 1024, 1 << 30, "bytes") as usize;
+        let max_result_bytes =
+            r.whole("MAX_RESULT_BYTES", 512 << 10, 1024, 1 << 30, "bytes") as usize;
 
         let mut base_urls = BTreeMap::new();
         let org_for_urls = if org_id.is_empty() { "org" } else { &org_id };
@@ -433,8 +501,11 @@ impl Settings {
             base_urls.insert(service, url.trim_end_matches('/').to_string());
         }
 
-        if !r.problems.is_empty() {
-            return Err(SettingsError::Invalid(r.problems));
+        if !r.missing.is_empty() || !r.problems.is_empty() {
+            return Err(SettingsError {
+                missing: r.missing,
+                problems: r.problems,
+            });
         }
         Ok(Settings {
             org_id,
@@ -446,6 +517,7 @@ impl Settings {
             restricted_tools,
             toolsets,
             read_only,
+            allow_cleartext,
             sandbox,
             log_level,
             log_format,
@@ -459,6 +531,12 @@ impl Settings {
             allowed_origins,
             stateless,
             session_idle_timeout,
+            max_sessions,
+            header_timeout,
+            body_timeout,
+            call_timeout,
+            max_response_bytes,
+            max_result_bytes,
             base_urls,
         })
     }
@@ -511,7 +589,8 @@ mod tests {
     fn missing_credentials_are_named_together() {
         let err =
             Settings::load(&Sources::from_pairs([("MAPI_KEY", "k")]), Purpose::Serve).unwrap_err();
-        assert_eq!(err, SettingsError::Missing(vec!["ORG_ID", "MAPI_SECRET"]));
+        assert_eq!(err.missing, vec!["ORG_ID", "MAPI_SECRET"]);
+        assert!(err.problems.is_empty());
         assert!(err.to_string().contains("ORG_ID, MAPI_SECRET"));
         // Listing tools needs no credentials.
         assert!(Settings::load(&Sources::default(), Purpose::ListTools).is_ok());
@@ -532,9 +611,7 @@ mod tests {
             ("ALTR_API_BASE_URL", "ftp://nope"),
         ])
         .unwrap_err();
-        let SettingsError::Invalid(problems) = &err else {
-            panic!("expected invalid: {err:?}")
-        };
+        let problems = &err.problems;
         assert_eq!(problems.len(), 10, "{problems:#?}");
         let text = err.to_string();
         for name in [
@@ -608,10 +685,19 @@ mod tests {
         .unwrap();
         assert_eq!(s.auth_token.as_ref().map(Secret::expose), Some("tok-123"));
         assert!(s.allow_unauthenticated && s.stateless);
-        assert_eq!(s.allowed_hosts, ["mcp.example.com", "mcp.example.com:8443"]);
+        assert_eq!(
+            s.allowed_hosts,
+            [
+                parse_host_pattern("mcp.example.com").unwrap(),
+                parse_host_pattern("mcp.example.com:8443").unwrap()
+            ]
+        );
         assert_eq!(
             s.allowed_origins,
-            ["https://app.example.com", "http://localhost:*"]
+            [
+                parse_origin_pattern("https://app.example.com").unwrap(),
+                parse_origin_pattern("http://localhost:*").unwrap()
+            ]
         );
         assert_eq!(s.session_idle_timeout, Duration::from_secs(60));
         assert!(
@@ -627,9 +713,7 @@ mod tests {
             ("MCP_ALLOW_UNAUTHENTICATED", "maybe"),
         ])
         .unwrap_err();
-        let SettingsError::Invalid(problems) = &err else {
-            panic!("expected invalid: {err:?}")
-        };
+        let problems = &err.problems;
         assert_eq!(problems.len(), 5, "{problems:#?}");
         for name in [
             "MCP_ALLOWED_HOSTS",
@@ -657,5 +741,72 @@ mod tests {
     fn secrets_do_not_debug_print() {
         let s = load(&[]).unwrap();
         assert!(!format!("{s:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn missing_and_invalid_are_reported_together() {
+        let err = Settings::load(
+            &Sources::from_pairs([("MAPI_KEY", "k"), ("LOG_LEVEL", "loud"), ("MCP_PORT", "x")]),
+            Purpose::Serve,
+        )
+        .unwrap_err();
+        assert_eq!(err.missing, vec!["ORG_ID", "MAPI_SECRET"]);
+        assert_eq!(err.problems.len(), 2, "{err}");
+        let text = err.to_string();
+        for name in ["ORG_ID", "MAPI_SECRET", "LOG_LEVEL", "MCP_PORT"] {
+            assert!(text.contains(name), "{name} not named in {text}");
+        }
+    }
+
+    #[test]
+    fn undocumented_spellings_are_refused_and_documented_aliases_kept() {
+        for bad in ["http", "streamable_http"] {
+            let err = load(&[("MCP_TRANSPORT", bad)]).unwrap_err();
+            assert!(err.to_string().contains("MCP_TRANSPORT"), "{bad}");
+        }
+        assert_eq!(
+            load(&[("LOG_FORMAT", "text")]).unwrap().log_format,
+            LogFormat::Console
+        );
+        assert!(load(&[("ALTR_READ_ONLY", "yes")]).unwrap().read_only);
+        assert_eq!(
+            load(&[("LOG_LEVEL", "warning")]).unwrap().log_level,
+            tracing::Level::WARN
+        );
+    }
+
+    #[test]
+    fn limits_and_timeouts_have_defaults_and_are_validated() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.call_timeout, Duration::from_secs(120));
+        assert_eq!(s.max_response_bytes, 4 << 20);
+        assert_eq!(s.max_result_bytes, 512 << 10);
+        assert_eq!(s.max_sessions, 1000);
+        assert_eq!(s.header_timeout, Duration::from_secs(10));
+        assert_eq!(s.body_timeout, Duration::from_secs(30));
+        let s = load(&[
+            ("CALL_TIMEOUT", "5"),
+            ("MAX_RESPONSE_BYTES", "2048"),
+            ("MAX_RESULT_BYTES", "4096"),
+            ("MCP_MAX_SESSIONS", "3"),
+            ("MCP_HEADER_TIMEOUT", "2.5"),
+            ("MCP_BODY_TIMEOUT", "7"),
+        ])
+        .unwrap();
+        assert_eq!(s.call_timeout, Duration::from_secs(5));
+        assert_eq!((s.max_response_bytes, s.max_result_bytes), (2048, 4096));
+        assert_eq!(s.max_sessions, 3);
+        assert_eq!(s.header_timeout, Duration::from_millis(2500));
+        assert_eq!(s.body_timeout, Duration::from_secs(7));
+        let err = load(&[
+            ("CALL_TIMEOUT", "0"),
+            ("MAX_RESPONSE_BYTES", "12"),
+            ("MAX_RESULT_BYTES", "lots"),
+            ("MCP_MAX_SESSIONS", "0"),
+            ("MCP_HEADER_TIMEOUT", "-1"),
+            ("MCP_BODY_TIMEOUT", "nan"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 6, "{err}");
     }
 }

@@ -31,11 +31,55 @@ pub enum ApiError {
         detail: String,
         attempts: u32,
     },
-    #[error("{method} {path} answered with a body that could not be read: {detail}")]
+    #[error("{method} {path} answered {detail}; that is not a valid result, so nothing is reported as done")]
     InvalidResponse {
         method: String,
         path: String,
         detail: String,
+    },
+    /// A 2xx whose body says `"success": false`.
+    #[error(
+        "{method} {path} answered HTTP {status} but reported that it did not succeed: {message}"
+    )]
+    Unsuccessful {
+        method: String,
+        path: String,
+        status: u16,
+        message: String,
+    },
+    /// A success body larger than MAX_RESPONSE_BYTES.
+    #[error("{method} {path} answered with more than {limit} bytes (MAX_RESPONSE_BYTES); the answer was not read")]
+    TooLarge {
+        method: String,
+        path: String,
+        limit: usize,
+    },
+    /// A DELETE retried after an attempt that may have been applied, then answered 404.
+    #[error("{method} {path} returned HTTP 404 on attempt {attempts}, after an earlier attempt {earlier}: that earlier attempt was most likely applied, so the resource is probably already deleted")]
+    ProbablyApplied {
+        method: String,
+        path: String,
+        attempts: u32,
+        earlier: String,
+    },
+    /// The client cancelled the tool call (or went away).
+    #[error("The call was cancelled by the client {}{method} {path}; {completed} request(s) to ALTR of this call had completed and nothing more was sent", if *.in_flight { "while waiting for " } else { "before " })]
+    Cancelled {
+        method: String,
+        path: String,
+        /// Requests of this call that had completed (answered or failed) before it stopped.
+        completed: u32,
+        /// Whether `method path` was in flight (abandoned, outcome unknown) rather than not sent.
+        in_flight: bool,
+    },
+    /// The tool call ran out of CALL_TIMEOUT.
+    #[error("The call ran out of time (CALL_TIMEOUT {limit_secs}s) {}{method} {path}; {completed} request(s) to ALTR of this call had completed and nothing more was sent", if *.in_flight { "while waiting for " } else { "before " })]
+    Deadline {
+        method: String,
+        path: String,
+        limit_secs: f64,
+        completed: u32,
+        in_flight: bool,
     },
 }
 
@@ -51,7 +95,8 @@ impl ApiError {
     /// The HTTP status, for HTTP failures.
     pub fn status(&self) -> Option<u16> {
         match self {
-            ApiError::Http { status, .. } => Some(*status),
+            ApiError::Http { status, .. } | ApiError::Unsuccessful { status, .. } => Some(*status),
+            ApiError::ProbablyApplied { .. } => Some(404),
             _ => None,
         }
     }
@@ -63,6 +108,11 @@ impl ApiError {
             ApiError::Timeout { .. } => "upstream_timeout",
             ApiError::Connection { .. } => "upstream_unreachable",
             ApiError::InvalidResponse { .. } => "upstream_invalid_response",
+            ApiError::Unsuccessful { .. } => "upstream_unsuccessful",
+            ApiError::TooLarge { .. } => "upstream_response_too_large",
+            ApiError::ProbablyApplied { .. } => "probably_applied",
+            ApiError::Cancelled { .. } => "cancelled",
+            ApiError::Deadline { .. } => "call_timeout",
         }
     }
 
@@ -81,7 +131,14 @@ impl ApiError {
             },
             ApiError::Timeout { .. } => "The ALTR API is slow or unreachable; try again, or raise REQUEST_TIMEOUT. A write that timed out may still have been applied, so check before repeating it.",
             ApiError::Connection { .. } => "Check the network, ORG_ID and any ALTR_*_BASE_URL overrides. If the connection broke during a write, it may still have been applied, so check before repeating it.",
-            ApiError::InvalidResponse { .. } => "The API answered with something unexpected; try again or check the base URL overrides.",
+            ApiError::InvalidResponse { .. } => "ALTR answered with something that is not a result (not JSON, cut short, empty or null), so nothing is reported as done. If this was a change, read the resource before repeating it; if it keeps happening, check any ALTR_*_BASE_URL override.",
+            ApiError::Unsuccessful { .. } => "ALTR says the operation did not succeed: correct what its message names and call again. Nothing is reported as done.",
+            ApiError::TooLarge { .. } => "The answer is too large to return: narrow the query (a filter, a smaller limit, or one page at a time) or raise MAX_RESPONSE_BYTES.",
+            ApiError::ProbablyApplied { .. } => "Do not read this as 'not found': the delete most likely went through on the earlier attempt. Confirm with the matching list or get tool.",
+            ApiError::Cancelled { in_flight: true, .. } => "The request in flight was abandoned and may or may not have been applied; read the resource before repeating a change.",
+            ApiError::Deadline { in_flight: true, .. } => "The request in flight was abandoned and may or may not have been applied; read the resource before repeating a change. Narrow the request (a filter or smaller pages), or raise CALL_TIMEOUT.",
+            ApiError::Cancelled { .. } => "Nothing after the completed requests was sent. Call the tool again if the work is still wanted.",
+            ApiError::Deadline { .. } => "Nothing after the completed requests was sent. Narrow the request (a filter or smaller pages), or raise CALL_TIMEOUT.",
         }
     }
 

@@ -8,18 +8,19 @@ pub mod retry;
 use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 pub use reqwest::Method;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 pub use error::ApiError;
 use retry::{Decision, Outcome, RetryPolicy};
 
-use crate::settings::Settings;
+use crate::redact::Scrubber;
 
 /// The ALTR services, each with its own base URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -178,6 +179,13 @@ pub struct ApiRequest {
     pub query: Vec<(String, String)>,
     pub body: Option<Value>,
     pub headers: Vec<(&'static str, String)>,
+    /// Whether repeating this request is safe after a failure that may have been processed
+    /// (500/502/504, a timeout, a broken connection). `None`: the calling tool's effect decides,
+    /// else the HTTP method.
+    pub idempotent: Option<bool>,
+    /// Return a 2xx body that says `"success": false` as data instead of failing, for a caller
+    /// that reports it itself (tools through `Ctx::send`, whose results the server checks).
+    pub keep_unsuccessful: bool,
 }
 
 impl ApiRequest {
@@ -189,6 +197,8 @@ impl ApiRequest {
             query: Vec::new(),
             body: None,
             headers: Vec::new(),
+            idempotent: None,
+            keep_unsuccessful: false,
         }
     }
     pub fn get(service: Service, path: impl Into<String>) -> Self {
@@ -240,6 +250,17 @@ impl ApiRequest {
         self.headers.push((name, value.into()));
         self
     }
+    /// Return a `{"success": false}` answer as data rather than as an error.
+    pub fn keep_unsuccessful(mut self) -> Self {
+        self.keep_unsuccessful = true;
+        self
+    }
+    /// Say whether this request may be repeated after a failure that may have been processed,
+    /// whatever its method (a PUT that adds something is not idempotent; a POST that only reads is).
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = Some(idempotent);
+        self
+    }
 }
 
 /// Counts kept for the tool call a request belongs to (for the one-line call log).
@@ -249,52 +270,167 @@ pub struct CallStats {
     pub last_status: AtomicU16,
 }
 
-tokio::task_local! {
-    /// Set by the server around each tool call.
-    pub static CALL_STATS: Arc<CallStats>;
+/// What the client knows of the tool call a request belongs to: its counts, whether its
+/// operation may be repeated, the client's cancellation, and the call's deadline. The server
+/// sets it around each tool call ([`CALL`]); every request of the call checks it first, so a
+/// cancelled or overdue call stops at the next request boundary.
+#[derive(Debug, Default)]
+pub struct CallContext {
+    pub stats: CallStats,
+    /// Whether the calling tool's operation is idempotent; used for requests without their own
+    /// [`ApiRequest::idempotent`] override.
+    pub idempotent: Option<bool>,
+    /// Cancelled when the client cancels the call or goes away.
+    pub cancel: CancellationToken,
+    /// When the whole call must be over, and the limit it came from (CALL_TIMEOUT).
+    pub deadline: Option<(tokio::time::Instant, Duration)>,
 }
 
-fn record(status: Option<u16>) {
-    let _ = CALL_STATS.try_with(|s| {
-        s.requests.fetch_add(1, Ordering::Relaxed);
-        if let Some(st) = status {
-            s.last_status.store(st, Ordering::Relaxed);
-        }
-    });
-}
-
-/// Settings the client needs, separate from [`Settings`] so tests can build one directly.
-#[derive(Debug, Clone)]
-pub struct ClientConfig {
-    pub base_urls: BTreeMap<Service, String>,
-    pub authorization: String,
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
-}
-
-impl ClientConfig {
-    pub fn from_settings(s: &Settings) -> Self {
-        let credentials = format!("{}:{}", s.mapi_key.expose(), s.mapi_secret.expose());
+impl CallContext {
+    pub fn new(
+        idempotent: Option<bool>,
+        cancel: CancellationToken,
+        limit: Option<Duration>,
+    ) -> Self {
         Self {
-            base_urls: s.base_urls.clone(),
-            authorization: format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(credentials)
-            ),
-            timeout: s.request_timeout,
-            retry: RetryPolicy {
-                max_attempts: s.max_retries.max(1),
-                max_delay: s.max_retry_after,
-            },
+            stats: CallStats::default(),
+            idempotent,
+            cancel,
+            deadline: limit.map(|l| (tokio::time::Instant::now() + l, l)),
+        }
+    }
+
+    /// Requests of this call that got an answer or failed so far.
+    pub fn completed(&self) -> u32 {
+        self.stats.requests.load(Ordering::Relaxed)
+    }
+
+    /// Time left before the deadline, if there is one.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.deadline
+            .map(|(at, _)| at.saturating_duration_since(tokio::time::Instant::now()))
+    }
+
+    /// The error for stopping before (or, `in_flight`, during) `req`, if the call must stop.
+    fn stop_reason(&self, req: &ApiRequest, in_flight: bool) -> Option<ApiError> {
+        if self.cancel.is_cancelled() {
+            return Some(ApiError::Cancelled {
+                method: req.method.to_string(),
+                path: req.path.clone(),
+                completed: self.completed(),
+                in_flight,
+            });
+        }
+        match self.deadline {
+            Some((at, limit)) if tokio::time::Instant::now() >= at => Some(ApiError::Deadline {
+                method: req.method.to_string(),
+                path: req.path.clone(),
+                limit_secs: limit.as_secs_f64(),
+                completed: self.completed(),
+                in_flight,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Wait until the call is cancelled or its deadline passes (forever when neither can happen).
+    async fn stopped(&self) {
+        match self.deadline {
+            Some((at, _)) => {
+                tokio::select! {
+                    _ = self.cancel.cancelled() => {}
+                    _ = tokio::time::sleep_until(at) => {}
+                }
+            }
+            None => self.cancel.cancelled().await,
         }
     }
 }
 
-/// The shared, retrying ALTR client. Cheap to create: the HTTP connection pool is built on the
-/// first request, so starting the server costs nothing.
+tokio::task_local! {
+    /// Set by the server around each tool call.
+    pub static CALL: Arc<CallContext>;
+}
+
+fn current_call() -> Option<Arc<CallContext>> {
+    CALL.try_with(Arc::clone).ok()
+}
+
+fn record(call: Option<&CallContext>, status: Option<u16>) {
+    if let Some(c) = call {
+        c.stats.requests.fetch_add(1, Ordering::Relaxed);
+        if let Some(st) = status {
+            c.stats.last_status.store(st, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The largest error body read from ALTR; only its first few hundred characters are kept.
+pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// What the client needs, built by the command line from the settings (the client does not
+/// know the settings).
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_urls: BTreeMap<Service, String>,
+    /// The full `Authorization` header value.
+    pub authorization: String,
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    /// Largest success body read (MAX_RESPONSE_BYTES).
+    pub max_response_bytes: usize,
+    /// Our own credentials, removed from any upstream text before it is logged or returned.
+    pub scrub: Scrubber,
+}
+
+impl ClientConfig {
+    /// A configuration with Basic credentials and the defaults of every limit.
+    pub fn new(base_urls: BTreeMap<Service, String>, key: &str, secret: &str) -> Self {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}"));
+        Self {
+            base_urls,
+            authorization: format!("Basic {basic}"),
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy {
+                max_attempts: 3,
+                max_delay: Duration::from_secs(60),
+            },
+            max_response_bytes: 4 << 20,
+            scrub: Scrubber::new([basic, secret.to_string()]),
+        }
+    }
+}
+
+/// The HTTP client could not be built (for example TLS could not be set up).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot set up the HTTP client for the ALTR API (TLS): {0}")]
+pub struct ClientBuildError(pub String);
+
+fn build_http(config: &ClientConfig) -> Result<reqwest::Client, ClientBuildError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("altr-mcp/", env!("CARGO_PKG_VERSION")))
+        .timeout(config.timeout)
+        .connect_timeout(config.timeout)
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| {
+            let mut detail = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                detail.push_str(": ");
+                detail.push_str(&s.to_string());
+                source = s.source();
+            }
+            ClientBuildError(detail)
+        })
+}
+
+/// The shared, retrying ALTR client, with its HTTP connection pool built once, at creation.
 pub struct AltrClient {
     config: ClientConfig,
-    http: OnceLock<reqwest::Client>,
+    http: Result<reqwest::Client, ClientBuildError>,
 }
 
 impl std::fmt::Debug for AltrClient {
@@ -310,35 +446,35 @@ enum Attempt {
     Response {
         status: u16,
         retry_after: Option<String>,
-        body: String,
+        body: Vec<u8>,
+    },
+    /// A success body larger than MAX_RESPONSE_BYTES (not read further).
+    TooLarge {
+        status: u16,
     },
     Timeout,
     Connection(String),
 }
 
 impl AltrClient {
+    /// Build the client. Should the HTTP stack fail to build, every request fails with that
+    /// error; use [`AltrClient::try_new`] to fail at start instead.
     pub fn new(config: ClientConfig) -> Self {
-        Self {
+        let http = build_http(&config);
+        Self { config, http }
+    }
+
+    /// Build the client, or say why the HTTP stack (TLS) could not be set up.
+    pub fn try_new(config: ClientConfig) -> Result<Self, ClientBuildError> {
+        let http = build_http(&config)?;
+        Ok(Self {
             config,
-            http: OnceLock::new(),
-        }
+            http: Ok(http),
+        })
     }
 
     pub fn config(&self) -> &ClientConfig {
         &self.config
-    }
-
-    fn http(&self) -> &reqwest::Client {
-        self.http.get_or_init(|| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(concat!("altr-mcp/", env!("CARGO_PKG_VERSION")))
-                .timeout(self.config.timeout)
-                .connect_timeout(self.config.timeout)
-                .build()
-                .unwrap_or_else(|_| reqwest::Client::new())
-        })
     }
 
     /// The full URL of a request (without its query string).
@@ -352,31 +488,74 @@ impl AltrClient {
         format!("{base}{}", req.path)
     }
 
-    /// Send a request with retries; the parsed JSON body on success (`null` when empty, a string
-    /// when the body is not JSON).
+    /// Send a request with retries; the parsed JSON body on success (`null` when a write is
+    /// answered with no body). A body that is not JSON, `null`, or `{"success": false}` is an
+    /// error, never a success.
     pub async fn send(&self, req: &ApiRequest) -> Result<Value, ApiError> {
         self.send_with_status(req).await.map(|(_, v)| v)
     }
 
     /// As [`send`](Self::send), with the final HTTP status.
     pub async fn send_with_status(&self, req: &ApiRequest) -> Result<(u16, Value), ApiError> {
+        let call = current_call();
+        let call = call.as_deref();
         let url = self.url_of(req);
+        let idempotent = req
+            .idempotent
+            .or(call.and_then(|c| c.idempotent))
+            .unwrap_or_else(|| retry::is_idempotent(&req.method));
+        // What an earlier attempt of this request did, when it may have been applied.
+        let mut earlier: Option<&'static str> = None;
         let mut attempt = 0u32;
         loop {
             attempt += 1;
+            if let Some(stop) = call.and_then(|c| c.stop_reason(req, false)) {
+                return Err(stop);
+            }
+            let timeout = match call.and_then(CallContext::remaining) {
+                Some(left) => self.config.timeout.min(left.max(Duration::from_millis(1))),
+                None => self.config.timeout,
+            };
             let started = Instant::now();
-            let result = self.attempt(req, &url).await;
+            let result = match call {
+                // A read (or any idempotent operation) in flight is abandoned at once; a write
+                // that may not be repeated is let finish (within its timeout) so its outcome is
+                // known, and the call stops before the next request.
+                Some(c) if idempotent => {
+                    tokio::select! {
+                        r = self.attempt(req, &url, timeout) => r,
+                        _ = c.stopped() => {
+                            record(call, None);
+                            return Err(c.stop_reason(req, true).unwrap_or(ApiError::Cancelled {
+                                method: req.method.to_string(),
+                                path: req.path.clone(),
+                                completed: c.completed(),
+                                in_flight: true,
+                            }));
+                        }
+                    }
+                }
+                _ => self.attempt(req, &url, timeout).await,
+            };
+            // An attempt cut short by the call's deadline (or cancelled) ends the call.
+            if matches!(result, Attempt::Timeout | Attempt::Connection(_)) {
+                if let Some(stop) = call.and_then(|c| c.stop_reason(req, true)) {
+                    record(call, None);
+                    return Err(stop);
+                }
+            }
             let outcome = match &result {
                 Attempt::Response {
                     status,
                     retry_after,
                     ..
                 } => Outcome::Status(*status, retry_after.as_deref()),
+                Attempt::TooLarge { status } => Outcome::Status(*status, None),
                 Attempt::Timeout => Outcome::Timeout,
                 Attempt::Connection(_) => Outcome::Connection,
             };
             let status = match &result {
-                Attempt::Response { status, .. } => Some(*status),
+                Attempt::Response { status, .. } | Attempt::TooLarge { status } => Some(*status),
                 _ => None,
             };
             tracing::debug!(
@@ -387,9 +566,9 @@ impl AltrClient {
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "upstream request"
             );
-            record(status);
+            record(call, status);
             let decision = retry::decide(
-                &req.method,
+                idempotent,
                 outcome,
                 attempt,
                 self.config.retry,
@@ -398,11 +577,28 @@ impl AltrClient {
             );
             match decision {
                 Decision::RetryAfter(wait) => {
+                    earlier = match outcome {
+                        Outcome::Timeout => Some("timed out"),
+                        Outcome::Connection => Some("lost its connection"),
+                        Outcome::Status(500 | 502 | 504, _) => Some("failed with a server error"),
+                        _ => earlier,
+                    };
                     tracing::debug!(method = %req.method, path = %req.path, attempt, wait_ms = wait.as_millis() as u64, "retrying upstream request");
-                    tokio::time::sleep(wait).await;
+                    if let Some(c) = call {
+                        // A wait that outlasts the call's deadline ends the call now.
+                        if c.remaining().is_some_and(|left| left < wait) {
+                            return self.finish(req, result, attempt, true, earlier);
+                        }
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => {}
+                            _ = c.stopped() => {}
+                        }
+                    } else {
+                        tokio::time::sleep(wait).await;
+                    }
                 }
                 Decision::Stop | Decision::Exhausted => {
-                    return self.finish(req, result, attempt);
+                    return self.finish(req, result, attempt, true, earlier);
                 }
             }
         }
@@ -413,25 +609,85 @@ impl AltrClient {
         req: &ApiRequest,
         result: Attempt,
         attempts: u32,
+        strict: bool,
+        earlier: Option<&'static str>,
     ) -> Result<(u16, Value), ApiError> {
         let method = req.method.to_string();
         let path = req.path.clone();
+        let scrub = &self.config.scrub;
         match result {
             Attempt::Response { status, body, .. } if (200..300).contains(&status) => {
-                if body.trim().is_empty() {
+                let text = String::from_utf8_lossy(&body);
+                let invalid = |detail: String| ApiError::InvalidResponse {
+                    method: method.clone(),
+                    path: path.clone(),
+                    detail,
+                };
+                if text.trim().is_empty() {
+                    // A write answered with no body is fine; a read that returns nothing is not.
+                    if strict && status != 204 && (req.method == Method::GET) {
+                        return Err(invalid(format!(
+                            "HTTP {status} with an empty body where data was expected"
+                        )));
+                    }
                     return Ok((status, Value::Null));
                 }
-                match serde_json::from_str::<Value>(&body) {
-                    Ok(v) => Ok((status, v)),
-                    Err(_) => Ok((status, Value::String(body))),
+                let mut value = match serde_json::from_str::<Value>(&text) {
+                    Ok(v) => v,
+                    Err(_) if !strict => Value::String(scrub.text(&text).into_owned()),
+                    Err(e) => {
+                        return Err(invalid(format!(
+                            "HTTP {status} with a body that is not JSON ({}; it starts with {:?})",
+                            if e.is_eof() { "cut short" } else { "not JSON" },
+                            error::truncate(
+                                &scrub
+                                    .text(text.trim())
+                                    .split_whitespace()
+                                    .collect::<Vec<_>>()
+                                    .join(" "),
+                                60
+                            )
+                        )))
+                    }
+                };
+                if strict && value.is_null() {
+                    return Err(invalid(format!("HTTP {status} with the body `null`")));
                 }
+                if strict
+                    && !req.keep_unsuccessful
+                    && value.get("success") == Some(&Value::Bool(false))
+                {
+                    return Err(ApiError::Unsuccessful {
+                        method,
+                        path,
+                        status,
+                        message: error::upstream_message(&scrub.text(&text)),
+                    });
+                }
+                scrub.value(&mut value);
+                Ok((status, value))
+            }
+            Attempt::Response { status, .. }
+                if status == 404 && earlier.is_some() && req.method == Method::DELETE =>
+            {
+                Err(ApiError::ProbablyApplied {
+                    method,
+                    path,
+                    attempts,
+                    earlier: earlier.unwrap_or("failed").to_string(),
+                })
             }
             Attempt::Response { status, body, .. } => Err(ApiError::Http {
                 method,
                 path,
                 status,
-                message: error::upstream_message(&body),
+                message: error::upstream_message(&scrub.text(&String::from_utf8_lossy(&body))),
                 attempts,
+            }),
+            Attempt::TooLarge { .. } => Err(ApiError::TooLarge {
+                method,
+                path,
+                limit: self.config.max_response_bytes,
             }),
             Attempt::Timeout => Err(ApiError::Timeout {
                 method,
@@ -442,16 +698,26 @@ impl AltrClient {
             Attempt::Connection(detail) => Err(ApiError::Connection {
                 method,
                 path,
-                detail,
+                detail: scrub.text(&detail).into_owned(),
                 attempts,
             }),
         }
     }
 
-    async fn attempt(&self, req: &ApiRequest, url: &str) -> Attempt {
-        let mut builder = self
-            .http()
+    fn http(&self) -> Result<&reqwest::Client, Attempt> {
+        self.http
+            .as_ref()
+            .map_err(|e| Attempt::Connection(e.to_string()))
+    }
+
+    async fn attempt(&self, req: &ApiRequest, url: &str, timeout: Duration) -> Attempt {
+        let http = match self.http() {
+            Ok(h) => h,
+            Err(a) => return a,
+        };
+        let mut builder = http
             .request(req.method.clone(), url)
+            .timeout(timeout)
             .header(reqwest::header::AUTHORIZATION, &self.config.authorization)
             .header(reqwest::header::ACCEPT, "application/json");
         if !req.query.is_empty() {
@@ -463,45 +729,71 @@ impl AltrClient {
         if let Some(body) = &req.body {
             builder = builder.json(body);
         }
-        let response = match builder.send().await {
-            Ok(r) => r,
-            Err(e) => return classify(e),
-        };
+        match builder.send().await {
+            Ok(r) => self.read(r).await,
+            Err(e) => classify(e),
+        }
+    }
+
+    /// Read a response body, bounded: a success body beyond MAX_RESPONSE_BYTES is refused
+    /// without reading the rest; an error body is cut at [`MAX_ERROR_BODY_BYTES`].
+    async fn read(&self, mut response: reqwest::Response) -> Attempt {
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        match response.text().await {
-            Ok(body) => Attempt::Response {
-                status,
-                retry_after,
-                body,
-            },
-            Err(e) => classify(e),
+        let success = (200..300).contains(&status);
+        let limit = if success {
+            self.config.max_response_bytes
+        } else {
+            MAX_ERROR_BODY_BYTES
+        };
+        if success && response.content_length().is_some_and(|n| n > limit as u64) {
+            return Attempt::TooLarge { status };
+        }
+        let mut body: Vec<u8> = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() + chunk.len() > limit {
+                        if success {
+                            return Attempt::TooLarge { status };
+                        }
+                        let room = limit.saturating_sub(body.len());
+                        body.extend(chunk.iter().take(room));
+                        break;
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return classify(e),
+            }
+        }
+        Attempt::Response {
+            status,
+            retry_after,
+            body,
         }
     }
 
-    /// Fetch an absolute URL without credentials (a presigned download link), one attempt.
+    /// Fetch an absolute URL without credentials (a presigned download link), one attempt; the
+    /// body is returned as JSON when it is JSON and as text otherwise, bounded like any other.
     pub async fn get_unauthenticated(&self, url: &str) -> Result<(u16, Value), ApiError> {
         let shown = url.split('?').next().unwrap_or_default().to_string();
-        let result = match self.http().get(url).send().await {
-            Ok(r) => {
-                let status = r.status().as_u16();
-                match r.text().await {
-                    Ok(body) => Attempt::Response {
-                        status,
-                        retry_after: None,
-                        body,
-                    },
-                    Err(e) => classify(e),
-                }
-            }
-            Err(e) => classify(e),
-        };
         let req = ApiRequest::get(Service::Api, shown);
-        self.finish(&req, result, 1)
+        if let Some(stop) = current_call().and_then(|c| c.stop_reason(&req, false)) {
+            return Err(stop);
+        }
+        let result = match self.http() {
+            Err(a) => a,
+            Ok(http) => match http.get(url).send().await {
+                Ok(r) => self.read(r).await,
+                Err(e) => classify(e),
+            },
+        };
+        self.finish(&req, result, 1, false, None)
     }
 }
 

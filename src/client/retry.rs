@@ -2,8 +2,9 @@
 //! or stop. Nothing here sleeps or touches the network, so every rule is a row in a unit test.
 //!
 //! Rules (design decision 3): 429 and 503 mean the request was not processed, so they are retried
-//! for every method; 500, 502, 504, timeouts and connection errors may have been processed, so they
-//! are retried only for idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS). `Retry-After` in
+//! for every operation; 500, 502, 504, timeouts and connection errors may have been processed, so
+//! they are retried only for idempotent operations: the calling tool's effect decides (a PUT that
+//! adds something is not idempotent), else the method (GET, HEAD, PUT, DELETE, OPTIONS). `Retry-After` in
 //! seconds or as an HTTP date replaces the computed backoff; both are capped by MAX_RETRY_AFTER.
 //! `max_attempts` counts every attempt, the first included.
 
@@ -47,13 +48,14 @@ pub fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// Whether the outcome may be retried for this method at all.
-pub fn is_retryable(method: &Method, outcome: Outcome<'_>) -> bool {
+/// Whether the outcome may be retried for an operation at all; `idempotent` is whether the
+/// operation may be repeated (the tool's effect or the request's override, else its method).
+pub fn is_retryable(idempotent: bool, outcome: Outcome<'_>) -> bool {
     match outcome {
         Outcome::Status(429 | 503, _) => true,
-        Outcome::Status(500 | 502 | 504, _) => is_idempotent(method),
+        Outcome::Status(500 | 502 | 504, _) => idempotent,
         Outcome::Status(_, _) => false,
-        Outcome::Timeout | Outcome::Connection => is_idempotent(method),
+        Outcome::Timeout | Outcome::Connection => idempotent,
     }
 }
 
@@ -83,14 +85,14 @@ pub fn backoff(attempt: u32, jitter: f64) -> Duration {
 
 /// Decide what to do after attempt number `attempt` (1-based) ended with `outcome`.
 pub fn decide(
-    method: &Method,
+    idempotent: bool,
     outcome: Outcome<'_>,
     attempt: u32,
     policy: RetryPolicy,
     now: SystemTime,
     jitter: f64,
 ) -> Decision {
-    if !is_retryable(method, outcome) {
+    if !is_retryable(idempotent, outcome) {
         return Decision::Stop;
     }
     if attempt >= policy.max_attempts {
@@ -155,7 +157,7 @@ mod tests {
         ];
         for (method, outcome, expected) in table {
             assert_eq!(
-                is_retryable(method, *outcome),
+                is_retryable(is_idempotent(method), *outcome),
                 *expected,
                 "{method} {outcome:?}"
             );
@@ -189,15 +191,15 @@ mod tests {
     fn attempts_are_counted_in_total() {
         let outcome = Outcome::Status(503, None);
         assert!(matches!(
-            decide(&Method::GET, outcome, 1, POLICY, now(), 0.0),
+            decide(true, outcome, 1, POLICY, now(), 0.0),
             Decision::RetryAfter(_)
         ));
         assert!(matches!(
-            decide(&Method::GET, outcome, 2, POLICY, now(), 0.0),
+            decide(true, outcome, 2, POLICY, now(), 0.0),
             Decision::RetryAfter(_)
         ));
         assert_eq!(
-            decide(&Method::GET, outcome, 3, POLICY, now(), 0.0),
+            decide(true, outcome, 3, POLICY, now(), 0.0),
             Decision::Exhausted
         );
         let single = RetryPolicy {
@@ -205,18 +207,11 @@ mod tests {
             ..POLICY
         };
         assert_eq!(
-            decide(&Method::GET, outcome, 1, single, now(), 0.0),
+            decide(true, outcome, 1, single, now(), 0.0),
             Decision::Exhausted
         );
         assert_eq!(
-            decide(
-                &Method::POST,
-                Outcome::Status(500, None),
-                1,
-                POLICY,
-                now(),
-                0.0
-            ),
+            decide(false, Outcome::Status(500, None), 1, POLICY, now(), 0.0),
             Decision::Stop
         );
     }
@@ -237,7 +232,7 @@ mod tests {
         for (header, expected) in table {
             assert_eq!(
                 decide(
-                    &Method::POST,
+                    false,
                     Outcome::Status(429, Some(header)),
                     1,
                     capped,
@@ -251,7 +246,7 @@ mod tests {
         // An unusable header falls back to backoff.
         assert_eq!(
             decide(
-                &Method::POST,
+                false,
                 Outcome::Status(429, Some("later")),
                 1,
                 capped,
@@ -276,8 +271,34 @@ mod tests {
             max_delay: Duration::from_millis(300),
         };
         assert_eq!(
-            decide(&Method::GET, Outcome::Timeout, 8, tight, now(), 0.5),
+            decide(true, Outcome::Timeout, 8, tight, now(), 0.5),
             Decision::RetryAfter(Duration::from_millis(300))
         );
+    }
+
+    #[test]
+    fn the_operation_decides_not_the_method() {
+        // connect_tag's PUT adds something: not repeated after a 500 or a timeout.
+        for outcome in [
+            Outcome::Status(500, None),
+            Outcome::Timeout,
+            Outcome::Connection,
+        ] {
+            assert_eq!(
+                decide(false, outcome, 1, POLICY, now(), 0.0),
+                Decision::Stop
+            );
+            assert!(matches!(
+                decide(true, outcome, 1, POLICY, now(), 0.0),
+                Decision::RetryAfter(_)
+            ));
+        }
+        // 429 and 503 were not processed: retried whatever the operation.
+        for status in [429, 503] {
+            assert!(matches!(
+                decide(false, Outcome::Status(status, None), 1, POLICY, now(), 0.0),
+                Decision::RetryAfter(_)
+            ));
+        }
     }
 }

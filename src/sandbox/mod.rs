@@ -22,9 +22,12 @@ pub mod audits;
 pub mod dam;
 pub mod databases;
 pub mod faults;
+pub mod keys;
 pub mod policies;
+pub mod sidecars;
 pub mod store;
 pub mod tags;
+pub mod tokenization;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
@@ -147,6 +150,21 @@ pub(crate) const DOMAINS: &[Domain] = &[
         name: "policies",
         routes: policies::routes,
         seed: policies::seed,
+    },
+    Domain {
+        name: "sidecars",
+        routes: sidecars::routes,
+        seed: sidecars::seed,
+    },
+    Domain {
+        name: "tokenization",
+        routes: tokenization::routes,
+        seed: tokenization::seed,
+    },
+    Domain {
+        name: "keys",
+        routes: keys::routes,
+        seed: keys::seed,
     },
     Domain {
         name: "audits",

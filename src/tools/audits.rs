@@ -475,10 +475,16 @@ async fn poll(
         if now >= deadline {
             break;
         }
-        tokio::time::sleep(pause.min(deadline - now)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(pause.min(deadline - now)) => {}
+            _ = ctx.cancel.cancelled() => break,
+        }
         pause = (pause * 2).min(Duration::from_secs(1));
         polls += 1;
-        let (status, body) = ctx.client.send_with_status(&results).await?;
+        let (status, body) = ctx
+            .client
+            .send_with_status(&ctx.prepare(results.clone()))
+            .await?;
         if !still_running(status, &body) {
             ctx.progress(total, Some(total), "search finished").await;
             return Ok(json!({id_name: id, "status": "COMPLETED", "results": body}));
@@ -554,7 +560,7 @@ async fn search_query_audits(ctx: Ctx, p: SearchQueries) -> Result<Value, ToolEr
 async fn search_system_audits(ctx: Ctx, p: SearchSystem) -> Result<Value, ToolError> {
     let wait = p.wait_seconds.0;
     let req = start_request(&p, AltrNet, "/api/systemaudits/query/start")?;
-    let (status, started) = ctx.client.send_with_status(&req).await?;
+    let (status, started) = ctx.client.send_with_status(&ctx.prepare(req)).await?;
     if wait == 0 || !still_running(status, &started) {
         return Ok(started);
     }

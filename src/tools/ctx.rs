@@ -1,12 +1,21 @@
 //! What a tool handler works with: the ALTR client, the server's shared state, and the one
 //! place every request of a tool call goes through ([`Ctx::send`]).
+//!
+//! The server builds a `Ctx` per call ([`Ctx::for_call`]) with the tool's [`Effect`] and the
+//! call's cancellation token. `send` marks each request idempotent or not from the effect (unless
+//! the request says so itself), so retries follow the operation rather than the HTTP method; the
+//! client stops a cancelled or overdue call at the next request boundary with
+//! [`ApiError::Cancelled`](crate::client::ApiError::Cancelled) or
+//! [`ApiError::Deadline`](crate::client::ApiError::Deadline).
+//! Handlers must not `tokio::spawn` requests: the call's context does not follow a spawned task.
 
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
+use tokio_util::sync::CancellationToken;
 
-use super::ToolResult;
+use super::{Effect, ToolResult};
 use crate::client::{AltrClient, ApiRequest};
 
 /// State shared by every tool call of a server.
@@ -16,11 +25,17 @@ pub struct Shared {
     pub tag_masking_levels: Mutex<Option<Vec<i64>>>,
 }
 
-/// What a handler gets: the ALTR client and the server's shared state.
+/// What a handler gets: the ALTR client, the server's shared state, and what is known of the
+/// call it serves.
 #[derive(Clone, Debug)]
 pub struct Ctx {
     pub client: Arc<AltrClient>,
     pub shared: Arc<Shared>,
+    /// The calling tool's effect (`None` outside a tool call): decides whether its requests may
+    /// be repeated after a failure that may have been processed.
+    pub effect: Option<Effect>,
+    /// Cancelled when the client cancels the call or goes away.
+    pub cancel: CancellationToken,
     /// Where this call reports progress, when the client asked for it.
     pub progress: Option<Progress>,
 }
@@ -38,11 +53,29 @@ impl std::fmt::Debug for Progress {
     }
 }
 
+/// Whether repeating an operation with this effect is safe.
+pub fn is_idempotent(effect: Effect) -> bool {
+    !matches!(effect, Effect::Additive)
+}
+
 impl Ctx {
     pub fn new(client: Arc<AltrClient>) -> Self {
         Self {
             client,
             shared: Arc::new(Shared::default()),
+            effect: None,
+            cancel: CancellationToken::new(),
+            progress: None,
+        }
+    }
+
+    /// The context of one call of a tool with this effect, sharing the client and state.
+    pub fn for_call(&self, effect: Effect, cancel: CancellationToken) -> Self {
+        Self {
+            client: self.client.clone(),
+            shared: self.shared.clone(),
+            effect: Some(effect),
+            cancel,
             progress: None,
         }
     }
@@ -64,8 +97,54 @@ impl Ctx {
         }
     }
 
-    /// Send one request and return its JSON payload.
+    /// Whether the client has cancelled this call.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// The request as this call sends it: marked idempotent or not from the tool's effect, unless
+    /// it already says.
+    pub fn prepare(&self, req: ApiRequest) -> ApiRequest {
+        match (req.idempotent, self.effect) {
+            (None, Some(effect)) => req.idempotent(is_idempotent(effect)),
+            _ => req,
+        }
+    }
+
+    /// Send one request and return its JSON payload. A 2xx body saying `"success": false` is
+    /// returned as it is, for the tool to report; if the tool returns it as its result, the
+    /// server reports it as a failure (`upstream_unsuccessful`). Every other invalid answer (not
+    /// JSON, empty where data was expected, `null`) is an error here.
     pub async fn send(&self, req: ApiRequest) -> ToolResult {
+        let req = self.prepare(req).keep_unsuccessful();
         Ok(self.client.send(&req).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{ClientConfig, Service};
+
+    #[test]
+    fn the_effect_marks_requests_unless_they_say_themselves() {
+        let client = Arc::new(AltrClient::new(ClientConfig::new(
+            Default::default(),
+            "k",
+            "s",
+        )));
+        let ctx = Ctx::new(client);
+        let put = || ApiRequest::put(Service::Api, "/x");
+        assert_eq!(ctx.prepare(put()).idempotent, None);
+        let additive = ctx.for_call(Effect::Additive, CancellationToken::new());
+        assert_eq!(additive.prepare(put()).idempotent, Some(false));
+        assert_eq!(
+            additive.prepare(put().idempotent(true)).idempotent,
+            Some(true)
+        );
+        for e in [Effect::ReadOnly, Effect::Idempotent, Effect::Destructive] {
+            let c = ctx.for_call(e, CancellationToken::new());
+            assert_eq!(c.prepare(put()).idempotent, Some(true), "{e:?}");
+        }
     }
 }

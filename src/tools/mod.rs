@@ -9,11 +9,15 @@ pub mod ctx;
 pub mod dam;
 pub mod databases;
 pub mod docs;
+pub mod keys;
 pub mod paging;
 pub mod params;
 pub mod policies;
 pub mod request;
+pub mod sidecars;
 pub mod tags;
+pub mod telemetry;
+pub mod tokenization;
 pub mod untrusted;
 
 use std::collections::BTreeSet;
@@ -206,6 +210,10 @@ pub static TOOLSETS: &[&Toolset] = &[
     &databases::SET,
     &tags::SET,
     &policies::SET,
+    &telemetry::SET,
+    &sidecars::SET,
+    &tokenization::SET,
+    &keys::SET,
     &access::SET,
     &audits::SET,
     &dam::SET,
@@ -250,6 +258,7 @@ struct Wire {
     empty_object: bool,
     require_change: bool,
     exactly_one_of: &'static [&'static str],
+    at_most_one_of: &'static [&'static str],
     fixed: &'static [(&'static str, &'static str)],
 }
 
@@ -304,6 +313,12 @@ impl ToolBuilder {
         self
     }
 
+    /// At most one of these parameters may be given.
+    pub fn at_most_one_of(mut self, fields: &'static [&'static str]) -> Self {
+        self.wire.at_most_one_of = fields;
+        self
+    }
+
     /// Body fields with a fixed value, sent on every call.
     pub fn fixed(mut self, fields: &'static [(&'static str, &'static str)]) -> Self {
         self.wire.fixed = fields;
@@ -355,6 +370,7 @@ impl ToolBuilder {
             empty_object: w.empty_object,
             require_change: w.require_change,
             exactly_one_of: w.exactly_one_of,
+            at_most_one_of: w.at_most_one_of,
             fixed: w.fixed,
             ..Endpoint::new(method, service, template)
         });
@@ -410,6 +426,8 @@ pub struct Selection {
 pub struct Registry {
     tools: Vec<ToolDef>,
     hidden: BTreeSet<&'static str>,
+    /// The hidden tools that the closed clear-text gate (ALTR_ALLOW_CLEARTEXT) hides.
+    gated: BTreeSet<&'static str>,
 }
 
 impl Registry {
@@ -452,6 +470,7 @@ impl Registry {
         }
         let mut tools = Vec::new();
         let mut hidden = BTreeSet::new();
+        let mut gated = BTreeSet::new();
         for t in all {
             let allowed_by_mode = t.effect.is_read_only() || !sel.read_only;
             let allowed_clear_text = t.effect != Effect::ClearText || sel.allow_cleartext;
@@ -462,10 +481,17 @@ impl Registry {
             if keep {
                 tools.push(t);
             } else {
+                if !allowed_clear_text {
+                    gated.insert(t.name);
+                }
                 hidden.insert(t.name);
             }
         }
-        Ok(Registry { tools, hidden })
+        Ok(Registry {
+            tools,
+            hidden,
+            gated,
+        })
     }
 
     /// Every tool, unfiltered.
@@ -473,6 +499,7 @@ impl Registry {
         Registry {
             tools: all_tools(),
             hidden: BTreeSet::new(),
+            gated: BTreeSet::new(),
         }
     }
 
@@ -488,73 +515,14 @@ impl Registry {
     pub fn is_hidden(&self, name: &str) -> bool {
         self.hidden.contains(name)
     }
-}
 
-/// Argument names whose values never reach a log.
-const REDACTED: &[&str] = &[
-    "values",
-    "text",
-    "connection_string",
-    "password",
-    "secret",
-    "credentials",
-    "passphrase",
-    "private_key",
-    "api_key",
-    "auth_token",
-    "access_key",
-    "comment",
-    "comments",
-    "attestation",
-    "justification",
-    "statement_text_contains",
-    "filters",
-    "filter_tree",
-    "tokens",
-];
-const REDACTED_SUFFIXES: &[&str] = &[
-    "_password",
-    "_secret",
-    "_credential",
-    "_credentials",
-    "_private_key",
-    "_passphrase",
-    "_token",
-];
-
-fn is_sensitive(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    REDACTED.contains(&n.as_str()) || REDACTED_SUFFIXES.iter().any(|s| n.ends_with(s))
-}
-
-/// A copy of tool arguments safe to log: sensitive values replaced, recursively, keys kept.
-pub fn redact(v: &Value) -> Value {
-    match v {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let v = if is_sensitive(k) { mask(v) } else { redact(v) };
-                    (k.clone(), v)
-                })
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
-        other => other.clone(),
+    /// Whether the tool is hidden because it returns clear text and ALTR_ALLOW_CLEARTEXT is off.
+    pub fn is_gated(&self, name: &str) -> bool {
+        self.gated.contains(name)
     }
 }
 
-fn mask(v: &Value) -> Value {
-    match v {
-        Value::Null => Value::Null,
-        Value::String(s) if s.is_empty() => v.clone(),
-        Value::Object(map) => Value::Object(
-            map.keys()
-                .map(|k| (k.clone(), Value::String("<redacted>".into())))
-                .collect(),
-        ),
-        _ => Value::String("<redacted>".into()),
-    }
-}
+pub use crate::redact::redact;
 
 #[cfg(test)]
 mod tests {
@@ -569,6 +537,9 @@ mod tests {
             "justification": "",
             "comment": null,
             "tag_name": "PII",
+            "aws_secrets_manager": {"secret_name": "prod/db", "region": "us-east-1"},
+            "Snowflake_PASSWD": "x",
+            "azure_key_vault": "{\"vault_url\": \"https://kv\"}",
         });
         let r = redact(&v);
         assert_eq!(
@@ -580,6 +551,9 @@ mod tests {
                 "justification": "",
                 "comment": null,
                 "tag_name": "PII",
+                "aws_secrets_manager": {"secret_name": "<redacted>", "region": "<redacted>"},
+                "Snowflake_PASSWD": "<redacted>",
+                "azure_key_vault": "<redacted>",
             })
         );
     }

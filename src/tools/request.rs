@@ -38,6 +38,8 @@ pub struct Endpoint {
     pub require_change: bool,
     /// Of these fields, exactly one must be given.
     pub exactly_one_of: &'static [&'static str],
+    /// Of these fields, at most one may be given.
+    pub at_most_one_of: &'static [&'static str],
     /// Fixed body fields added to every request.
     pub fixed: &'static [(&'static str, &'static str)],
 }
@@ -53,6 +55,7 @@ impl Endpoint {
             empty_object: false,
             require_change: false,
             exactly_one_of: &[],
+            at_most_one_of: &[],
             fixed: &[],
         }
     }
@@ -112,6 +115,22 @@ impl Endpoint {
                     ))
                 }
             }
+        }
+        if let [_, second, ..] = self
+            .at_most_one_of
+            .iter()
+            .copied()
+            .filter(|f| fields.contains_key(*f))
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            return Err(ToolError::invalid(
+                *second,
+                format!(
+                    "give at most one of {}, not several",
+                    self.at_most_one_of.join(" or ")
+                ),
+            ));
         }
 
         // The path: each hole takes (and removes) its field.
@@ -265,5 +284,17 @@ mod tests {
         assert!(e.build(json!({})).is_err());
         assert!(e.build(json!({"aws": {}, "azure": {}})).is_err());
         assert!(e.build(json!({"aws": {}})).is_ok());
+    }
+
+    #[test]
+    fn at_most_one_allows_none_or_one_and_names_the_second() {
+        let mut e = ep(Method::PATCH, "/v1/users/{u}");
+        e.at_most_one_of = &["aws", "azure"];
+        assert!(e.build(json!({"u": "x", "resource": "r"})).is_ok());
+        assert!(e.build(json!({"u": "x", "aws": {}, "azure": null})).is_ok());
+        let err = e
+            .build(json!({"u": "x", "aws": {"k": 1}, "azure": {"k": 2}}))
+            .unwrap_err();
+        assert!(matches!(err, ToolError::Invalid { ref parameter, .. } if parameter == "azure"));
     }
 }

@@ -1,22 +1,81 @@
 //! Streamable HTTP at `/mcp`: rmcp's [`StreamableHttpService`] (POST, GET for the server stream,
 //! DELETE to end a session). Clients of the 2026-07-28 revision (`server/discover`, no initialize)
 //! are served statelessly by rmcp whatever the mode; older clients get sessions unless
-//! `MCP_STATELESS` is set.
+//! `MCP_STATELESS` is set. In front of it: at most `MCP_MAX_SESSIONS` sessions (503 beyond), and
+//! 404 for a DELETE of a session that does not exist.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::Router;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
-use super::security::MAX_BODY_BYTES;
+use super::security::{text, MessageInfo, MAX_BODY_BYTES};
 use super::HttpOptions;
 use crate::server::AltrServer;
 
 /// How often an idle SSE stream carries a keep-alive comment.
 pub const SSE_KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The session header of streamable HTTP.
+const SESSION_HEADER: &str = "mcp-session-id";
+
+#[derive(Clone)]
+struct Limits {
+    sessions: Arc<LocalSessionManager>,
+    max_sessions: usize,
+}
+
+/// A 503 that says why and when to try again.
+pub fn too_many_sessions() -> Response {
+    let mut r = text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Service Unavailable: too many open sessions (MCP_MAX_SESSIONS); close one or try again later",
+    );
+    r.headers_mut()
+        .insert("retry-after", HeaderValue::from_static("5"));
+    r
+}
+
+async fn limits(State(st): State<Limits>, req: Request, next: Next) -> Response {
+    let session = req
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    match (req.method(), session) {
+        (&Method::DELETE, Some(id)) => {
+            let known = st.sessions.sessions.read().await.contains_key(id.as_str());
+            if !known {
+                return text(
+                    StatusCode::NOT_FOUND,
+                    "Not Found: no such session (it has ended or never existed)",
+                );
+            }
+        }
+        (&Method::POST, None) => {
+            let opens_session = req
+                .extensions()
+                .get::<MessageInfo>()
+                .is_some_and(|m| m.initialize);
+            if opens_session && st.sessions.sessions.read().await.len() >= st.max_sessions {
+                tracing::warn!(
+                    max = st.max_sessions,
+                    "refused a new session: MCP_MAX_SESSIONS reached"
+                );
+                return too_many_sessions();
+            }
+        }
+        _ => {}
+    }
+    next.run(req).await
+}
 
 /// The `/mcp` route. `stop` ends every session and stream when cancelled.
 pub fn router(server: AltrServer, opts: &HttpOptions, stop: CancellationToken) -> Router {
@@ -33,7 +92,14 @@ pub fn router(server: AltrServer, opts: &HttpOptions, stop: CancellationToken) -
         .disable_allowed_origins();
     let mut sessions = LocalSessionManager::default();
     sessions.session_config.keep_alive = Some(opts.idle_timeout);
+    let sessions = Arc::new(sessions);
     let service =
-        StreamableHttpService::new(move || Ok(server.clone()), Arc::new(sessions), config);
-    Router::new().route_service("/mcp", service)
+        StreamableHttpService::new(move || Ok(server.session()), sessions.clone(), config);
+    let limits_state = Limits {
+        sessions,
+        max_sessions: opts.max_sessions,
+    };
+    Router::new()
+        .route_service("/mcp", service)
+        .layer(axum::middleware::from_fn_with_state(limits_state, limits))
 }

@@ -9,6 +9,7 @@ pub mod http;
 pub mod inflight;
 pub mod security;
 pub mod sse;
+pub mod stdio;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,12 +18,15 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use self::inflight::Inflight;
 use self::security::{is_loopback_bind, GuardState, Policy};
+use crate::patterns::{HostPattern, OriginPattern};
 use crate::server::AltrServer;
 use crate::settings::{Secret, Settings, Transport};
 
@@ -40,11 +44,17 @@ pub struct HttpOptions {
     pub port: u16,
     pub auth_token: Option<Secret>,
     pub allow_unauthenticated: bool,
-    pub allowed_hosts: Vec<String>,
-    pub allowed_origins: Vec<String>,
+    pub allowed_hosts: Vec<HostPattern>,
+    pub allowed_origins: Vec<OriginPattern>,
     pub stateless: bool,
     pub idle_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// Most sessions open at once (MCP_MAX_SESSIONS); a new one beyond gets 503.
+    pub max_sessions: usize,
+    /// Time allowed for a request's headers, and for an idle keep-alive connection.
+    pub header_timeout: Duration,
+    /// Time allowed for a request body.
+    pub body_timeout: Duration,
 }
 
 impl HttpOptions {
@@ -60,6 +70,9 @@ impl HttpOptions {
             stateless: s.stateless,
             idle_timeout: s.session_idle_timeout,
             shutdown_grace: SHUTDOWN_GRACE,
+            max_sessions: s.max_sessions,
+            header_timeout: s.header_timeout,
+            body_timeout: s.body_timeout,
         }
     }
 
@@ -104,9 +117,10 @@ pub fn app(
         policy: Arc::new(policy),
         draining,
         inflight: inflight.clone(),
+        body_timeout: opts.body_timeout,
     };
     let mcp = match opts.transport {
-        Transport::Sse => sse::router(server, opts.idle_timeout, stop, inflight),
+        Transport::Sse => sse::router(server, opts, stop, inflight),
         _ => http::router(server, opts, stop),
     };
     mcp.layer(axum::middleware::from_fn_with_state(guard, security::guard))
@@ -158,6 +172,61 @@ fn display_url(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 
+/// Accept connections until `draining`, then wait for the open ones to finish. Every connection
+/// gets TCP_NODELAY (a keep-alive request must not wait for a delayed ACK), a header-read timeout
+/// that also closes idle keep-alive connections, and a graceful close when draining.
+async fn accept_loop(
+    listener: TcpListener,
+    app: Router,
+    opts: &HttpOptions,
+    draining: CancellationToken,
+) -> Result<(), String> {
+    let connections = Inflight::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(opts.header_timeout)
+        .keep_alive(true);
+    loop {
+        let accepted = tokio::select! {
+            _ = draining.cancelled() => break,
+            a = listener.accept() => a,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors or a connection reset before accept: wait a little
+                // rather than spin, and keep serving.
+                tracing::warn!(error = %e, "could not accept a connection");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+        let held = connections.enter();
+        let service = TowerToHyperService::new(app.clone());
+        let conn = builder.serve_connection(TokioIo::new(stream), service);
+        let draining = draining.clone();
+        tokio::spawn(async move {
+            let _held = held;
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = draining.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    // Connections close as their responses end; streams end when the server stops.
+    while !connections.wait_idle(Duration::from_secs(3600)).await {}
+    Ok(())
+}
+
 /// Serve MCP over the configured HTTP transport until SIGINT or SIGTERM.
 pub async fn serve(server: AltrServer, opts: HttpOptions) -> Result<(), String> {
     opts.check_exposure()?;
@@ -203,9 +272,8 @@ pub async fn serve(server: AltrServer, opts: HttpOptions) -> Result<(), String> 
         display_url(addr)
     );
 
-    let serving =
-        axum::serve(listener, app).with_graceful_shutdown(draining.clone().cancelled_owned());
-    let mut serving = std::pin::pin!(std::future::IntoFuture::into_future(serving));
+    let serving = accept_loop(listener, app, &opts, draining.clone());
+    let mut serving = std::pin::pin!(serving);
     let signal = tokio::select! {
         r = &mut serving => {
             return r.map_err(|e| format!("the HTTP server stopped: {e}"));
@@ -259,6 +327,9 @@ mod tests {
             stateless: false,
             idle_timeout: Duration::from_secs(300),
             shutdown_grace: SHUTDOWN_GRACE,
+            max_sessions: 1000,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
         }
     }
 

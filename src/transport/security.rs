@@ -1,8 +1,7 @@
 //! The checks every MCP request over HTTP passes, on both HTTP transports: `Host` and `Origin`
 //! against allow-lists (DNS-rebinding protection), the bearer token, the body size and JSON syntax.
-//! The patterns are parsed here so [`crate::settings`] can validate them at startup.
+//! The patterns themselves are parsed once, at start-up, in [`crate::patterns`].
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -17,192 +16,15 @@ use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
 use super::inflight::Inflight;
+use crate::patterns::{default_port, parse_origin_header, split_authority, Origin};
+pub use crate::patterns::{
+    is_loopback_bind, is_wildcard_bind, parse_host_pattern, parse_origin_pattern, HostPattern,
+    OriginPattern, PortPattern, LOOPBACK_HOSTS,
+};
 use crate::settings::Secret;
 
 /// The largest request body accepted (4 MiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-
-/// The host names accepted by default, with any port.
-pub const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
-
-/// An entry of `MCP_ALLOWED_HOSTS`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HostPattern {
-    /// `*`: any Host (for deployments where a proxy already checks it).
-    Any,
-    /// A name or address, with the only port it accepts or `None` for any port.
-    Name { host: String, port: Option<u16> },
-}
-
-/// The port part of an [`OriginPattern`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PortPattern {
-    Any,
-    Exact(u16),
-}
-
-/// An entry of `MCP_ALLOWED_ORIGINS`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OriginPattern {
-    /// `*`: any Origin.
-    Any,
-    /// `null`: the opaque origin browsers send from sandboxed frames and files.
-    Null,
-    /// `scheme://host[:port]`; no port means the scheme's default, `:*` any port.
-    Tuple {
-        scheme: String,
-        host: String,
-        port: PortPattern,
-    },
-}
-
-/// An `Origin` header as received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Origin {
-    Null,
-    Tuple {
-        scheme: String,
-        host: String,
-        port: Option<u16>,
-    },
-}
-
-fn default_port(scheme: &str) -> Option<u16> {
-    match scheme {
-        "http" | "ws" => Some(80),
-        "https" | "wss" => Some(443),
-        _ => None,
-    }
-}
-
-fn valid_host_chars(host: &str, ipv6: bool) -> bool {
-    !host.is_empty()
-        && host.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_') || (ipv6 && c == ':')
-        })
-}
-
-/// Split `host[:port]` (IPv6 in brackets, or bare when there is no port) into a lower-case host
-/// without brackets and the port.
-fn split_authority(s: &str) -> Option<(String, Option<u16>)> {
-    let s = s.trim();
-    let (host, port, ipv6) = if let Some(rest) = s.strip_prefix('[') {
-        let (host, after) = rest.split_once(']')?;
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':')?),
-        };
-        (host, port, true)
-    } else if s.matches(':').count() > 1 {
-        (s, None, true)
-    } else {
-        match s.split_once(':') {
-            Some((h, p)) => (h, Some(p), false),
-            None => (s, None, false),
-        }
-    };
-    if !valid_host_chars(host, ipv6) {
-        return None;
-    }
-    let port = match port {
-        None => None,
-        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(p.parse::<u16>().ok()?)
-        }
-        Some(_) => return None,
-    };
-    Some((host.to_ascii_lowercase(), port))
-}
-
-/// Parse one `MCP_ALLOWED_HOSTS` entry: `*`, `name`, `name:port`, `[v6]` or `[v6]:port`.
-pub fn parse_host_pattern(s: &str) -> Result<HostPattern, String> {
-    let s = s.trim();
-    if s == "*" {
-        return Ok(HostPattern::Any);
-    }
-    if s.contains("://") || s.contains('/') {
-        return Err(
-            "list host names (or host:port) without a scheme or path, e.g. mcp.example.com".into(),
-        );
-    }
-    split_authority(s)
-        .map(|(host, port)| HostPattern::Name { host, port })
-        .ok_or_else(|| {
-            "not a host name or host:port, e.g. mcp.example.com or mcp.example.com:443".into()
-        })
-}
-
-fn split_scheme(s: &str) -> Option<(String, &str)> {
-    let (scheme, rest) = s.split_once("://")?;
-    let ok = !scheme.is_empty()
-        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    ok.then(|| (scheme.to_ascii_lowercase(), rest))
-}
-
-/// Parse one `MCP_ALLOWED_ORIGINS` entry: `*`, `null` or `scheme://host[:port|:*]`.
-pub fn parse_origin_pattern(s: &str) -> Result<OriginPattern, String> {
-    let s = s.trim();
-    if s == "*" {
-        return Ok(OriginPattern::Any);
-    }
-    if s.eq_ignore_ascii_case("null") {
-        return Ok(OriginPattern::Null);
-    }
-    const EXAMPLE: &str =
-        "e.g. https://app.example.com, https://app.example.com:8443 or http://localhost:*";
-    let Some((scheme, rest)) = split_scheme(s) else {
-        return Err(format!("an origin needs a scheme, {EXAMPLE}"));
-    };
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    if rest.contains('/') || rest.contains('@') {
-        return Err(format!("an origin has no path or user, {EXAMPLE}"));
-    }
-    let (authority, any_port) = match rest.strip_suffix(":*") {
-        Some(a) => (a, true),
-        None => (rest, false),
-    };
-    let Some((host, port)) = split_authority(authority) else {
-        return Err(format!("not a valid origin, {EXAMPLE}"));
-    };
-    let port = match (any_port, port) {
-        (true, None) => PortPattern::Any,
-        (true, Some(_)) => return Err(format!("give a port or :*, not both, {EXAMPLE}")),
-        (false, Some(p)) => PortPattern::Exact(p),
-        (false, None) => match default_port(&scheme) {
-            Some(p) => PortPattern::Exact(p),
-            None => return Err(format!("give a port for scheme {scheme}, {EXAMPLE}")),
-        },
-    };
-    Ok(OriginPattern::Tuple { scheme, host, port })
-}
-
-fn parse_origin_header(s: &str) -> Option<Origin> {
-    let s = s.trim();
-    if s.eq_ignore_ascii_case("null") {
-        return Some(Origin::Null);
-    }
-    let (scheme, rest) = split_scheme(s)?;
-    if rest.contains('/') || rest.contains('@') {
-        return None;
-    }
-    let (host, port) = split_authority(rest)?;
-    Some(Origin::Tuple { scheme, host, port })
-}
-
-/// Whether a bind address only accepts connections from this machine.
-pub fn is_loopback_bind(host: &str) -> bool {
-    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost") || h.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Whether a bind address is a wildcard (every interface).
-pub fn is_wildcard_bind(host: &str) -> bool {
-    let h = host.trim().trim_start_matches('[').trim_end_matches(']');
-    h.parse::<IpAddr>().is_ok_and(|ip| ip.is_unspecified())
-}
 
 /// Why a request was turned away before it reached MCP.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -222,11 +44,11 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// Loopback hosts and origins, plus the given extra patterns (already validated by settings;
-    /// an invalid one is skipped) and the bind address when it names one specific host.
+    /// Loopback hosts and origins, plus the given extra patterns (parsed once, by settings) and
+    /// the bind address when it names one specific host.
     pub fn new(
-        extra_hosts: &[String],
-        extra_origins: &[String],
+        extra_hosts: &[HostPattern],
+        extra_origins: &[OriginPattern],
         bind_host: &str,
         token: Option<Secret>,
     ) -> Self {
@@ -242,11 +64,7 @@ impl Policy {
                 hosts.push(p);
             }
         }
-        hosts.extend(
-            extra_hosts
-                .iter()
-                .filter_map(|h| parse_host_pattern(h).ok()),
-        );
+        hosts.extend(extra_hosts.iter().cloned());
         let mut origins = Vec::new();
         for scheme in ["http", "https"] {
             for host in LOOPBACK_HOSTS {
@@ -257,11 +75,7 @@ impl Policy {
                 });
             }
         }
-        origins.extend(
-            extra_origins
-                .iter()
-                .filter_map(|o| parse_origin_pattern(o).ok()),
-        );
+        origins.extend(extra_origins.iter().cloned());
         Self {
             hosts,
             origins,
@@ -422,6 +236,15 @@ pub struct GuardState {
     /// Cancelled when the server stops taking new requests.
     pub draining: CancellationToken,
     pub inflight: Arc<Inflight>,
+    /// Time allowed to receive a request body (MCP_BODY_TIMEOUT).
+    pub body_timeout: std::time::Duration,
+}
+
+/// What the guard learnt of a POSTed message, for the routes behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageInfo {
+    /// The message is an `initialize` request (it would open a session).
+    pub initialize: bool,
 }
 
 /// How much of a too-large body is read and discarded before answering 413, so the client gets
@@ -522,6 +345,13 @@ pub fn check_message(body: &[u8]) -> Result<ClientJsonRpcMessage, BadMessage> {
 /// The middleware in front of every MCP route: security checks, drain state, body checks, and
 /// in-flight accounting for POSTs (held until the response body has been sent).
 pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Response {
+    if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
+        tracing::warn!("rejected a request with more than one Host header");
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Bad Request: more than one Host header",
+        );
+    }
     let authority = req.uri().authority().map(|a| a.as_str().to_string());
     if let Err(r) = st.policy.check(req.headers(), authority.as_deref()) {
         return r.into_response();
@@ -539,14 +369,34 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
         return next.run(req).await;
     }
     let held = st.inflight.enter();
-    let (parts, body) = req.into_parts();
-    let bytes = match read_body(&parts.headers, body).await {
-        Ok(b) => b,
-        Err(r) => return r,
+    let (mut parts, body) = req.into_parts();
+    let bytes = match tokio::time::timeout(st.body_timeout, read_body(&parts.headers, body)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(r)) => return r,
+        Err(_) => {
+            tracing::warn!(
+                "closed a connection whose request body did not arrive in time (MCP_BODY_TIMEOUT)"
+            );
+            let mut r = text(
+                StatusCode::REQUEST_TIMEOUT,
+                "Request Timeout: the request body did not arrive in time",
+            );
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
     };
-    if let Err(bad) = check_message(&bytes) {
-        return bad.into_response();
-    }
+    let message = match check_message(&bytes) {
+        Ok(m) => m,
+        Err(bad) => return bad.into_response(),
+    };
+    parts.extensions.insert(MessageInfo {
+        initialize: matches!(
+            &message,
+            ClientJsonRpcMessage::Request(r)
+                if matches!(r.request, rmcp::model::ClientRequest::InitializeRequest(_))
+        ),
+    });
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
@@ -568,64 +418,6 @@ mod tests {
             h.insert(*k, HeaderValue::from_str(v).unwrap());
         }
         h
-    }
-
-    #[test]
-    fn host_patterns() {
-        assert_eq!(parse_host_pattern("*"), Ok(HostPattern::Any));
-        assert_eq!(
-            parse_host_pattern("MCP.Example.com:8443"),
-            Ok(HostPattern::Name {
-                host: "mcp.example.com".into(),
-                port: Some(8443)
-            })
-        );
-        assert_eq!(
-            parse_host_pattern("[::1]"),
-            Ok(HostPattern::Name {
-                host: "::1".into(),
-                port: None
-            })
-        );
-        for bad in [
-            "https://x.example",
-            "x.example/path",
-            "x.example:99999",
-            "",
-            "a b",
-            "x:",
-        ] {
-            assert!(parse_host_pattern(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn origin_patterns() {
-        assert_eq!(
-            parse_origin_pattern("https://app.example.com"),
-            Ok(OriginPattern::Tuple {
-                scheme: "https".into(),
-                host: "app.example.com".into(),
-                port: PortPattern::Exact(443)
-            })
-        );
-        assert_eq!(
-            parse_origin_pattern("http://localhost:*"),
-            Ok(OriginPattern::Tuple {
-                scheme: "http".into(),
-                host: "localhost".into(),
-                port: PortPattern::Any
-            })
-        );
-        assert_eq!(parse_origin_pattern("null"), Ok(OriginPattern::Null));
-        for bad in [
-            "app.example.com",
-            "https://a.example/x",
-            "https://a.example:1:*",
-            "foo://a.example",
-        ] {
-            assert!(parse_origin_pattern(bad).is_err(), "{bad}");
-        }
     }
 
     #[test]
@@ -670,8 +462,11 @@ mod tests {
     #[test]
     fn extra_hosts_and_origins_extend_the_defaults() {
         let p = Policy::new(
-            &["mcp.example.com".into(), "api.example.com:443".into()],
-            &["https://app.example.com".into()],
+            &[
+                parse_host_pattern("mcp.example.com").unwrap(),
+                parse_host_pattern("api.example.com:443").unwrap(),
+            ],
+            &[parse_origin_pattern("https://app.example.com").unwrap()],
             "0.0.0.0",
             None,
         );
@@ -711,7 +506,7 @@ mod tests {
             p.check(&headers(&[("host", "10.1.2.3:8000")]), None),
             Ok(())
         );
-        let any = Policy::new(&["*".into()], &["*".into()], "0.0.0.0", None);
+        let any = Policy::new(&[HostPattern::Any], &[OriginPattern::Any], "0.0.0.0", None);
         assert_eq!(
             any.check(
                 &headers(&[("host", "x.example"), ("origin", "https://y.example")]),
@@ -746,18 +541,6 @@ mod tests {
             .to_str()
             .unwrap()
             .starts_with("Bearer"));
-    }
-
-    #[test]
-    fn loopback_and_wildcard_binds() {
-        for h in ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"] {
-            assert!(is_loopback_bind(h), "{h}");
-        }
-        for h in ["0.0.0.0", "::", "10.0.0.1", "example.com"] {
-            assert!(!is_loopback_bind(h), "{h}");
-        }
-        assert!(is_wildcard_bind("0.0.0.0") && is_wildcard_bind("[::]"));
-        assert!(!is_wildcard_bind("127.0.0.1"));
     }
 
     #[test]

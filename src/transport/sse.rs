@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use super::http::SSE_KEEP_ALIVE;
 use super::inflight::{Held, Inflight};
 use super::security::{check_message, text, MAX_BODY_BYTES};
+use super::HttpOptions;
 use crate::server::AltrServer;
 
 /// Messages buffered per direction before the sender waits.
@@ -79,6 +80,7 @@ struct SseState {
     server: AltrServer,
     sessions: Sessions,
     idle_timeout: Duration,
+    max_sessions: usize,
     /// Cancelled at shutdown, once in-flight requests are done: closes every stream.
     stop: CancellationToken,
     inflight: Arc<Inflight>,
@@ -102,14 +104,15 @@ impl Drop for EndOnDrop {
 /// `GET /sse`, `POST /messages` (and `/messages/`, the path the Python server announced).
 pub fn router(
     server: AltrServer,
-    idle_timeout: Duration,
+    opts: &HttpOptions,
     stop: CancellationToken,
     inflight: Arc<Inflight>,
 ) -> Router {
     let state = SseState {
         server,
         sessions: Arc::default(),
-        idle_timeout,
+        idle_timeout: opts.idle_timeout,
+        max_sessions: opts.max_sessions,
         stop,
         inflight,
     };
@@ -133,6 +136,13 @@ async fn open_stream(State(st): State<SseState>) -> Response {
             "Service Unavailable: the server is shutting down",
         );
     }
+    if lock(&st.sessions).len() >= st.max_sessions {
+        tracing::warn!(
+            max = st.max_sessions,
+            "refused a new session: MCP_MAX_SESSIONS reached"
+        );
+        return super::http::too_many_sessions();
+    }
     let id = new_session_id();
     let (to_server, from_client) = mpsc::channel::<ClientJsonRpcMessage>(CHANNEL_CAPACITY);
     let (to_client, from_server) = mpsc::channel::<ServerJsonRpcMessage>(CHANNEL_CAPACITY);
@@ -147,7 +157,7 @@ async fn open_stream(State(st): State<SseState>) -> Response {
     tracing::debug!(session = %id, "legacy SSE session opened");
 
     // The MCP service for this session, over the channel pair.
-    let server = st.server.clone();
+    let server = st.server.session();
     let service_ct = closed.clone();
     tokio::spawn(async move {
         match server

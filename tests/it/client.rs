@@ -202,7 +202,7 @@ async fn long_upstream_messages_are_bounded() {
 }
 
 #[tokio::test]
-async fn non_json_and_empty_success_bodies() {
+async fn non_json_success_bodies_are_failures_and_empty_writes_are_fine() {
     let h = Harness::start().await;
     h.mock_with(
         "GET",
@@ -210,10 +210,17 @@ async fn non_json_and_empty_success_bodies() {
         ResponseTemplate::new(200).set_body_string("<html>ok</html>"),
     )
     .await;
+    let c = h.call("get_databases", json!({})).await;
     assert_eq!(
-        h.call("get_databases", json!({})).await.ok(),
-        &json!("<html>ok</html>")
+        c.error()["code"],
+        "upstream_invalid_response",
+        "{}",
+        c.envelope
     );
+    assert!(c.error()["hint"]
+        .as_str()
+        .unwrap()
+        .contains("nothing is reported as done"));
     h.mock_with(
         "DELETE",
         "/altrnet/api/databases/7",

@@ -194,7 +194,7 @@ pub async fn connect(pairs: Vec<(String, String)>) -> RunningService<RoleClient,
         toolsets: settings.toolsets.clone(),
         read_only: settings.read_only,
         restricted: settings.restricted_tools.clone(),
-        allow_cleartext: false,
+        allow_cleartext: settings.allow_cleartext,
     })
     .expect("test selection is valid");
     let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
@@ -427,4 +427,20 @@ pub fn with_args(base: &Value, extra: Value) -> Value {
         into.extend(more);
     }
     v
+}
+
+/// How many tools a server lists with default settings (clear-text tools are hidden).
+pub fn default_tool_count() -> usize {
+    altr_mcp::tools::all_tools()
+        .iter()
+        .filter(|t| t.effect != altr_mcp::tools::Effect::ClearText)
+        .count()
+}
+
+/// How many tools a read-only server lists with default settings.
+pub fn read_only_tool_count() -> usize {
+    altr_mcp::tools::all_tools()
+        .iter()
+        .filter(|t| t.effect == altr_mcp::tools::Effect::ReadOnly)
+        .count()
 }

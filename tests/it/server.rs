@@ -22,7 +22,7 @@ async fn initialize_reports_name_version_instructions_and_capabilities() {
 async fn tools_list_has_every_tool_annotated() {
     let h = Harness::start().await;
     let tools = h.client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), counts().0);
+    assert_eq!(tools.len(), crate::common::default_tool_count());
     for t in &tools {
         let a = t.annotations.as_ref().unwrap();
         assert!(a.title.is_some() && a.read_only_hint.is_some() && a.destructive_hint.is_some());
@@ -34,7 +34,11 @@ async fn tools_list_has_every_tool_annotated() {
 async fn read_only_mode_lists_and_serves_only_reads() {
     let h = Harness::with_env(&[("ALTR_READ_ONLY", "true")]).await;
     let tools = h.client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), counts().1);
+    let reads = altr_mcp::tools::all_tools()
+        .iter()
+        .filter(|t| t.effect == altr_mcp::tools::Effect::ReadOnly)
+        .count();
+    assert_eq!(tools.len(), reads);
     assert!(tools
         .iter()
         .all(|t| t.annotations.as_ref().unwrap().read_only_hint == Some(true)));
@@ -48,7 +52,7 @@ async fn read_only_mode_lists_and_serves_only_reads() {
 async fn restricted_tools_are_hidden_and_refused() {
     let h = Harness::with_env(&[("RESTRICTED_TOOLS", "get_databases, disconnect_database")]).await;
     let tools = h.client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), counts().0 - 2);
+    assert_eq!(tools.len(), crate::common::default_tool_count() - 2);
     assert!(!tools.iter().any(|t| t.name == "get_databases"));
     let c = h.call("get_databases", json!({})).await;
     assert_eq!(c.error()["code"], "tool_unavailable");
@@ -96,14 +100,4 @@ async fn bad_arguments_never_reach_altr_and_are_not_echoed() {
         .await;
     c.invalid("surprise");
     h.assert_no_requests().await;
-}
-
-/// How many tools the registry has, and how many of them only read.
-fn counts() -> (usize, usize) {
-    let all = altr_mcp::tools::all_tools();
-    let reads = all
-        .iter()
-        .filter(|t| t.effect == altr_mcp::tools::Effect::ReadOnly)
-        .count();
-    (all.len(), reads)
 }

@@ -47,7 +47,7 @@ async fn initialize_list_and_call_over_stdio() {
     let info = client.peer_info().unwrap();
     assert_eq!(info.server_info.as_ref().unwrap().name, "altr");
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), counts().0);
+    assert_eq!(tools.len(), crate::common::default_tool_count());
     let result = client
         .call_tool(CallToolRequestParams::new("get_databases"))
         .await
@@ -75,7 +75,7 @@ async fn discover_first_clients_are_served() {
         .await
         .expect("discover");
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), counts().0);
+    assert_eq!(tools.len(), crate::common::default_tool_count());
     let result = client
         .call_tool(CallToolRequestParams::new("get_databases"))
         .await
@@ -127,7 +127,7 @@ fn stdout_carries_only_protocol_messages() {
     assert_eq!(replies[0]["result"]["serverInfo"]["name"], "altr");
     assert_eq!(
         replies[1]["result"]["tools"].as_array().unwrap().len(),
-        counts().0
+        crate::common::default_tool_count()
     );
     drop(stdin);
     let out = child.wait_with_output().unwrap();
@@ -179,14 +179,21 @@ fn tools_subcommand_lists_without_credentials() {
     let (code, out, err) = run(&["tools", "--format", "json"], &[]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), counts().0);
+    assert_eq!(
+        v.as_array().unwrap().len(),
+        crate::common::default_tool_count()
+    );
     let (code, out, _) = run(
         &["tools", "--format", "json"],
         &[("ALTR_READ_ONLY", "1"), ("RESTRICTED_TOOLS", "get_roles")],
     );
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), counts().1 - 1);
+    let reads = altr_mcp::tools::all_tools()
+        .iter()
+        .filter(|t| t.effect == altr_mcp::tools::Effect::ReadOnly)
+        .count();
+    assert_eq!(v.as_array().unwrap().len(), reads - 1);
     let (code, out, _) = run(&["tools", "--altr-toolsets", "policies"], &[]);
     assert_eq!(code, 0);
     assert!(out.contains("9 tools."));
@@ -271,14 +278,4 @@ async fn each_call_logs_one_line_to_stderr_with_secrets_redacted() {
     assert_eq!(line["status"], 403);
     assert!(line["elapsed_ms"].is_u64());
     assert!(line["args"].as_str().unwrap().contains("<redacted>"));
-}
-
-/// How many tools the registry has, and how many of them only read.
-fn counts() -> (usize, usize) {
-    let all = altr_mcp::tools::all_tools();
-    let reads = all
-        .iter()
-        .filter(|t| t.effect == altr_mcp::tools::Effect::ReadOnly)
-        .count();
-    (all.len(), reads)
 }

@@ -1,0 +1,267 @@
+//! Keeping secrets out of logs and tool output: argument redaction by key pattern, scrubbing of
+//! our own credentials from upstream text, and escaping of control characters in log lines.
+//! A leaf module: it imports nothing of this crate.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+/// Argument names whose values never reach a log, whatever their spelling around them.
+const REDACTED: &[&str] = &[
+    "values",
+    "text",
+    "connection_string",
+    "passphrase",
+    "api_key",
+    "access_key",
+    "comment",
+    "comments",
+    "attestation",
+    "justification",
+    "statement_text_contains",
+    "filters",
+    "filter_tree",
+    "tokens",
+    "aws_secrets_manager",
+    "azure_key_vault",
+];
+
+/// Any argument name containing one of these (case-insensitive) is redacted.
+const REDACTED_PARTS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "private_key",
+    "privatekey",
+    "credential",
+    "passphrase",
+];
+
+/// Whether an argument's value must not be logged.
+pub fn is_sensitive(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    REDACTED.contains(&n.as_str()) || REDACTED_PARTS.iter().any(|p| n.contains(p))
+}
+
+/// A copy of tool arguments safe to log: sensitive values replaced, recursively, keys kept.
+pub fn redact(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let v = if is_sensitive(k) { mask(v) } else { redact(v) };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        other => other.clone(),
+    }
+}
+
+fn mask(v: &Value) -> Value {
+    match v {
+        Value::Null => Value::Null,
+        Value::String(s) if s.is_empty() => v.clone(),
+        Value::Object(map) => Value::Object(
+            map.keys()
+                .map(|k| (k.clone(), Value::String("<redacted>".into())))
+                .collect(),
+        ),
+        _ => Value::String("<redacted>".into()),
+    }
+}
+
+/// What replaces a credential found in upstream text.
+pub const SCRUBBED: &str = "<redacted>";
+
+/// Secrets shorter than this are not scrubbed: replacing every `a` of a text would destroy it
+/// without protecting anything real.
+const MIN_SECRET_LEN: usize = 4;
+
+/// Our own credentials, to be removed from any text that came from upstream before it is logged
+/// or returned (an error page may echo the Authorization header).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Scrubber {
+    needles: Vec<String>,
+}
+
+impl std::fmt::Debug for Scrubber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Scrubber({} secrets)", self.needles.len())
+    }
+}
+
+impl Scrubber {
+    /// Scrub these secrets (empty and very short ones are ignored); longer ones first, so a
+    /// secret that contains another is removed whole.
+    pub fn new<I, S>(secrets: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut needles: Vec<String> = secrets
+            .into_iter()
+            .map(Into::into)
+            .filter(|s| s.len() >= MIN_SECRET_LEN)
+            .collect();
+        needles.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        needles.dedup();
+        Self { needles }
+    }
+
+    /// The text with every secret replaced by [`SCRUBBED`].
+    pub fn text<'a>(&self, s: &'a str) -> Cow<'a, str> {
+        if !self.needles.iter().any(|n| s.contains(n.as_str())) {
+            return Cow::Borrowed(s);
+        }
+        let mut out = s.to_string();
+        for n in &self.needles {
+            if out.contains(n.as_str()) {
+                out = out.replace(n.as_str(), SCRUBBED);
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    /// Scrub every string (and object key) of a JSON value in place.
+    pub fn value(&self, v: &mut Value) {
+        if self.needles.is_empty() {
+            return;
+        }
+        match v {
+            Value::String(s) => {
+                if let Cow::Owned(clean) = self.text(s) {
+                    *s = clean;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| self.value(i)),
+            Value::Object(map) => {
+                let dirty_keys = map.keys().any(|k| matches!(self.text(k), Cow::Owned(_)));
+                if dirty_keys {
+                    let old = std::mem::take(map);
+                    for (k, mut item) in old {
+                        self.value(&mut item);
+                        map.insert(self.text(&k).into_owned(), item);
+                    }
+                } else {
+                    map.values_mut().for_each(|i| self.value(i));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether a character could forge or disguise a log line: C0/C1 controls, DEL, and the Unicode
+/// bidirectional overrides, isolates and marks, and the line and paragraph separators.
+pub fn is_unsafe_in_log(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{061c}'
+        )
+}
+
+/// A log line with every unsafe character written as an escape (`\n`, `\r`, `\0`, `\u{202e}`),
+/// so text from arguments or upstream cannot start a new line or reorder what a reader sees.
+pub fn escape_log_text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe_in_log) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if is_unsafe_in_log(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn redaction_keeps_shape_but_not_values() {
+        let v = json!({
+            "database_password": "hunter2",
+            "values": {"ssn": "123-45-6789"},
+            "nested": [{"secret": "x", "name": "ok"}],
+            "justification": "",
+            "comment": null,
+            "tag_name": "PII",
+        });
+        assert_eq!(
+            redact(&v),
+            json!({
+                "database_password": "<redacted>",
+                "values": {"ssn": "<redacted>"},
+                "nested": [{"secret": "<redacted>", "name": "ok"}],
+                "justification": "",
+                "comment": null,
+                "tag_name": "PII",
+            })
+        );
+    }
+
+    #[test]
+    fn keys_are_redacted_by_pattern_not_only_by_exact_name() {
+        for key in [
+            "password",
+            "dbPassword",
+            "PASSWD_HINT",
+            "client_secret_value",
+            "secretKey",
+            "access_token",
+            "tokenValue",
+            "ssh_private_key_pem",
+            "credentials_json",
+            "snowflake_credential",
+            "passphrase2",
+        ] {
+            assert!(is_sensitive(key), "{key}");
+            let r = redact(&json!({ key: "leak-me" }));
+            assert!(!r.to_string().contains("leak-me"), "{key}: {r}");
+        }
+        for key in ["tag_name", "database_id", "policy_id", "limit", "role"] {
+            assert!(!is_sensitive(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn credentials_are_scrubbed_from_text_and_values() {
+        let s = Scrubber::new(["dGVzdDpzZWNyZXQ=", "top-secret-value", "", "ab"]);
+        assert_eq!(
+            s.text("echo: Authorization: Basic dGVzdDpzZWNyZXQ= and top-secret-value"),
+            "echo: Authorization: Basic <redacted> and <redacted>"
+        );
+        assert!(matches!(s.text("nothing here, ab"), Cow::Borrowed(_)));
+        let mut v = json!({"a": ["x top-secret-value y"], "top-secret-value": 1, "n": 2});
+        s.value(&mut v);
+        assert_eq!(v, json!({"a": ["x <redacted> y"], "<redacted>": 1, "n": 2}));
+    }
+
+    #[test]
+    fn log_text_cannot_forge_lines() {
+        assert_eq!(
+            escape_log_text("a\nINFO forged\r\0b"),
+            "a\\nINFO forged\\r\\0b"
+        );
+        assert_eq!(escape_log_text("x\u{202e}y"), "x\\u{202e}y");
+        assert!(matches!(escape_log_text("plain é ✓"), Cow::Borrowed(_)));
+    }
+}

@@ -1,0 +1,249 @@
+//! Tokenization: vault tokens (format-preserving, up to 4,096 values per call) and critical tokens
+//! (up to 1,024 values per call). The API takes a batch as `{field000: value, field001: ...}`;
+//! the tools take the caller's own keys, number them in order, and map the answer back.
+//!
+//! The detokenize tools return protected data in clear text: they are [`Effect::ClearText`],
+//! hidden unless ALTR_ALLOW_CLEARTEXT is set, and their inputs (`tokens`, `values`) are redacted
+//! in every log line like the tokenize inputs; results are never logged.
+
+use std::borrow::Cow;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use super::{Ctx, Effect, ToolDef, ToolResult, Toolset};
+use crate::client::{ApiRequest, Method, Service};
+
+pub static SET: Toolset = Toolset {
+    id: "tokenization",
+    title: "Tokenization",
+    description: "Vault and critical tokenization: turn sensitive values into tokens, delete tokens, and (only with ALTR_ALLOW_CLEARTEXT) turn tokens back into clear text.",
+    in_default: false,
+    tools,
+};
+
+/// Most values one vault call may carry (the API's documented limit).
+pub const VAULT_MAX: usize = 4096;
+/// Most values one critical call may carry (the API's documented limit).
+pub const CRITICAL_MAX: usize = 1024;
+
+/// The header that asks for deterministic tokens.
+pub const DETERMINISM: &str = "X-ALTR-DETERMINISM";
+
+/// A batch: the caller's keys mapped to text values, 1 to `MAX` entries, in the caller's order.
+/// A refused batch is described without repeating any key or value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch<const MAX: usize>(pub Map<String, Value>);
+
+impl<'de, const MAX: usize> Deserialize<'de> for Batch<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Value::Object(map) = Value::deserialize(d)? else {
+            return Err(serde::de::Error::custom(
+                "must be an object mapping your keys to text values",
+            ));
+        };
+        if map.is_empty() {
+            return Err(serde::de::Error::custom("must hold at least one value"));
+        }
+        if map.len() > MAX {
+            return Err(serde::de::Error::custom(format!(
+                "holds {} values; one call takes at most {MAX}: split the batch",
+                map.len()
+            )));
+        }
+        if !map.values().all(Value::is_string) {
+            return Err(serde::de::Error::custom("every value must be a string"));
+        }
+        Ok(Batch(map))
+    }
+}
+
+impl<const MAX: usize> JsonSchema for Batch<MAX> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Batch{MAX}").into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "minProperties": 1,
+            "maxProperties": MAX,
+        })
+    }
+}
+
+impl<const MAX: usize> Batch<MAX> {
+    /// The wire body (`field000`, `field001`, ... in the caller's order, zero-padded to three
+    /// digits) and the caller's key for each wire key.
+    pub fn to_wire(&self) -> (Map<String, Value>, Vec<(String, String)>) {
+        let mut body = Map::new();
+        let mut keys = Vec::with_capacity(self.0.len());
+        for (i, (key, value)) in self.0.iter().enumerate() {
+            let wire = format!("field{i:03}");
+            body.insert(wire.clone(), value.clone());
+            keys.push((wire, key.clone()));
+        }
+        (body, keys)
+    }
+}
+
+/// The answer with `data`'s wire keys turned back into the caller's keys (keys the tool did not
+/// send are kept as they are). An answer that is not `{"success": true, "data": {...}}` is
+/// returned untouched.
+pub fn map_back(answer: Value, keys: &[(String, String)]) -> Value {
+    let ok = answer.get("success") == Some(&Value::Bool(true));
+    match answer {
+        Value::Object(mut o) if ok => match o.shift_remove("data") {
+            Some(Value::Object(data)) => Value::Object(
+                data.into_iter()
+                    .map(|(k, v)| {
+                        let caller = keys
+                            .iter()
+                            .find(|(wire, _)| *wire == k)
+                            .map(|(_, c)| c.clone())
+                            .unwrap_or(k);
+                        (caller, v)
+                    })
+                    .collect(),
+            ),
+            Some(other) => {
+                o.insert("data".into(), other);
+                Value::Object(o)
+            }
+            None => Value::Object(o),
+        },
+        other => other,
+    }
+}
+
+/// Send one batch and map the answer back to the caller's keys.
+async fn send_batch<const MAX: usize>(ctx: Ctx, req: ApiRequest, batch: &Batch<MAX>) -> ToolResult {
+    let (body, keys) = batch.to_wire();
+    let answer = ctx.send(req.json(Value::Object(body))).await?;
+    Ok(map_back(answer, &keys))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tokenize<const MAX: usize> {
+    /// Values to tokenize, keyed by your own labels, e.g. {"ssn": "123-45-6789"}. The answer
+    /// maps the same labels to tokens.
+    pub values: Batch<MAX>,
+    /// true: the same value always gets the same token (joinable); false (default): a new
+    /// token on every call.
+    #[serde(default)]
+    pub deterministic: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tokens<const MAX: usize> {
+    /// Tokens keyed by your own labels, e.g. {"ssn": "<token>"}. The answer uses the same labels.
+    pub tokens: Batch<MAX>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mixed<const MAX: usize> {
+    /// Values keyed by your own labels; tokens among them come back in clear text, anything
+    /// that is not a token comes back unchanged.
+    pub values: Batch<MAX>,
+}
+
+/// Tokenize a batch: the determinism header is always sent, "true" or "false".
+async fn tokenize<const MAX: usize>(ctx: Ctx, service: Service, p: Tokenize<MAX>) -> ToolResult {
+    let flag = if p.deterministic { "true" } else { "false" };
+    let req = ApiRequest::new(Method::POST, service, "/batch").header(DETERMINISM, flag);
+    send_batch(ctx, req, &p.values).await
+}
+
+pub fn tools() -> Vec<ToolDef> {
+    use Service::{Critical, Vault};
+    vec![
+        SET.tool("vault_tokenize", "Tokenize values (vault)", Effect::Additive)
+            .description("Replace sensitive values with vault tokens, up to 4,096 per call, keyed by your own labels. Set deterministic=true to get the same token for the same value every time.")
+            .handler(|ctx: Ctx, p: Tokenize<VAULT_MAX>| tokenize(ctx, Vault, p)),
+        SET.tool("vault_detokenize", "Detokenize vault tokens (clear text)", Effect::ClearText)
+            .description("Return the clear-text values behind vault tokens (up to 4,096 per call), keyed by your labels. Returns protected data: use only when the clear value is truly needed.")
+            .handler(|ctx: Ctx, p: Tokens<VAULT_MAX>| async move {
+                send_batch(ctx, ApiRequest::put(Vault, "/batch"), &p.tokens).await
+            }),
+        SET.tool("vault_partial_detokenize", "Detokenize a mix of vault tokens and values (clear text)", Effect::ClearText)
+            .description("Like vault_detokenize for a batch that mixes tokens and plain values: tokens come back in clear text, other values unchanged. Returns protected data.")
+            .handler(|ctx: Ctx, p: Mixed<VAULT_MAX>| async move {
+                send_batch(ctx, ApiRequest::put(Vault, "/batch/partial"), &p.values).await
+            }),
+        SET.tool("vault_delete_tokens", "Delete vault tokens", Effect::Destructive)
+            .description("Delete vault tokens (up to 4,096 per call) so they can never be detokenized again. Irreversible.")
+            .handler(|ctx: Ctx, p: Tokens<VAULT_MAX>| async move {
+                send_batch(ctx, ApiRequest::put(Vault, "/batch/delete"), &p.tokens).await
+            }),
+        SET.tool("critical_tokenize", "Tokenize values (critical)", Effect::Additive)
+            .description("Replace highly sensitive values with critical tokens, up to 1,024 per call, keyed by your own labels. Set deterministic=true to get the same token for the same value every time.")
+            .handler(|ctx: Ctx, p: Tokenize<CRITICAL_MAX>| tokenize(ctx, Critical, p)),
+        SET.tool("critical_detokenize", "Detokenize critical tokens (clear text)", Effect::ClearText)
+            .description("Return the clear-text values behind critical tokens (up to 1,024 per call), keyed by your labels. Returns protected data: use only when the clear value is truly needed.")
+            .handler(|ctx: Ctx, p: Tokens<CRITICAL_MAX>| async move {
+                send_batch(ctx, ApiRequest::put(Critical, "/batch"), &p.tokens).await
+            }),
+        SET.tool("critical_partial_detokenize", "Detokenize a mix of critical tokens and values (clear text)", Effect::ClearText)
+            .description("Like critical_detokenize for a batch that mixes tokens and plain values: tokens come back in clear text, other values unchanged. Returns protected data.")
+            .handler(|ctx: Ctx, p: Mixed<CRITICAL_MAX>| async move {
+                send_batch(ctx, ApiRequest::put(Critical, "/batch/partial"), &p.values).await
+            }),
+        SET.tool("critical_delete_tokens", "Delete critical tokens", Effect::Destructive)
+            .description("Delete critical tokens (up to 1,024 per call) so they can never be detokenized again. Irreversible.")
+            .handler(|ctx: Ctx, p: Tokens<CRITICAL_MAX>| async move {
+                send_batch(ctx, ApiRequest::put(Critical, "/batch/delete"), &p.tokens).await
+            }),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wire_keys_are_numbered_in_order_and_padded() {
+        let b: Batch<4096> = serde_json::from_value(json!({"z": "1", "a": "2", "m": "3"})).unwrap();
+        let (body, keys) = b.to_wire();
+        assert_eq!(
+            body.keys().collect::<Vec<_>>(),
+            ["field000", "field001", "field002"]
+        );
+        assert_eq!(body["field000"], "1");
+        assert_eq!(keys[1], ("field001".to_string(), "a".to_string()));
+    }
+
+    #[test]
+    fn answers_map_back_and_other_shapes_pass_through() {
+        let keys = vec![("field000".to_string(), "ssn".to_string())];
+        assert_eq!(
+            map_back(
+                json!({"success": true, "data": {"field000": "t", "extra": 1}}),
+                &keys
+            ),
+            json!({"ssn": "t", "extra": 1})
+        );
+        for same in [
+            json!({"success": true}),
+            json!({"success": false, "data": {"field000": "x"}}),
+            json!({"success": true, "data": "text"}),
+            json!([1]),
+        ] {
+            assert_eq!(map_back(same.clone(), &keys), same);
+        }
+    }
+
+    #[test]
+    fn batches_are_bounded_and_refusals_do_not_echo() {
+        let many: Map<String, Value> = (0..5).map(|i| (format!("k{i}"), json!("v"))).collect();
+        let e = serde_json::from_value::<Batch<4>>(Value::Object(many)).unwrap_err();
+        assert!(e.to_string().contains("at most 4"), "{e}");
+        assert!(serde_json::from_value::<Batch<4>>(json!({})).is_err());
+        let e = serde_json::from_value::<Batch<4>>(json!({"k": 12345})).unwrap_err();
+        assert!(!e.to_string().contains("12345"));
+    }
+}
