@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CustomRequest, CustomResult,
     Implementation, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, MetaObject,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, SetLevelRequestParams, Tool,
+    PaginatedRequestParams, RequestParamsMeta, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -130,6 +131,17 @@ impl AltrServer {
         arguments: Option<rmcp::model::JsonObject>,
         cancel: CancellationToken,
     ) -> Option<(CallToolResult, CallLog)> {
+        self.run_reporting(name, arguments, cancel, None).await
+    }
+
+    /// [`AltrServer::run`], reporting progress to the client under its token when it gave one.
+    async fn run_reporting(
+        &self,
+        name: &str,
+        arguments: Option<rmcp::model::JsonObject>,
+        cancel: CancellationToken,
+        progress: Option<(rmcp::Peer<RoleServer>, rmcp::model::ProgressToken)>,
+    ) -> Option<(CallToolResult, CallLog)> {
         let Some(def) = self.registry.get(name) else {
             if self.registry.is_gated(name) {
                 tracing::warn!(
@@ -170,7 +182,10 @@ impl AltrServer {
             cancel.clone(),
             Some(limit),
         ));
-        let ctx = self.ctx.for_call(def.effect, cancel);
+        let mut ctx = self.ctx.for_call(def.effect, cancel);
+        if let Some((peer, token)) = progress {
+            ctx = ctx.with_progress(peer, token);
+        }
         let started = Instant::now();
         // The client enforces the deadline at every request boundary; this bound is the backstop
         // for a handler that waits on something else.
@@ -456,8 +471,18 @@ impl ServerHandler for AltrServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let token = context
+            .meta
+            .get_progress_token()
+            .or_else(|| request.progress_token());
+        let progress = token.map(|t| (context.peer.clone(), t));
         match self
-            .run(&request.name, request.arguments, context.ct.clone())
+            .run_reporting(
+                &request.name,
+                request.arguments,
+                context.ct.clone(),
+                progress,
+            )
             .await
         {
             Some((r, log)) => {

@@ -17,7 +17,10 @@
 //! plain collections live in [`Org::store`], so it needs no new `Org` field (see [`store`] for a
 //! worked example).
 
+pub mod access;
+pub mod audits;
 pub mod classification;
+pub mod dam;
 pub mod databases;
 pub mod faults;
 pub mod keys;
@@ -168,6 +171,21 @@ pub(crate) const DOMAINS: &[Domain] = &[
         name: "keys",
         routes: keys::routes,
         seed: keys::seed,
+    },
+    Domain {
+        name: "audits",
+        routes: audits::routes,
+        seed: audits::seed,
+    },
+    Domain {
+        name: "access",
+        routes: access::routes,
+        seed: access::seed,
+    },
+    Domain {
+        name: "dam",
+        routes: dam::routes,
+        seed: dam::seed,
     },
 ];
 

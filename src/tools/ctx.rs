@@ -11,6 +11,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use rmcp::model::{ProgressNotificationParam, ProgressToken};
+use rmcp::{Peer, RoleServer};
 use tokio_util::sync::CancellationToken;
 
 use super::{Effect, ToolResult};
@@ -34,6 +36,21 @@ pub struct Ctx {
     pub effect: Option<Effect>,
     /// Cancelled when the client cancels the call or goes away.
     pub cancel: CancellationToken,
+    /// Where this call reports progress, when the client asked for it.
+    pub progress: Option<Progress>,
+}
+
+/// The client of one tool call and the progress token it gave.
+#[derive(Clone)]
+pub struct Progress {
+    peer: Peer<RoleServer>,
+    token: ProgressToken,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress").finish_non_exhaustive()
+    }
 }
 
 /// Whether repeating an operation with this effect is safe.
@@ -48,6 +65,7 @@ impl Ctx {
             shared: Arc::new(Shared::default()),
             effect: None,
             cancel: CancellationToken::new(),
+            progress: None,
         }
     }
 
@@ -58,6 +76,24 @@ impl Ctx {
             shared: self.shared.clone(),
             effect: Some(effect),
             cancel,
+            progress: None,
+        }
+    }
+
+    /// This context, reporting progress to `peer` under `token`.
+    pub fn with_progress(mut self, peer: Peer<RoleServer>, token: ProgressToken) -> Self {
+        self.progress = Some(Progress { peer, token });
+        self
+    }
+
+    /// Tell the client how far a long call has got (nothing when it gave no progress token).
+    pub async fn progress(&self, done: f64, total: Option<f64>, message: &str) {
+        let Some(p) = &self.progress else { return };
+        let mut param = ProgressNotificationParam::new(p.token.clone(), done);
+        param.total = total;
+        param.message = Some(message.to_string());
+        if let Err(e) = p.peer.notify_progress(param).await {
+            tracing::debug!(error = %e, "progress notification not sent");
         }
     }
 

@@ -2,9 +2,12 @@
 //! typed parameters, handler), one file per domain, and the selection rules (toolsets, read-only
 //! mode, RESTRICTED_TOOLS) that decide which tools a server exposes.
 
+pub mod access;
 pub mod args;
+pub mod audits;
 pub mod classification;
 pub mod ctx;
+pub mod dam;
 pub mod databases;
 pub mod docs;
 pub mod keys;
@@ -16,6 +19,7 @@ pub mod sidecars;
 pub mod tags;
 pub mod telemetry;
 pub mod tokenization;
+pub mod untrusted;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -208,6 +212,9 @@ pub static TOOLSETS: &[&Toolset] = &[
     &tags::SET,
     &policies::SET,
     &classification::SET,
+    &access::SET,
+    &audits::SET,
+    &dam::SET,
     &telemetry::SET,
     &sidecars::SET,
     &tokenization::SET,

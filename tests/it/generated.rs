@@ -19,6 +19,9 @@ fn tables() -> Vec<Sends> {
         crate::telemetry::table(),
         crate::sidecars::table(),
         crate::keys::table(),
+        crate::access::table(),
+        crate::audits::table(),
+        crate::dam::table(),
     ]
     .into_iter()
     .flatten()

@@ -13,8 +13,11 @@ mod common;
 mod http_common;
 mod sandbox_common;
 
+mod access;
+mod audits;
 mod classification;
 mod client;
+mod dam;
 mod databases;
 mod generated;
 mod hardening;

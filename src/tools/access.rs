@@ -1,0 +1,484 @@
+//! Access governance: access management policies (which roles may read or write which Snowflake
+//! objects or OLTP columns) and access requests (asking for such access, and approving, denying or
+//! cancelling the request).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{json, Map, Value};
+
+use super::args::JsonOr;
+use super::params::{Cursor, Id, Limit, Name, NonEmpty};
+use super::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
+use crate::client::{path, seg_decoded, ApiRequest, Method, Service::Api};
+use crate::wire_enum;
+
+pub static SET: Toolset = Toolset {
+    id: "access",
+    title: "Access management and requests",
+    description: "Access management policies (which roles may read or write which Snowflake objects or OLTP columns) and access requests with their approval.",
+    in_default: true,
+    tools,
+};
+
+const AM_PATH: &str = "/v1/unified-policy/management/policy/accessManagement";
+
+wire_enum! {
+    /// Who a Snowflake rule applies to.
+    pub enum SnowflakeActorType { Role = "role" }
+}
+
+wire_enum! {
+    /// How identifiers are matched.
+    pub enum ActorCondition { Equals = "equals", StartsWith = "starts_with", EndsWith = "ends_with" }
+}
+
+wire_enum! {
+    /// What a Snowflake rule covers.
+    pub enum ObjectType { Database = "database", Schema = "schema", Table = "table", View = "view" }
+}
+
+wire_enum! {
+    /// How object identifiers are matched.
+    pub enum ObjectCondition {
+        Equals = "equals",
+        StartsWith = "starts_with",
+        EndsWith = "ends_with",
+        FullyQualified = "fully_qualified",
+    }
+}
+
+wire_enum! {
+    /// A kind of access.
+    pub enum AccessKind { Read = "read", Write = "write" }
+}
+
+wire_enum! {
+    /// Who an OLTP rule applies to.
+    pub enum OltpActorType { IdpUser = "idp_user", IdpGroup = "idp_group" }
+}
+
+wire_enum! {
+    /// How OLTP actor identifiers are matched.
+    pub enum OltpCondition { Equals = "equals" }
+}
+
+wire_enum! {
+    /// What an OLTP rule covers.
+    pub enum OltpObjectType { Column = "column" }
+}
+
+wire_enum! {
+    /// The access an OLTP rule grants.
+    pub enum OltpAccess { Read = "read" }
+}
+
+wire_enum! {
+    /// How often an access policy is checked.
+    pub enum MaintenanceRate { Day = "day", Cron = "cron" }
+}
+
+wire_enum! {
+    /// Whether OLTP identifiers match case-sensitively.
+    pub enum CaseSensitivity { CaseSensitive = "case_sensitive", CaseInsensitive = "case_insensitive" }
+}
+
+wire_enum! {
+    /// The state of an access request.
+    pub enum RequestStatus {
+        Open = "OPEN",
+        Pending = "PENDING",
+        PendingApproved = "PENDING_APPROVED",
+        ClosedApproved = "CLOSED_APPROVED",
+        PendingDenied = "PENDING_DENIED",
+        ClosedDenied = "CLOSED_DENIED",
+        PendingCancelled = "PENDING_CANCELLED",
+        ClosedCancelled = "CLOSED_CANCELLED",
+        Closed = "CLOSED",
+        Failed = "FAILED",
+    }
+}
+
+wire_enum! {
+    /// Sort order by creation time.
+    pub enum SortOrder { Asc = "asc", Desc = "desc" }
+}
+
+/// Who a Snowflake access rule applies to.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnowflakeActor {
+    /// Always `role`.
+    #[serde(rename = "type")]
+    pub kind: SnowflakeActorType,
+    /// How the identifiers match role names.
+    pub condition: ActorCondition,
+    /// Role names (or prefixes/suffixes).
+    pub identifiers: NonEmpty<String>,
+}
+
+/// What a Snowflake access rule covers.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(try_from = "ObjectFields")]
+pub struct SnowflakeObject {
+    /// database, schema, table or view.
+    #[serde(rename = "type")]
+    pub kind: ObjectType,
+    /// How identifiers match; `fully_qualified` uses fully_qualified_identifiers.
+    pub condition: ObjectCondition,
+    /// Object names (or prefixes/suffixes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifiers: Option<NonEmpty<String>>,
+    /// Objects as {database, schema, table, view} (condition fully_qualified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fully_qualified_identifiers: Option<NonEmpty<Map<String, Value>>>,
+}
+
+/// A [`SnowflakeObject`] before its condition and identifiers are checked against each other.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectFields {
+    /// database, schema, table or view.
+    #[serde(rename = "type")]
+    kind: ObjectType,
+    /// How identifiers match; `fully_qualified` uses fully_qualified_identifiers.
+    condition: ObjectCondition,
+    /// Object names (or prefixes/suffixes); not with fully_qualified.
+    #[serde(default)]
+    identifiers: Option<NonEmpty<String>>,
+    /// Objects as {database, schema, table, view}; only with condition fully_qualified.
+    #[serde(default)]
+    fully_qualified_identifiers: Option<NonEmpty<Map<String, Value>>>,
+}
+
+impl TryFrom<ObjectFields> for SnowflakeObject {
+    type Error = String;
+    fn try_from(o: ObjectFields) -> Result<Self, String> {
+        let qualified = o.condition == ObjectCondition::FullyQualified;
+        match (qualified, &o.identifiers, &o.fully_qualified_identifiers) {
+            (true, None, Some(_)) | (false, Some(_), None) => Ok(SnowflakeObject {
+                kind: o.kind,
+                condition: o.condition,
+                identifiers: o.identifiers,
+                fully_qualified_identifiers: o.fully_qualified_identifiers,
+            }),
+            (true, _, _) => Err("condition fully_qualified takes fully_qualified_identifiers (and no identifiers)".into()),
+            (false, _, _) => Err("give identifiers (and no fully_qualified_identifiers) unless condition is fully_qualified".into()),
+        }
+    }
+}
+
+/// One kind of access a rule grants.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    /// read or write.
+    pub name: AccessKind,
+}
+
+/// One Snowflake access rule: these actors get this access to these objects.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnowflakeRule {
+    /// Roles the rule applies to.
+    pub actors: NonEmpty<SnowflakeActor>,
+    /// Objects the rule covers.
+    pub objects: NonEmpty<SnowflakeObject>,
+    /// Access granted: [{"name": "read"}] and/or write.
+    pub access: NonEmpty<Access>,
+    /// Tag-based targeting: [{check_against, tagged_with, tag_condition}].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tagged_objects: Option<Vec<Map<String, Value>>>,
+}
+
+/// Who an OLTP access rule applies to.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OltpActor {
+    /// idp_user or idp_group.
+    #[serde(rename = "type")]
+    pub kind: OltpActorType,
+    /// Always `equals`.
+    pub condition: OltpCondition,
+    /// User or group names.
+    pub identifiers: NonEmpty<String>,
+}
+
+/// What an OLTP access rule covers.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OltpObject {
+    /// Always `column`.
+    #[serde(rename = "type")]
+    pub kind: OltpObjectType,
+    /// Columns as {database, schema, table, column}, each {name, wildcard}.
+    pub identifiers: NonEmpty<Map<String, Value>>,
+}
+
+/// One OLTP access rule.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OltpRule {
+    /// Always `read`.
+    #[serde(rename = "type")]
+    pub kind: OltpAccess,
+    /// Users or groups the rule applies to.
+    pub actors: NonEmpty<OltpActor>,
+    /// Columns the rule covers.
+    pub objects: NonEmpty<OltpObject>,
+}
+
+/// When ALTR re-checks the policy.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Maintenance {
+    /// `day` (value: every N days) or `cron` (value: a cron expression).
+    pub rate: MaintenanceRate,
+    /// A number of days or a cron expression.
+    pub value: Value,
+}
+
+/// Serialize one id as a one-item list (`connection_ids: [id]`).
+fn one_item_list<S: Serializer>(id: &Id, s: S) -> Result<S::Ok, S::Error> {
+    [id].serialize(s)
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSnowflake {
+    /// Policy name, 1-255 characters.
+    pub policy_name: Name,
+    /// What the policy is for, 1-255 characters.
+    pub description: Name,
+    /// ALTR connection id of the Snowflake database (from get_databases).
+    #[serde(rename(serialize = "connection_ids"), serialize_with = "one_item_list")]
+    pub connection_id: Id,
+    /// Rules: [{actors: [{type: role, condition, identifiers}], objects: [{type, condition, identifiers | fully_qualified_identifiers}], access: [{name: read|write}]}], or that list as JSON text.
+    pub rules: JsonOr<NonEmpty<SnowflakeRule>>,
+    /// Check schedule {rate: day|cron, value}.
+    pub policy_maintenance: Option<JsonOr<Maintenance>>,
+    /// The access request this policy fulfils.
+    pub access_request_id: Option<Name>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOltp {
+    /// Policy name, 1-255 characters.
+    pub policy_name: Name,
+    /// What the policy is for, 1-255 characters.
+    pub description: Name,
+    /// Repository (connection) name.
+    pub repo_name: Name,
+    /// Database type code, e.g. 4 for Oracle.
+    pub database_type: Id,
+    /// Database type name, e.g. `oracle`.
+    pub database_type_name: Name,
+    /// Rules: [{type: read, actors: [{type: idp_user|idp_group, condition: equals, identifiers}], objects: [{type: column, identifiers: [{database, schema, table, column}]}]}], or that list as JSON text.
+    pub rules: JsonOr<NonEmpty<OltpRule>>,
+    /// Identifier matching (default case_sensitive).
+    #[serde(default = "case_sensitive")]
+    pub case_sensitivity: CaseSensitivity,
+}
+
+fn case_sensitive() -> CaseSensitivity {
+    CaseSensitivity::CaseSensitive
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSnowflake {
+    /// Access policy id (plain or URL-encoded).
+    pub policy_id: Name,
+    /// Policy name, 1-255 characters.
+    pub policy_name: Name,
+    /// The complete new rule list (same shape as create_snowflake_access_policy); it replaces every existing rule.
+    pub rules: JsonOr<NonEmpty<SnowflakeRule>>,
+    /// New description, 1-255 characters.
+    pub description: Option<Name>,
+    /// Allow the update to remove existing rules that the new list leaves out (default false: refused, listing them).
+    #[serde(default)]
+    pub replace_all: bool,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyId {
+    /// Access policy id (plain or URL-encoded).
+    pub policy_id: Name,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequest {
+    /// Name of the person asking for access.
+    pub requester: Name,
+    /// Why the access is needed.
+    pub justification: Name,
+    /// ALTR connection id of the target database (from get_databases).
+    pub connection_id: Id,
+    /// Rules asked for, in the create_snowflake_access_policy rule shape, or that list as JSON text.
+    pub rules: JsonOr<NonEmpty<SnowflakeRule>>,
+    /// The requester's email address.
+    pub email: Option<Name>,
+    /// The requester's Snowflake role.
+    pub role: Option<Name>,
+    /// Snowflake account details {account_region, account_name, organization_name}.
+    pub snowflake_metadata: Option<JsonOr<Map<String, Value>>>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListRequests {
+    /// Most requests to return (default 10).
+    pub limit: Option<Limit<1000>>,
+    /// Only requests by this requester.
+    pub requester: Option<Name>,
+    /// Only requests in this state.
+    pub status: Option<RequestStatus>,
+    /// Order by creation time.
+    pub sort: Option<SortOrder>,
+    /// Cursor for the next page: the last_evaluated_key the previous page returned.
+    pub exclusive_start_key: Option<Cursor>,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestId {
+    /// Access request id (from get_access_requests).
+    pub request_id: Name,
+}
+
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// Access request id (from get_access_requests).
+    pub request_id: Name,
+    /// Why; recorded with the decision.
+    pub justification: Name,
+}
+
+/// The rules a policy answer holds, wherever the API put them.
+fn current_rules(body: &Value) -> Vec<Value> {
+    [
+        "/data/rules",
+        "/rules",
+        "/data/policy/rules",
+        "/policy/rules",
+    ]
+    .iter()
+    .find_map(|p| body.pointer(p).and_then(Value::as_array))
+    .cloned()
+    .unwrap_or_default()
+}
+
+/// A rule's substance: its actors, objects, access and tag targeting (not ids or timestamps).
+fn rule_key(rule: &Value) -> Value {
+    let mut key = Map::new();
+    for field in ["actors", "objects", "access", "tagged_objects"] {
+        if let Some(v) = rule.get(field).filter(|v| !v.is_null()) {
+            key.insert(field.into(), v.clone());
+        }
+    }
+    Value::Object(key)
+}
+
+async fn update_snowflake(ctx: Ctx, p: UpdateSnowflake) -> Result<Value, ToolError> {
+    let at = path(
+        &format!("{AM_PATH}/snowflake/{{}}"),
+        &[seg_decoded("policy_id", &p.policy_id)],
+    )?;
+    let rules = serde_json::to_value(&p.rules)
+        .map_err(|e| ToolError::invalid("rules", format!("cannot be sent: {e}")))?;
+    if !p.replace_all {
+        let current = ctx.send(ApiRequest::get(Api, at.clone())).await?;
+        let new_keys: Vec<Value> = rules
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(rule_key)
+            .collect();
+        let removed: Vec<Value> = current_rules(&current)
+            .into_iter()
+            .filter(|r| !new_keys.contains(&rule_key(r)))
+            .collect();
+        if !removed.is_empty() {
+            return Err(ToolError::Failed {
+                code: "would_remove_rules",
+                message: format!(
+                    "This update replaces the policy's rules and would remove {} existing rule(s) missing from `rules`; nothing was changed. Include them in `rules`, or pass replace_all: true to remove them.",
+                    removed.len()
+                ),
+                details: Some(json!({"rules_removed": removed})),
+            });
+        }
+    }
+    let mut body = Map::new();
+    body.insert("policy_name".into(), json!(p.policy_name));
+    body.insert("rules".into(), rules);
+    if let Some(d) = p.description {
+        body.insert("description".into(), json!(d));
+    }
+    ctx.send(ApiRequest::put(Api, at).json(Value::Object(body)))
+        .await
+}
+
+async fn create_request(ctx: Ctx, p: CreateRequest) -> Result<Value, ToolError> {
+    let mut identity = Map::new();
+    identity.insert("requester".into(), json!(p.requester));
+    if let Some(email) = p.email {
+        identity.insert("email".into(), json!(email));
+    }
+    if let Some(role) = p.role {
+        identity.insert("role".into(), json!(role));
+    }
+    let mut body = Map::new();
+    body.insert("requester_identity".into(), Value::Object(identity));
+    body.insert("justification".into(), json!(p.justification));
+    body.insert("connection_id".into(), json!(p.connection_id));
+    body.insert("rules".into(), json!(p.rules));
+    if let Some(meta) = p.snowflake_metadata {
+        body.insert("snowflake_metadata".into(), Value::Object(meta.0));
+    }
+    let req = ApiRequest::post(Api, "/v1/unified-policy/management/accessRequest")
+        .json(Value::Object(body));
+    ctx.send(req).await
+}
+
+/// The toolset's tools; their answers fence people's free text (see [`untrusted`]).
+pub fn tools() -> Vec<ToolDef> {
+    vec![
+        SET.tool("create_snowflake_access_policy", "Create a Snowflake access policy", Effect::Additive)
+            .description("Create an access management policy on a Snowflake connection: which roles may read or write which databases, schemas, tables or views. ALTR enforces it and re-checks it on the policy_maintenance schedule.")
+            .request::<CreateSnowflake>(Method::POST, Api, "/v1/unified-policy/management/policy/accessManagement/snowflake"),
+        SET.tool("create_oltp_access_policy", "Create an OLTP access policy", Effect::Additive)
+            .description("Create an access management policy on an OLTP repository: which IdP users or groups may read which columns.")
+            .request::<CreateOltp>(Method::POST, Api, "/v1/unified-policy/management/policy/accessManagement/oltp"),
+        SET.tool("update_snowflake_access_policy", "Replace a Snowflake access policy", Effect::Idempotent)
+            .description("Replace a Snowflake access policy's name, description and ALL its rules (full replacement). Reads the policy first and refuses to drop existing rules left out of `rules` unless replace_all is true.")
+            .handler(update_snowflake),
+        SET.tool("trigger_access_policy_check", "Check an access policy now", Effect::Additive)
+            .description("Run an access policy's compliance check now instead of waiting for its schedule.")
+            .request::<PolicyId>(Method::PUT, Api, "/v1/unified-policy/management/policy/accessManagement/triggerCheck/{policy_id~}"),
+        SET.tool("create_access_request", "Request data access", Effect::Additive)
+            .description("Ask for access (rules in the Snowflake access policy shape) on a connection; an approver then approves or denies it. Follow it with get_access_request.")
+            .handler(create_request),
+        SET.tool("get_access_requests", "List access requests", Effect::ReadOnly)
+            .description("List access requests, filtered by requester or status, one page at a time (pass the previous page's last_evaluated_key as exclusive_start_key).")
+            .request::<ListRequests>(Method::GET, Api, "/v1/unified-policy/management/accessRequest"),
+        SET.tool("get_access_request", "Get an access request", Effect::ReadOnly)
+            .description("Get one access request: requester, justification, rules asked for and status.")
+            .request::<RequestId>(Method::GET, Api, "/v1/unified-policy/management/accessRequest/{request_id~}"),
+        SET.tool("approve_access_request", "Approve an access request", Effect::Idempotent)
+            .description("Approve an open access request with a justification; ALTR grants the access it asks for.")
+            .request::<Decision>(Method::PUT, Api, "/v1/unified-policy/management/accessRequest/{request_id~}/approve"),
+        SET.tool("deny_access_request", "Deny an access request", Effect::Idempotent)
+            .description("Deny an open access request with a justification; no access is granted.")
+            .request::<Decision>(Method::PUT, Api, "/v1/unified-policy/management/accessRequest/{request_id~}/deny"),
+        SET.tool("cancel_access_request", "Cancel an access request", Effect::Idempotent)
+            .description("Withdraw an open access request (normally by its requester) with a justification.")
+            .request::<Decision>(Method::PUT, Api, "/v1/unified-policy/management/accessRequest/{request_id~}/cancel"),
+    ]
+    .into_iter()
+    .map(untrusted::fenced)
+    .collect()
+}
