@@ -49,6 +49,7 @@ async fn limits(State(st): State<Limits>, req: Request, next: Next) -> Response 
         .get(SESSION_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let is_delete = req.method() == Method::DELETE;
     match (req.method(), session) {
         (&Method::DELETE, Some(id)) => {
             let known = st.sessions.sessions.read().await.contains_key(id.as_str());
@@ -74,7 +75,13 @@ async fn limits(State(st): State<Limits>, req: Request, next: Next) -> Response 
         }
         _ => {}
     }
-    next.run(req).await
+    let mut response = next.run(req).await;
+    // ALTR's ended session has nothing to say: 204, which every client reads as success (rmcp
+    // answers 202, which some clients log as a failed termination).
+    if is_delete && response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
 }
 
 /// The `/mcp` route. `stop` ends every session and stream when cancelled.

@@ -199,7 +199,7 @@ async fn sessions_are_announced_streamed_and_ended() {
         .send()
         .await
         .unwrap();
-    assert!(r.status().is_success(), "DELETE: {}", r.status());
+    assert_eq!(r.status(), 204, "DELETE ends the session with 204");
     let r = post(&server, call)
         .header("mcp-session-id", &session)
         .send()
