@@ -229,11 +229,11 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             &at("/agents/{agent_id}/tasks/{task_id}"),
             axum::routing::delete(delete_task),
         )
-        .route(&at("/agents/{agent_id}/instances"), get(agent_instances))
-        .route(
-            &at("/agents/{agent_id}/instances/{instance_id}"),
-            get(agent_instance).delete(disconnect_agent_instance),
-        )
+        .merge(instance_routes(
+            &at("/agents/{parent}/instances"),
+            &AGENT_INSTANCES,
+            agent_live,
+        ))
         .route(
             &at("/agents/{agent_id}/task-telemetry"),
             get(agent_task_telemetry),
@@ -308,14 +308,11 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             &at("/sidecars/{sidecar_id}/bindings/ports/{port}/repos/{repo_name}"),
             post(create_binding),
         )
-        .route(
-            &at("/sidecars/{sidecar_id}/instances"),
-            get(sidecar_instances),
-        )
-        .route(
-            &at("/sidecars/{sidecar_id}/instances/{instance_id}"),
-            get(sidecar_instance).delete(disconnect_sidecar_instance),
-        )
+        .merge(instance_routes(
+            &at("/sidecars/{parent}/instances"),
+            &SIDECAR_INSTANCES,
+            sidecar_live,
+        ))
 }
 
 /// A steady rate (per minute) for one thing, so the same configuration always reads the same.
@@ -340,6 +337,37 @@ fn windows(per_minute: u64) -> Value {
 }
 
 /// One page of `items` by position (`contiguous_id` is the position after the previous page).
+/// List, get and disconnect the running instances of an agent or a sidecar (`{parent}` in
+/// `list_path`); `live` adds what the instance reports now.
+fn instance_routes(
+    list_path: &str,
+    spec: &'static Spec,
+    live: fn(&Org, &Record) -> Value,
+) -> Router<Arc<Shared>> {
+    let list = move |AxumState(s): State, Path(parent): Path<String>, RawQuery(q): RawQuery| async move {
+        let org = lock(&s.org);
+        let items: Vec<Value> = org
+            .store
+            .list(spec, &[&parent])?
+            .into_iter()
+            .map(|r| live(&org, r))
+            .collect();
+        page_of(items, "instances", &Query::parse(q))
+    };
+    let read = move |AxumState(s): State, Path((parent, id)): Path<(String, String)>| async move {
+        let org = lock(&s.org);
+        let r = org.store.get(spec, &[&parent], &id)?;
+        ok(live(&org, r))
+    };
+    let disconnect = move |AxumState(s): State, Path((parent, id)): Path<(String, String)>| async move {
+        lock(&s.org).store.delete(spec, &[&parent], &id)?;
+        Reply::Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+    };
+    Router::new()
+        .route(list_path, get(list))
+        .route(&format!("{list_path}/{{id}}"), get(read).delete(disconnect))
+}
+
 fn page_of(items: Vec<Value>, key: &str, q: &Query) -> Reply {
     let limit = q.number("limit", PAGING.default, 1, PAGING.max)?;
     let from = match q.get("contiguous_id").map(str::trim) {
@@ -539,40 +567,6 @@ fn agent_live(org: &Org, r: &Record) -> Value {
     out.insert("last_check_in".into(), json!(now()));
     out.insert("assigned_tasks".into(), json!(tasks));
     Value::Object(out)
-}
-
-async fn agent_instances(
-    AxumState(s): State,
-    Path(agent_id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Reply {
-    let org = lock(&s.org);
-    let items: Vec<Value> = org
-        .store
-        .list(&AGENT_INSTANCES, &[&agent_id])?
-        .into_iter()
-        .map(|r| agent_live(&org, r))
-        .collect();
-    page_of(items, "instances", &Query::parse(q))
-}
-
-async fn agent_instance(
-    AxumState(s): State,
-    Path((agent_id, id)): Path<(String, String)>,
-) -> Reply {
-    let org = lock(&s.org);
-    let r = org.store.get(&AGENT_INSTANCES, &[&agent_id], &id)?;
-    ok(agent_live(&org, r))
-}
-
-async fn disconnect_agent_instance(
-    AxumState(s): State,
-    Path((agent_id, id)): Path<(String, String)>,
-) -> Reply {
-    lock(&s.org)
-        .store
-        .delete(&AGENT_INSTANCES, &[&agent_id], &id)?;
-    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
 
 // ---- repositories and users ----
@@ -834,40 +828,6 @@ fn sidecar_live(org: &Org, r: &Record) -> Value {
     );
     out.insert("listeners".into(), Value::Array(ports));
     Value::Object(out)
-}
-
-async fn sidecar_instances(
-    AxumState(s): State,
-    Path(sidecar_id): Path<String>,
-    RawQuery(q): RawQuery,
-) -> Reply {
-    let org = lock(&s.org);
-    let items: Vec<Value> = org
-        .store
-        .list(&SIDECAR_INSTANCES, &[&sidecar_id])?
-        .into_iter()
-        .map(|r| sidecar_live(&org, r))
-        .collect();
-    page_of(items, "instances", &Query::parse(q))
-}
-
-async fn sidecar_instance(
-    AxumState(s): State,
-    Path((sidecar_id, id)): Path<(String, String)>,
-) -> Reply {
-    let org = lock(&s.org);
-    let r = org.store.get(&SIDECAR_INSTANCES, &[&sidecar_id], &id)?;
-    ok(sidecar_live(&org, r))
-}
-
-async fn disconnect_sidecar_instance(
-    AxumState(s): State,
-    Path((sidecar_id, id)): Path<(String, String)>,
-) -> Reply {
-    lock(&s.org)
-        .store
-        .delete(&SIDECAR_INSTANCES, &[&sidecar_id], &id)?;
-    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
 
 // ---- seed ----
