@@ -10,6 +10,7 @@ pub mod ctx;
 pub mod dam;
 pub mod databases;
 pub mod docs;
+pub mod dryrun;
 pub mod keys;
 pub mod paging;
 pub mod params;
@@ -416,9 +417,13 @@ impl ToolBuilder {
 impl ToolDef {
     /// The MCP tool object.
     pub fn to_tool(&self) -> Tool {
-        Tool::new(self.name, self.description, Arc::new((self.schema)()))
-            .with_title(self.title)
-            .with_annotations(self.effect.annotations(self.title))
+        Tool::new(
+            self.name,
+            self.description,
+            Arc::new(dryrun::listed_schema(self)),
+        )
+        .with_title(self.title)
+        .with_annotations(self.effect.annotations(self.title))
     }
 }
 

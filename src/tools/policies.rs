@@ -223,7 +223,7 @@ async fn tag_levels(ctx: &Ctx) -> Vec<i64> {
     }
     let req = ApiRequest::get(Api, format!("{POLICY_PATH}/rules/supportedMaskingTypes"))
         .query("policy_type", "tag");
-    match ctx.client.send(&ctx.prepare(req)).await {
+    match ctx.send_raw(&ctx.prepare(req)).await.map(|(_, v)| v) {
         Ok(body) => {
             let levels = listed_levels(&body);
             if levels.is_empty() {
@@ -374,7 +374,7 @@ async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
     for (i, batch) in batches.into_iter().enumerate() {
         let size = batch.len();
         let req = ApiRequest::patch(Api, path.clone()).json(json!({"rules": batch}));
-        match ctx.client.send(&ctx.prepare(req)).await {
+        match ctx.send_raw(&ctx.prepare(req)).await.map(|(_, v)| v) {
             Ok(body) => {
                 responses.push(body);
                 added += size;

@@ -203,7 +203,12 @@ pub async fn connect(pairs: Vec<(String, String)>) -> RunningService<RoleClient,
     })
     .expect("test selection is valid");
     let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
-    let server = AltrServer::new(Arc::new(registry), client);
+    let audit = settings
+        .audit_log
+        .as_deref()
+        .map(|t| altr_mcp::audit::AuditLog::open(t).expect("audit log opens"));
+    let server =
+        AltrServer::new(Arc::new(registry), client).with_safety(settings.confirm.clone(), audit);
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(running) = server.serve(server_io).await {

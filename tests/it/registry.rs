@@ -141,7 +141,10 @@ fn toolsets_read_only_and_restrictions_select_tools() {
         select(&["all"], false, &[]).unwrap().tools().len(),
         crate::common::default_tool_count()
     );
-    assert_eq!(select(&["default"], false, &[]).unwrap().tools().len(), 25 + 10);
+    assert_eq!(
+        select(&["default"], false, &[]).unwrap().tools().len(),
+        25 + 10
+    );
     let tags = select(&["tags"], false, &[]).unwrap();
     assert_eq!(tags.tools().len(), 8);
     assert!(tags.is_hidden("get_databases"));
