@@ -10,7 +10,7 @@ use wiremock::{Mock, ResponseTemplate};
 use crate::common::*;
 
 /// Every domain's hand-written request table.
-fn tables() -> Vec<Sends> {
+pub(crate) fn tables() -> Vec<Sends> {
     [
         crate::databases::table(),
         crate::tags::table(),
@@ -39,6 +39,10 @@ const HAND_TESTED: &[(&str, &str)] = &[
     ("get_rules", "policies::get_rules_*"),
     ("get_roles", "policies::get_roles_*"),
     ("add_rules", "policies::add_rules_*"),
+    ("update_rule", "safe::update_rule_*"),
+    ("delete_rule", "safe::delete_rule_*"),
+    ("delete_policy", "safe::delete_policy_*"),
+    ("preview_masking", "safe::preview_masking_*"),
     ("get_classifiers", "classification::get_classifiers_*"),
     ("get_collections", "classification::get_collections_*"),
     (
@@ -96,7 +100,7 @@ fn sample(schema: &Value) -> Value {
     }
 }
 
-fn valid_args(rows: &[Sends], t: &ToolDef) -> Value {
+pub(crate) fn valid_args(rows: &[Sends], t: &ToolDef) -> Value {
     example(rows, t.name).unwrap_or_else(|| {
         let schema = Value::Object((t.schema)());
         let mut o = Map::new();
