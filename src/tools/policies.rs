@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::args::{JsonOr, LenientInt, Level, NoParams, OneOrMany};
 use super::paging::{collect_pages, Collected, More, NextPage, Pages};
-use super::request::nothing_to_update;
+use super::request::{before_after, nothing_to_update};
 use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{path, seg_decoded, ApiRequest, Service::AltrNet, Service::Api};
 use crate::wire_enum;
@@ -740,15 +740,6 @@ async fn rule_before(ctx: &Ctx, policy_id: &str, rule_id: &str) -> Result<Value,
                 || r.get("rule_id").and_then(Value::as_str) == Some(rule_id)
         })
         .unwrap_or(Value::Null))
-}
-
-/// `{before, after}`: the state read before the change (or why it could not be read; the change
-/// is still made) and the API's answer.
-pub(crate) fn before_after(before: Result<Value, ToolError>, after: Value) -> Value {
-    match before {
-        Ok(b) => json!({"before": b, "after": after}),
-        Err(e) => json!({"before": null, "before_error": e.to_json(), "after": after}),
-    }
 }
 
 async fn get_roles(ctx: Ctx) -> Result<Value, ToolError> {

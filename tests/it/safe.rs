@@ -746,3 +746,98 @@ fn every_destructive_tool_takes_confirm() {
         assert_eq!(has, t.effect == Effect::Destructive, "{}", t.name);
     }
 }
+
+/// Declarative tools that read their target first: the former table rows, each now sending the
+/// read, then exactly its request, and returning {before, after}.
+#[tokio::test]
+async fn declared_reads_before_the_change_keep_each_request_unchanged() {
+    // (tool, arguments, read path, method, path, body)
+    type Case<'a> = (&'a str, Value, &'a str, &'a str, &'a str, Option<Value>);
+    let cases: Vec<Case> = vec![
+        (
+            "disconnect_tag",
+            json!({"tag_group_id": "tg-1"}),
+            "/api/v1/tag/masking/tag/tg-1",
+            "DELETE",
+            "/api/v1/tag/masking/tag/tg-1",
+            None,
+        ),
+        (
+            "disconnect_tag",
+            json!({"tag_group_id": "a/b?c#d"}),
+            "/api/v1/tag/masking/tag/a%2Fb%3Fc%23d",
+            "DELETE",
+            "/api/v1/tag/masking/tag/a%2Fb%3Fc%23d",
+            None,
+        ),
+        (
+            "update_dam_rule",
+            json!({"rule_id": "r1", "severity": "low", "email_recipients": []}),
+            "/dam-alerting/rules/r1",
+            "PATCH",
+            "/dam-alerting/rules/r1",
+            Some(json!({"severity": "low", "email_recipients": []})),
+        ),
+        (
+            "delete_dam_rule",
+            json!({"rule_id": "r1"}),
+            "/dam-alerting/rules/r1",
+            "DELETE",
+            "/dam-alerting/rules/r1",
+            None,
+        ),
+        (
+            "deactivate_tweak",
+            json!({"name": "ssn-tweak", "sequence": 1}),
+            "/kma/tweaks/ssn-tweak",
+            "PATCH",
+            "/kma/tweaks/ssn-tweak/sequence/1/deactivate",
+            None,
+        ),
+        (
+            "deactivate_key",
+            json!({"namespace": "payments", "name": "card-key", "sequence": 1}),
+            "/kma/keys/payments/card-key",
+            "PATCH",
+            "/kma/keys/payments/card-key/sequence/1/deactivate",
+            None,
+        ),
+    ];
+    for (tool, args, read, method, path, body) in cases {
+        let h = Harness::with_env(&[("ALTR_CONFIRM", "never")]).await;
+        let state = json!({"state_of": tool, "active": true});
+        h.mock("GET", read, 200, state.clone()).await;
+        let answer = json!({"success": true, "data": {"answer_for": tool}});
+        h.mock(method, path, 200, answer.clone()).await;
+        let c = h.call(tool, args.clone()).await;
+        assert_eq!(
+            c.ok(),
+            &json!({"before": state, "after": answer}),
+            "{tool} {args}"
+        );
+        let r = h.requests().await;
+        assert_eq!(r.len(), 2, "{tool} {args}");
+        assert_request(&r[0], "GET", read, &[], None);
+        assert_request(&r[1], method, path, &[], body);
+        // An upstream failure of the change is still a failure with its hint.
+        let h = Harness::with_env(&[("ALTR_CONFIRM", "never")]).await;
+        h.mock("GET", read, 200, state.clone()).await;
+        h.mock(method, path, 404, json!({"message": "upstream says no"}))
+            .await;
+        let c = h.call(tool, args.clone()).await;
+        c.upstream(404);
+        // A dry run reads and shows the state, and sends nothing else.
+        let h = Harness::start().await;
+        h.mock("GET", read, 200, state.clone()).await;
+        let c = h
+            .call(tool, with_args(&args, json!({"dry_run": true})))
+            .await;
+        assert_eq!(c.ok()["before"], state, "{tool}");
+        assert_eq!(c.ok()["would_send"][0]["method"], method);
+        assert!(h
+            .requests()
+            .await
+            .iter()
+            .all(|r| r.method.as_str() == "GET"));
+    }
+}
