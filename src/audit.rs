@@ -134,7 +134,7 @@ pub fn outcome(result: &Result<Value, ToolError>, dry_run: bool) -> String {
         Err(ToolError::Invalid { .. }) => "refused".into(),
         Err(ToolError::Failed { code, .. }) => match *code {
             "declined" => "declined".into(),
-            "confirmation_required" | "tool_unavailable" => "refused".into(),
+            "confirmation_required" | "tool_unavailable" | "unknown_tool" => "refused".into(),
             other => other.into(),
         },
         Err(ToolError::Api(e)) => e.code().into(),
@@ -155,7 +155,7 @@ pub fn entry(
 ) -> Value {
     json!({
         "time": rfc3339(SystemTime::now()),
-        "tool": tool,
+        "tool": crate::client::error::truncate(tool, 200),
         "effect": effect.map(effect_name),
         "outcome": outcome,
         "code": code,

@@ -222,6 +222,22 @@ impl AltrServer {
                     .unwrap_or(e);
                 return Some((failure(&e), log));
             }
+            // Refused at protocol level (unknown tool); recorded all the same.
+            let unknown = ToolError::Failed {
+                code: "unknown_tool",
+                message: String::new(),
+                details: None,
+            };
+            let _ = self.audited(
+                name,
+                None,
+                Err(unknown),
+                false,
+                &[],
+                started,
+                &logged_args,
+                &origin,
+            );
             return None;
         };
         let mut args = arguments.unwrap_or_default();

@@ -20,13 +20,13 @@ use crate::redact::redact;
 pub const DRY_RUN: &str = "dry_run";
 
 /// Its description, the same on every tool.
-pub const DRY_RUN_DOC: &str = "true to rehearse the call: validation and reads run, no change is sent to ALTR; the result lists the requests that would be sent (secrets redacted) and the current state where the tool reads it. Default false.";
+pub const DRY_RUN_DOC: &str = "true: rehearse; no change is sent, returns would_send and before.";
 
 /// The parameter destructive tools take for ALTR_CONFIRM=required.
 pub const CONFIRM: &str = "confirm";
 
 /// Its description, the same on every destructive tool.
-pub const CONFIRM_DOC: &str = "true when a human has confirmed this deletion; needed when the server requires confirmation (ALTR_CONFIRM=required) and the client cannot ask (no elicitation). Default false.";
+pub const CONFIRM_DOC: &str = "true once a human confirmed (for ALTR_CONFIRM=required).";
 
 /// Tools whose own parameters already include `name` (they send it to the API): the server's
 /// parameter of that name is not added to them.

@@ -641,11 +641,16 @@ async fn the_audit_log_has_one_line_per_call_and_refusal_without_secrets() {
         .call("disconnect_database", json!({"database_id": 7}))
         .await;
     assert_eq!(c.error()["code"], "confirmation_required");
+    let unknown = h
+        .client
+        .call_tool(rmcp::model::CallToolRequestParams::new("no_such_tool"))
+        .await;
+    assert!(unknown.is_err());
     let log = lines(&path);
     let outcomes: Vec<&str> = log.iter().map(|l| l["outcome"].as_str().unwrap()).collect();
     assert_eq!(
         outcomes,
-        ["ok", "dry_run", "refused", "refused", "refused"],
+        ["ok", "dry_run", "refused", "refused", "refused", "refused"],
         "{log:?}"
     );
     let first = &log[0];
@@ -662,6 +667,8 @@ async fn the_audit_log_has_one_line_per_call_and_refusal_without_secrets() {
     assert_eq!(log[1]["arguments"]["database_password"], "<redacted>");
     assert_eq!(log[2]["code"], "invalid_argument");
     assert_eq!(log[4]["code"], "confirmation_required");
+    assert_eq!(log[5]["code"], "unknown_tool");
+    assert_eq!(log[5]["tool"], "no_such_tool");
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains(SECRET), "{text}");
     let _ = std::fs::remove_file(&path);
@@ -840,4 +847,34 @@ async fn declared_reads_before_the_change_keep_each_request_unchanged() {
             .iter()
             .all(|r| r.method.as_str() == "GET"));
     }
+}
+
+#[tokio::test]
+async fn over_legacy_sse_the_audit_log_names_the_caller_by_its_token() {
+    use crate::http_common::{Server, SseClient};
+    let path = temp_log("sse");
+    let p = path.to_str().unwrap();
+    let server = Server::start(
+        "sse",
+        &[
+            ("ALTR_AUDIT_LOG", p),
+            ("MCP_AUTH_TOKENS", "carol:tok-carol-1234"),
+        ],
+    )
+    .await;
+    let mut c = SseClient::connect(&server.url(""), Some("tok-carol-1234")).await;
+    c.initialize().await;
+    let r = c
+        .request(
+            1,
+            "tools/call",
+            json!({"name": "get_databases", "arguments": {}}),
+        )
+        .await;
+    assert_eq!(r["result"]["isError"], false, "{r}");
+    let log = lines(&path);
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["caller"], "carol");
+    assert_eq!(log[0]["outcome"], "ok");
+    let _ = std::fs::remove_file(&path);
 }
