@@ -41,6 +41,7 @@ impl ClientConfig {
         if let Some(t) = &s.auth_token {
             secrets.push(t.expose().to_string());
         }
+        secrets.extend(s.auth_tokens.iter().map(|(_, t)| t.expose().to_string()));
         c.scrub = Scrubber::new(secrets);
         c
     }
@@ -58,7 +59,13 @@ pub fn server_options(s: &Settings) -> ServerOptions {
 pub fn build_server(settings: &Settings, registry: Arc<Registry>) -> Result<AltrServer, String> {
     let client =
         AltrClient::try_new(ClientConfig::from_settings(settings)).map_err(|e| e.to_string())?;
-    Ok(AltrServer::new(registry, Arc::new(client)).with_options(server_options(settings)))
+    let audit = match &settings.audit_log {
+        Some(target) => Some(crate::audit::AuditLog::open(target)?),
+        None => None,
+    };
+    Ok(AltrServer::new(registry, Arc::new(client))
+        .with_options(server_options(settings))
+        .with_safety(settings.confirm.clone(), audit))
 }
 
 /// Settings and tool selection together, every problem of both reported at once.

@@ -14,8 +14,10 @@
     )
 )]
 
+pub mod audit;
 pub mod cli;
 pub mod client;
+pub mod confirm;
 pub mod logging;
 pub mod patterns;
 pub mod redact;

@@ -22,7 +22,9 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::{AuditLog, Origin};
 use crate::client::{AltrClient, ApiError, CallContext, CALL};
+use crate::confirm::ConfirmPolicy;
 use crate::redact::redact;
 use crate::tools::{ctx::is_idempotent, Ctx, Effect, Registry, ToolError};
 
@@ -58,6 +60,10 @@ pub struct AltrServer {
     options: ServerOptions,
     /// The level a client asked for with `logging/setLevel` (per session); none: no messages.
     log_level: Arc<Mutex<Option<LoggingLevel>>>,
+    /// Which calls need a human's yes (ALTR_CONFIRM, ALTR_CONFIRM_TOOLS).
+    confirm: Arc<ConfirmPolicy>,
+    /// The audit trail (ALTR_AUDIT_LOG), when configured.
+    audit: Option<Arc<AuditLog>>,
 }
 
 /// The one-line record of a call.
@@ -88,7 +94,16 @@ impl AltrServer {
             listed: Arc::new(OnceLock::new()),
             options: ServerOptions::default(),
             log_level: Arc::default(),
+            confirm: Arc::default(),
+            audit: None,
         }
+    }
+
+    /// This server with a confirmation policy and an audit trail ([`crate::confirm`], [`crate::audit`]).
+    pub fn with_safety(mut self, confirm: ConfirmPolicy, audit: Option<AuditLog>) -> Self {
+        self.confirm = Arc::new(confirm);
+        self.audit = audit.map(Arc::new);
+        self
     }
 
     pub fn with_options(mut self, options: ServerOptions) -> Self {
@@ -109,8 +124,13 @@ impl AltrServer {
 
     /// The MCP tool objects, built on first use.
     pub fn tool_list(&self) -> &[Tool] {
-        self.listed
-            .get_or_init(|| self.registry.tools().iter().map(|t| t.to_tool()).collect())
+        self.listed.get_or_init(|| {
+            self.registry
+                .tools()
+                .iter()
+                .map(|t| self.confirm.list(t, t.to_tool()))
+                .collect()
+        })
     }
 
     /// Run one tool call and shape its result; `None` when no such tool exists at all.
@@ -131,7 +151,8 @@ impl AltrServer {
         arguments: Option<rmcp::model::JsonObject>,
         cancel: CancellationToken,
     ) -> Option<(CallToolResult, CallLog)> {
-        self.run_reporting(name, arguments, cancel, None).await
+        self.run_reporting(name, arguments, cancel, None, Origin::default())
+            .await
     }
 
     /// [`AltrServer::run`], reporting progress to the client under its token when it gave one.
@@ -141,7 +162,10 @@ impl AltrServer {
         arguments: Option<rmcp::model::JsonObject>,
         cancel: CancellationToken,
         progress: Option<(rmcp::Peer<RoleServer>, rmcp::model::ProgressToken)>,
+        origin: Origin,
     ) -> Option<(CallToolResult, CallLog)> {
+        let started = Instant::now();
+        let logged_args = redact(&Value::Object(arguments.clone().unwrap_or_default()));
         let Some(def) = self.registry.get(name) else {
             if self.registry.is_gated(name) {
                 tracing::warn!(
@@ -157,6 +181,19 @@ impl AltrServer {
                     level: LoggingLevel::Warning,
                     data: json!({"tool": name, "outcome": "tool_unavailable"}),
                 };
+                let e = self
+                    .audited(
+                        name,
+                        None,
+                        Err(e.clone()),
+                        false,
+                        &[],
+                        started,
+                        &logged_args,
+                        &origin,
+                    )
+                    .err()
+                    .unwrap_or(e);
                 return Some((failure(&e), log));
             }
             if self.registry.is_hidden(name) {
@@ -170,35 +207,91 @@ impl AltrServer {
                     level: LoggingLevel::Warning,
                     data: json!({"tool": name, "outcome": "tool_unavailable"}),
                 };
+                let e = self
+                    .audited(
+                        name,
+                        None,
+                        Err(e.clone()),
+                        false,
+                        &[],
+                        started,
+                        &logged_args,
+                        &origin,
+                    )
+                    .err()
+                    .unwrap_or(e);
                 return Some((failure(&e), log));
             }
+            // Refused at protocol level (unknown tool); recorded all the same.
+            let unknown = ToolError::Failed {
+                code: "unknown_tool",
+                message: String::new(),
+                details: None,
+            };
+            let _ = self.audited(
+                name,
+                None,
+                Err(unknown),
+                false,
+                &[],
+                started,
+                &logged_args,
+                &origin,
+            );
             return None;
         };
-        let args = arguments.unwrap_or_default();
-        let logged_args = redact(&Value::Object(args.clone()));
+        let mut args = arguments.unwrap_or_default();
         let limit = self.options.call_timeout;
+        // Dry run and confirmation ([`crate::tools::dryrun`], [`crate::confirm`]) before the call.
+        let flags = crate::tools::dryrun::take_flags(def, &mut args)
+            .and_then(|mut f| self.confirm.take_added(def, &mut args, &mut f).map(|_| f));
+        let gate = match flags {
+            Ok(f) => self
+                .confirm
+                .gate(
+                    def,
+                    &args,
+                    f,
+                    &self.ctx,
+                    origin.peer.as_ref(),
+                    &cancel,
+                    limit,
+                )
+                .await
+                .map(|_| f),
+            Err(e) => Err(e),
+        };
+        let dry_run = matches!(gate, Ok(f) if f.dry_run);
+        let rehearsal = dry_run.then(|| Arc::new(crate::tools::dryrun::Rehearsal::default()));
         let call = Arc::new(CallContext::new(
             Some(is_idempotent(def.effect)),
             cancel.clone(),
             Some(limit),
         ));
         let mut ctx = self.ctx.for_call(def.effect, cancel);
+        ctx.dry_run = rehearsal.clone();
         if let Some((peer, token)) = progress {
             ctx = ctx.with_progress(peer, token);
         }
-        let started = Instant::now();
         // The client enforces the deadline at every request boundary; this bound is the backstop
         // for a handler that waits on something else.
         let handler = CALL.scope(call.clone(), (def.handler)(ctx, args));
-        let result = match tokio::time::timeout(limit + Duration::from_secs(1), handler).await {
-            Ok(r) => r,
-            Err(_) => Err(ToolError::Api(ApiError::Deadline {
-                method: "the".into(),
-                path: "tool".into(),
-                limit_secs: limit.as_secs_f64(),
-                completed: call.completed(),
-                in_flight: true,
-            })),
+        let result = match gate {
+            Err(e) => Err(e),
+            Ok(_) => match tokio::time::timeout(limit + Duration::from_secs(1), handler).await {
+                Ok(r) => r,
+                Err(_) => Err(ToolError::Api(ApiError::Deadline {
+                    method: "the".into(),
+                    path: "tool".into(),
+                    limit_secs: limit.as_secs_f64(),
+                    completed: call.completed(),
+                    in_flight: true,
+                })),
+            },
+        };
+        let result = match &rehearsal {
+            Some(r) => r.finish(result),
+            None => result,
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         let requests = call.completed();
@@ -222,6 +315,22 @@ impl AltrServer {
             }
             other => other,
         };
+        let statuses = call
+            .stats
+            .statuses
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        let result = self.audited(
+            name,
+            Some(def.effect),
+            result,
+            dry_run,
+            &statuses,
+            started,
+            &logged_args,
+            &origin,
+        );
         Some(match result {
             Ok(data) => {
                 tracing::info!(tool = name, elapsed_ms, outcome = "ok", requests, status, args = %logged_args, "tool call");
@@ -256,6 +365,42 @@ impl AltrServer {
                 (failure(&e), log)
             }
         })
+    }
+
+    /// `result`, after its audit line is written; a line that cannot be written fails the call.
+    #[allow(clippy::too_many_arguments)]
+    fn audited(
+        &self,
+        tool: &str,
+        effect: Option<Effect>,
+        result: Result<Value, ToolError>,
+        dry_run: bool,
+        statuses: &[u16],
+        started: Instant,
+        args: &Value,
+        origin: &Origin,
+    ) -> Result<Value, ToolError> {
+        let Some(log) = &self.audit else {
+            return result;
+        };
+        let outcome = crate::audit::outcome(&result, dry_run);
+        let code = result.as_ref().err().map(|e| match e {
+            ToolError::Invalid { .. } => "invalid_argument",
+            ToolError::Api(api) => api.code(),
+            ToolError::Failed { code, .. } => code,
+        });
+        let line = crate::audit::entry(
+            tool,
+            effect,
+            &outcome,
+            code,
+            statuses,
+            started.elapsed().as_millis() as u64,
+            args,
+            origin.caller.as_deref(),
+        );
+        log.write(&line)?;
+        result
     }
 
     /// Whether a record at `level` goes to this session's client.
@@ -482,6 +627,7 @@ impl ServerHandler for AltrServer {
                 request.arguments,
                 context.ct.clone(),
                 progress,
+                Origin::of(&context),
             )
             .await
         {

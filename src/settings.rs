@@ -94,6 +94,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("ALTR_CRITICAL_BASE_URL", "base URL of critical tokenization (default https://{ORG_ID}.critical.live.altr.com/v2)"),
     ("ALTR_KMA_BASE_URL", "base URL of key management (default https://{ORG_ID}.kma.live.altr.com/v1)"),
     ("ALTR_DAM_ALERTING_BASE_URL", "base URL of DAM alerting (default https://{ORG_ID}.dam-alerting.live.altr.com/v1/dam-alerting)"),
+    ("ALTR_CONFIRM", "confirmation of destructive calls: elicit (default; ask clients that support elicitation), required (clients that cannot be asked must send confirm: true) or never"),
+    ("ALTR_CONFIRM_TOOLS", "comma-separated per-tool confirmation overrides: +tool to confirm a non-destructive tool, -tool to skip a destructive one"),
+    ("ALTR_AUDIT_LOG", "file to append one JSON line per tool call and refusal to, or - for stderr; a failed write fails the call (default none)"),
+    ("MCP_AUTH_TOKENS", "comma-separated name:token pairs; HTTP clients may send any of these bearer tokens, and the audit log names the caller by the token's name"),
 ];
 
 /// Where raw setting values come from: flags first, then the environment.
@@ -204,6 +208,12 @@ pub struct Settings {
     pub max_result_bytes: usize,
     /// Base URL per service, without a trailing slash.
     pub base_urls: BTreeMap<Service, String>,
+    /// Which calls need a human's yes (`ALTR_CONFIRM`, `ALTR_CONFIRM_TOOLS`).
+    pub confirm: crate::confirm::ConfirmPolicy,
+    /// Where the audit trail goes (`ALTR_AUDIT_LOG`): a path or `-` for stderr.
+    pub audit_log: Option<String>,
+    /// Named bearer tokens (`MCP_AUTH_TOKENS`): (name, token).
+    pub auth_tokens: Vec<(String, Secret)>,
 }
 
 /// Everything wrong with the configuration, reported at once.
@@ -501,6 +511,38 @@ impl Settings {
             base_urls.insert(service, url.trim_end_matches('/').to_string());
         }
 
+        let confirm = match crate::confirm::ConfirmPolicy::parse(
+            &r.string("ALTR_CONFIRM", "elicit"),
+            &r.list("ALTR_CONFIRM_TOOLS"),
+        ) {
+            Ok(p) => p,
+            Err(problems) => {
+                r.problems.extend(problems);
+                crate::confirm::ConfirmPolicy::default()
+            }
+        };
+        let audit_log = r
+            .raw("ALTR_AUDIT_LOG")
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        if let Some(path) = audit_log.as_deref().filter(|p| *p != "-") {
+            let p = std::path::Path::new(path);
+            let dir_ok = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d.is_dir(),
+                _ => true,
+            };
+            if !dir_ok || p.is_dir() {
+                r.problems.push(
+                    "ALTR_AUDIT_LOG: must be - (stderr) or a file in an existing directory".into(),
+                );
+            }
+        }
+        let auth_tokens = named_tokens(
+            &r.list("MCP_AUTH_TOKENS"),
+            auth_token.as_ref(),
+            &mut r.problems,
+        );
+
         if !r.missing.is_empty() || !r.problems.is_empty() {
             return Err(SettingsError {
                 missing: r.missing,
@@ -538,8 +580,59 @@ impl Settings {
             max_response_bytes,
             max_result_bytes,
             base_urls,
+            confirm,
+            audit_log,
+            auth_tokens,
         })
     }
+}
+
+/// `name:token` pairs (MCP_AUTH_TOKENS): names of letters, digits, `-`, `_`, `.` and `@`, unique;
+/// tokens non-empty, unique, and not MCP_AUTH_TOKEN. Problems never show a token.
+fn named_tokens(
+    items: &[String],
+    single: Option<&Secret>,
+    problems: &mut Vec<String>,
+) -> Vec<(String, Secret)> {
+    let mut out: Vec<(String, Secret)> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some((name, token)) = item.split_once(':') else {
+            problems.push(format!(
+                "MCP_AUTH_TOKENS: entry {} must be name:token",
+                i + 1
+            ));
+            continue;
+        };
+        let (name, token) = (name.trim(), token.trim());
+        let name_ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+        if !name_ok {
+            problems.push(format!(
+                "MCP_AUTH_TOKENS: entry {} needs a name of letters, digits, - _ . @ (at most 64)",
+                i + 1
+            ));
+            continue;
+        }
+        if token.is_empty() {
+            problems.push(format!("MCP_AUTH_TOKENS: {name} has an empty token"));
+            continue;
+        }
+        if out.iter().any(|(n, _)| n == name) {
+            problems.push(format!("MCP_AUTH_TOKENS: the name {name} is given twice"));
+            continue;
+        }
+        let reused = out.iter().any(|(_, t)| t.expose() == token)
+            || single.is_some_and(|s| s.expose() == token);
+        if reused {
+            problems.push(format!("MCP_AUTH_TOKENS: the token of {name} is also given to another name or as MCP_AUTH_TOKEN; give every caller its own token"));
+            continue;
+        }
+        out.push((name.to_string(), Secret::new(token)));
+    }
+    out
 }
 
 #[cfg(test)]

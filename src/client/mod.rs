@@ -268,6 +268,8 @@ impl ApiRequest {
 pub struct CallStats {
     pub requests: AtomicU32,
     pub last_status: AtomicU16,
+    /// The HTTP status of every answer received, retries included, in order (for the audit trail).
+    pub statuses: std::sync::Mutex<Vec<u16>>,
 }
 
 /// What the client knows of the tool call a request belongs to: its counts, whether its
@@ -361,6 +363,9 @@ fn record(call: Option<&CallContext>, status: Option<u16>) {
         c.stats.requests.fetch_add(1, Ordering::Relaxed);
         if let Some(st) = status {
             c.stats.last_status.store(st, Ordering::Relaxed);
+            if let Ok(mut all) = c.stats.statuses.lock() {
+                all.push(st);
+            }
         }
     }
 }

@@ -389,8 +389,10 @@ async fn update_snowflake(ctx: Ctx, p: UpdateSnowflake) -> Result<Value, ToolErr
     )?;
     let rules = serde_json::to_value(&p.rules)
         .map_err(|e| ToolError::invalid("rules", format!("cannot be sent: {e}")))?;
+    // The policy as it is: refused on a failed read unless replace_all, which needs no check.
+    let before = ctx.send(ApiRequest::get(Api, at.clone())).await;
     if !p.replace_all {
-        let current = ctx.send(ApiRequest::get(Api, at.clone())).await?;
+        let current = before.clone()?;
         let new_keys: Vec<Value> = rules
             .as_array()
             .into_iter()
@@ -418,8 +420,10 @@ async fn update_snowflake(ctx: Ctx, p: UpdateSnowflake) -> Result<Value, ToolErr
     if let Some(d) = p.description {
         body.insert("description".into(), json!(d));
     }
-    ctx.send(ApiRequest::put(Api, at).json(Value::Object(body)))
-        .await
+    let after = ctx
+        .send(ApiRequest::put(Api, at).json(Value::Object(body)))
+        .await?;
+    Ok(super::request::before_after(before, after))
 }
 
 async fn create_request(ctx: Ctx, p: CreateRequest) -> Result<Value, ToolError> {
@@ -454,7 +458,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Create an access management policy on an OLTP repository: which IdP users or groups may read which columns.")
             .request::<CreateOltp>(Method::POST, Api, "/v1/unified-policy/management/policy/accessManagement/oltp"),
         SET.tool("update_snowflake_access_policy", "Replace a Snowflake access policy", Effect::Idempotent)
-            .description("Replace a Snowflake access policy's name, description and ALL its rules (full replacement). Reads the policy first and refuses to drop existing rules left out of `rules` unless replace_all is true.")
+            .description("Replace a Snowflake access policy's name, description and ALL its rules (full replacement). Reads the policy first and refuses to drop existing rules left out of `rules` unless replace_all is true. Returns {before, after}.")
             .handler(update_snowflake),
         SET.tool("trigger_access_policy_check", "Check an access policy now", Effect::Additive)
             .description("Run an access policy's compliance check now instead of waiting for its schedule.")

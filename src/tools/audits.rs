@@ -560,7 +560,7 @@ async fn search_query_audits(ctx: Ctx, p: SearchQueries) -> Result<Value, ToolEr
 async fn search_system_audits(ctx: Ctx, p: SearchSystem) -> Result<Value, ToolError> {
     let wait = p.wait_seconds.0;
     let req = start_request(&p, AltrNet, "/api/systemaudits/query/start")?;
-    let (status, started) = ctx.client.send_with_status(&ctx.prepare(req)).await?;
+    let (status, started) = ctx.send_raw(&ctx.prepare(req)).await?;
     if wait == 0 || !still_running(status, &started) {
         return Ok(started);
     }

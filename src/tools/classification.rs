@@ -990,7 +990,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Revoke the review decisions within a scope of a job (all of them when no scope is given); the findings return to undecided.")
             .request::<RevokeDecisions>(DELETE, Classification, "/v1/jobs/{job_id}/decisions"),
         SET.tool("record_bulk_job_decision", "Approve or reject findings in bulk", Additive)
-            .description("Approve or reject every finding of the named classifiers (optionally by confidence and scope). Use dry_run first to see how many would change.")
+            .description("Approve or reject every finding of the named classifiers (optionally by confidence and scope). Its own dry_run is sent to ALTR, which counts what would change (the server's dry run does not apply to this tool).")
             .handler(record_bulk_job_decision),
         SET.tool("revoke_bulk_job_decision", "Revoke a bulk decision", Destructive)
             .description("Undo one bulk decision (id from record_bulk_job_decision).")

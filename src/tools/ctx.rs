@@ -15,8 +15,9 @@ use rmcp::model::{ProgressNotificationParam, ProgressToken};
 use rmcp::{Peer, RoleServer};
 use tokio_util::sync::CancellationToken;
 
+use super::dryrun::{self, Rehearsal};
 use super::{Effect, ToolResult};
-use crate::client::{AltrClient, ApiRequest};
+use crate::client::{AltrClient, ApiError, ApiRequest};
 
 /// State shared by every tool call of a server.
 #[derive(Debug, Default)]
@@ -38,6 +39,8 @@ pub struct Ctx {
     pub cancel: CancellationToken,
     /// Where this call reports progress, when the client asked for it.
     pub progress: Option<Progress>,
+    /// Set on a dry run: writes are recorded here instead of sent ([`super::dryrun`]).
+    pub dry_run: Option<Arc<Rehearsal>>,
 }
 
 /// The client of one tool call and the progress token it gave.
@@ -66,6 +69,7 @@ impl Ctx {
             effect: None,
             cancel: CancellationToken::new(),
             progress: None,
+            dry_run: None,
         }
     }
 
@@ -77,6 +81,7 @@ impl Ctx {
             effect: Some(effect),
             cancel,
             progress: None,
+            dry_run: None,
         }
     }
 
@@ -117,7 +122,20 @@ impl Ctx {
     /// JSON, empty where data was expected, `null`) is an error here.
     pub async fn send(&self, req: ApiRequest) -> ToolResult {
         let req = self.prepare(req).keep_unsuccessful();
-        Ok(self.client.send(&req).await?)
+        Ok(self.send_raw(&req).await?.1)
+    }
+
+    /// Send one request as it is, with its final HTTP status: the way past [`Ctx::send`] for
+    /// tools that read the status or want the client's own checks, still subject to a dry run
+    /// (a write is recorded and answered with [`dryrun::placeholder`], a read is sent).
+    pub async fn send_raw(&self, req: &ApiRequest) -> Result<(u16, serde_json::Value), ApiError> {
+        if let Some(rehearsal) = &self.dry_run {
+            if !dryrun::is_read(req) {
+                rehearsal.record(req);
+                return Ok((200, dryrun::placeholder()));
+            }
+        }
+        self.client.send_with_status(req).await
     }
 }
 

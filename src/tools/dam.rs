@@ -223,11 +223,13 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Create a DAM alert rule: a filter tree over audit events, a severity, and either match (every event alerts) or threshold (threshold events within window_type). Created disabled unless enabled is true.")
             .handler(create_rule),
         SET.tool("update_dam_rule", "Update a DAM rule", Effect::Idempotent)
-            .description("Change a DAM rule's name, description, enabled state, severity or notification settings; only the fields given change, at least one is required.")
+            .description("Change a DAM rule's name, description, enabled state, severity or notification settings; only the fields given change, at least one is required. Returns {before, after}: the state read first, and the API's answer.")
             .require_change()
+            .before("/rules/{rule_id}")
             .request::<UpdateRule>(Method::PATCH, DamAlerting, "/rules/{rule_id}"),
         SET.tool("delete_dam_rule", "Delete a DAM rule", Effect::Destructive)
-            .description("Delete a DAM alert rule; it raises no more alerts.")
+            .description("Delete a DAM alert rule; it raises no more alerts. Returns {before, after}: the state read first, and the API's answer.")
+            .before("/rules/{rule_id}")
             .request::<RuleId>(Method::DELETE, DamAlerting, "/rules/{rule_id}"),
         SET.tool("list_dam_alerts", "List DAM alerts", Effect::ReadOnly)
             .description("List DAM alerts, filtered by rule, state (new or acknowledged) or severity, one page at a time (pass the previous page's contiguous_id).")

@@ -118,7 +118,8 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Create a tokenization tweak; it starts at sequence 1.")
             .request::<CreateTweak>(Method::POST, Kma, "/tweaks"),
         SET.tool("deactivate_tweak", "Deactivate a tweak sequence", Effect::Destructive)
-            .description("Deactivate one sequence of a tweak; data protected with it can no longer be processed with that sequence. Check get_tweak first.")
+            .description("Deactivate one sequence of a tweak; data protected with it can no longer be processed with that sequence. Check get_tweak first. Returns {before, after}: the state read first, and the API's answer.")
+            .before("/tweaks/{name}")
             .request::<TweakSequence>(Method::PATCH, Kma, "/tweaks/{name}/sequence/{sequence}/deactivate"),
         SET.tool("list_keys", "List keys", Effect::ReadOnly)
             .description("List the keys of a namespace with their sequences, one page at a time (pass contiguous_id back for the next page); filter by name text or sequence status.")
@@ -130,7 +131,8 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Create a key in a namespace; it starts at sequence 1.")
             .request::<CreateKey>(Method::POST, Kma, "/keys"),
         SET.tool("deactivate_key", "Deactivate a key sequence", Effect::Destructive)
-            .description("Deactivate one sequence of a key, e.g. the old one after rotate_key; data encrypted with it can no longer be decrypted with that sequence.")
+            .description("Deactivate one sequence of a key, e.g. the old one after rotate_key; data encrypted with it can no longer be decrypted with that sequence. Returns {before, after}: the state read first, and the API's answer.")
+            .before("/keys/{namespace}/{name}")
             .request::<KeySequence>(Method::PATCH, Kma, "/keys/{namespace}/{name}/sequence/{sequence}/deactivate"),
         SET.tool("rotate_key", "Rotate a key", Effect::Additive)
             .description("Rotate a key: create a new sequence from the given current one, which stays active until deactivate_key. Each call creates another sequence.")

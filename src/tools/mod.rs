@@ -10,6 +10,7 @@ pub mod ctx;
 pub mod dam;
 pub mod databases;
 pub mod docs;
+pub mod dryrun;
 pub mod keys;
 pub mod paging;
 pub mod params;
@@ -262,6 +263,7 @@ struct Wire {
     exactly_one_of: &'static [&'static str],
     at_most_one_of: &'static [&'static str],
     fixed: &'static [(&'static str, &'static str)],
+    before: Option<&'static str>,
 }
 
 pub struct ToolBuilder {
@@ -324,6 +326,13 @@ impl ToolBuilder {
     /// Body fields with a fixed value, sent on every call.
     pub fn fixed(mut self, fields: &'static [(&'static str, &'static str)]) -> Self {
         self.wire.fixed = fields;
+        self
+    }
+
+    /// Read this GET path (holes from the same fields) before the change and return
+    /// `{before, after}` (see [`request::before_after`]).
+    pub fn before(mut self, template: &'static str) -> Self {
+        self.wire.before = Some(template);
         self
     }
 
@@ -397,6 +406,7 @@ impl ToolBuilder {
             exactly_one_of: w.exactly_one_of,
             at_most_one_of: w.at_most_one_of,
             fixed: w.fixed,
+            before: w.before,
             ..endpoint
         });
         let ep = endpoint.clone();
@@ -405,9 +415,18 @@ impl ToolBuilder {
             let req = args::parse::<P>(raw).and_then(|params| {
                 let wire = serde_json::to_value(&params)
                     .map_err(|e| ToolError::invalid("arguments", format!("cannot be sent: {e}")))?;
-                ep.build(wire)
+                let before = ep.before_request(&wire).transpose()?;
+                Ok((ep.build(wire)?, before))
             });
-            Box::pin(async move { ctx.send(req?).await })
+            Box::pin(async move {
+                let (req, before) = req?;
+                let Some(read) = before else {
+                    return ctx.send(req).await;
+                };
+                let before = ctx.send(read).await;
+                let after = ctx.send(req).await?;
+                Ok(request::before_after(before, after))
+            })
         });
         self.finish::<P>(handler, Some(endpoint))
     }
@@ -416,9 +435,13 @@ impl ToolBuilder {
 impl ToolDef {
     /// The MCP tool object.
     pub fn to_tool(&self) -> Tool {
-        Tool::new(self.name, self.description, Arc::new((self.schema)()))
-            .with_title(self.title)
-            .with_annotations(self.effect.annotations(self.title))
+        Tool::new(
+            self.name,
+            self.description,
+            Arc::new(dryrun::listed_schema(self)),
+        )
+        .with_title(self.title)
+        .with_annotations(self.effect.annotations(self.title))
     }
 }
 

@@ -7,9 +7,9 @@ use serde_json::{json, Map, Value};
 
 use super::args::{JsonOr, LenientInt, Level, NoParams, OneOrMany};
 use super::paging::{collect_pages, Collected, More, NextPage, Pages};
-use super::request::nothing_to_update;
+use super::request::{before_after, nothing_to_update};
 use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
-use crate::client::{path, seg_decoded, ApiRequest, Method, Service::AltrNet, Service::Api};
+use crate::client::{path, seg_decoded, ApiRequest, Service::AltrNet, Service::Api};
 use crate::wire_enum;
 
 pub static SET: Toolset = Toolset {
@@ -180,6 +180,226 @@ pub struct RuleId {
     pub rule_id: String,
 }
 
+/// A proposed change to one existing rule, in update_rule's shape.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleChange {
+    /// Rule id from get_rules.
+    pub rule_id: String,
+    /// New masking level 10000-10009 (tag policies: 10000-10004).
+    pub masking_policy: Option<LenientInt<Level>>,
+    /// New role the rule applies to.
+    pub role: Option<String>,
+    /// New tag value the rule applies to.
+    pub tag_value: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewMasking {
+    /// Policy id from get_policies (a tag policy, TAG#...).
+    pub policy_id: String,
+    /// Proposed rules to add, as add_rules takes them: a list of {masking_policy, role, tag_value}.
+    #[serde(default)]
+    pub add: Option<JsonOr<Vec<RuleInput>>>,
+    /// Proposed changes, as update_rule takes them: a list of {rule_id, and any of masking_policy, role, tag_value}.
+    #[serde(default)]
+    pub update: Option<Vec<RuleChange>>,
+    /// Rule ids (from get_rules) proposed for deletion.
+    #[serde(default)]
+    pub delete: Option<Vec<String>>,
+    /// More roles to show, e.g. from get_roles; a role with no rule for a tag value sees the default.
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
+}
+
+/// Masking levels from the most permissive (shows the most) to the least: no mask; partial
+/// reveals (last four, email domain); their hashed forms; full masks and constants; NULL.
+const PERMISSIVE_FIRST: [i64; 10] = [
+    10000, 10003, 10002, 10008, 10007, 10001, 10006, 10004, 10009, 10005,
+];
+
+/// What a level shows (altr-api.md section 8).
+fn level_meaning(level: i64) -> &'static str {
+    match level {
+        10000 => "no mask: raw value shown",
+        10001 => "full mask: every character replaced by *",
+        10002 => "email mask: only the domain visible",
+        10003 => "show last four",
+        10004 => "constant mask",
+        10005 => "NULL",
+        10006 => "full mask hash",
+        10007 => "email hash: domain shown, local part hashed",
+        10008 => "show last four hash",
+        10009 => "constant date 12/31/9999",
+        _ => "unknown level",
+    }
+}
+
+/// (role, tag_value, level) of a rule object; None when a field is missing.
+fn rule_triple(r: &Value) -> Option<(String, String, i64)> {
+    let role = r.get("role")?.as_str()?.to_string();
+    let tag_value = r.get("tag_value")?.as_str()?.to_string();
+    let level = match r.get("masking_policy")? {
+        Value::Number(n) => n.as_i64()?,
+        Value::String(t) => t.trim().parse().ok()?,
+        _ => return None,
+    };
+    Some((role, tag_value, level))
+}
+
+/// Which level each role sees for each tag value: the most permissive of the rules that match
+/// (role case-insensitively, tag value exactly); `"default"` when no rule matches.
+fn masking_matrix(
+    rules: &[(String, String, i64)],
+    roles: &[String],
+    tag_values: &[String],
+) -> Value {
+    let mut out = Map::new();
+    for tv in tag_values {
+        let mut row = Map::new();
+        for role in roles {
+            let best = rules
+                .iter()
+                .filter(|(r, t, _)| r.eq_ignore_ascii_case(role) && t == tv)
+                .map(|(_, _, l)| *l)
+                .min_by_key(|l| {
+                    PERMISSIVE_FIRST
+                        .iter()
+                        .position(|p| p == l)
+                        .unwrap_or(usize::MAX)
+                });
+            row.insert(role.clone(), best.map_or(json!("default"), |l| json!(l)));
+        }
+        out.insert(tv.clone(), Value::Object(row));
+    }
+    Value::Object(out)
+}
+
+async fn preview_masking(ctx: Ctx, p: PreviewMasking) -> Result<Value, ToolError> {
+    path(
+        &format!("{POLICY_PATH}/{{}}/rules"),
+        &[seg_decoded("policy_id", &p.policy_id)],
+    )?;
+    let adds = p.add.map(|a| a.0).unwrap_or_default();
+    for (i, r) in adds.iter().enumerate() {
+        for (field, value) in [("role", &r.role), ("tag_value", &r.tag_value)] {
+            if value.trim().is_empty() {
+                return Err(ToolError::invalid(
+                    format!("add[{i}].{field}"),
+                    "must not be empty",
+                ));
+            }
+        }
+    }
+    let updates = p.update.unwrap_or_default();
+    for (i, u) in updates.iter().enumerate() {
+        if u.masking_policy.is_none() && u.role.is_none() && u.tag_value.is_none() {
+            return Err(ToolError::invalid(
+                format!("update[{i}]"),
+                "nothing to change: give at least one of masking_policy, role, tag_value",
+            ));
+        }
+    }
+    let deletes = p.delete.unwrap_or_default();
+    let current = rules_of(&ctx, &p.policy_id).await?;
+    let id_of = |r: &Value| r.get("rule_id").and_then(Value::as_str).map(str::to_string);
+    let known: Vec<String> = current.iter().filter_map(id_of).collect();
+    for (i, u) in updates.iter().enumerate() {
+        if !known.contains(&u.rule_id) {
+            return Err(ToolError::invalid(
+                format!("update[{i}].rule_id"),
+                "no such rule in this policy (see get_rules)",
+            ));
+        }
+    }
+    for (i, d) in deletes.iter().enumerate() {
+        if !known.contains(d) {
+            return Err(ToolError::invalid(
+                format!("delete[{i}]"),
+                "no such rule in this policy (see get_rules)",
+            ));
+        }
+    }
+    let now: Vec<(String, String, i64)> = current.iter().filter_map(rule_triple).collect();
+    let mut after: Vec<(String, String, i64)> = Vec::new();
+    for r in &current {
+        let Some(id) = id_of(r) else { continue };
+        if deletes.contains(&id) {
+            continue;
+        }
+        let Some((mut role, mut tag_value, mut level)) = rule_triple(r) else {
+            continue;
+        };
+        for u in updates.iter().filter(|u| u.rule_id == id) {
+            if let Some(l) = u.masking_policy {
+                level = l.get();
+            }
+            if let Some(x) = &u.role {
+                role = x.clone();
+            }
+            if let Some(x) = &u.tag_value {
+                tag_value = x.clone();
+            }
+        }
+        after.push((role, tag_value, level));
+    }
+    after.extend(
+        adds.into_iter()
+            .map(|r| (r.role, r.tag_value, r.masking_policy.get())),
+    );
+    let mut roles: Vec<String> = Vec::new();
+    let mut tag_values: Vec<String> = Vec::new();
+    for (role, tv, _) in now.iter().chain(after.iter()) {
+        if !roles.iter().any(|r| r.eq_ignore_ascii_case(role)) {
+            roles.push(role.clone());
+        }
+        if !tag_values.contains(tv) {
+            tag_values.push(tv.clone());
+        }
+    }
+    for role in p.roles.unwrap_or_default() {
+        if !role.trim().is_empty() && !roles.iter().any(|r| r.eq_ignore_ascii_case(&role)) {
+            roles.push(role);
+        }
+    }
+    roles.sort();
+    tag_values.sort();
+    let before_m = masking_matrix(&now, &roles, &tag_values);
+    let after_m = masking_matrix(&after, &roles, &tag_values);
+    let mut changed = Vec::new();
+    for tv in &tag_values {
+        for role in &roles {
+            let at = |m: &Value| {
+                m.get(tv.as_str())
+                    .and_then(|r| r.get(role.as_str()))
+                    .cloned()
+            };
+            let (b, a) = (at(&before_m), at(&after_m));
+            if b != a {
+                changed.push(json!({"tag_value": tv, "role": role, "now": b, "after": a}));
+            }
+        }
+    }
+    let mut used: Vec<i64> = now.iter().chain(after.iter()).map(|(_, _, l)| *l).collect();
+    used.sort_unstable();
+    used.dedup();
+    let levels: Map<String, Value> = used
+        .into_iter()
+        .map(|l| (l.to_string(), json!(level_meaning(l))))
+        .collect();
+    Ok(json!({
+        "policy_id": p.policy_id,
+        "now": before_m,
+        "after": after_m,
+        "changed": changed,
+        "levels": levels,
+        "rules_now": now.len(),
+        "rules_after": after.len(),
+        "semantics": "For each tag value, the level each role sees: the most permissive of the rules matching that role and tag value; \"default\" means no rule of this policy matches, so the role sees the policy's default. Nothing was changed.",
+    }))
+}
+
 fn is_tag_policy(policy_id: &str) -> bool {
     let decoded = percent_encoding::percent_decode_str(policy_id).decode_utf8_lossy();
     decoded.to_ascii_uppercase().starts_with("TAG#")
@@ -223,7 +443,7 @@ async fn tag_levels(ctx: &Ctx) -> Vec<i64> {
     }
     let req = ApiRequest::get(Api, format!("{POLICY_PATH}/rules/supportedMaskingTypes"))
         .query("policy_type", "tag");
-    match ctx.client.send(&ctx.prepare(req)).await {
+    match ctx.send_raw(&ctx.prepare(req)).await.map(|(_, v)| v) {
         Ok(body) => {
             let levels = listed_levels(&body);
             if levels.is_empty() {
@@ -374,7 +594,7 @@ async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
     for (i, batch) in batches.into_iter().enumerate() {
         let size = batch.len();
         let req = ApiRequest::patch(Api, path.clone()).json(json!({"rules": batch}));
-        match ctx.client.send(&ctx.prepare(req)).await {
+        match ctx.send_raw(&ctx.prepare(req)).await.map(|(_, v)| v) {
             Ok(body) => {
                 responses.push(body);
                 added += size;
@@ -453,8 +673,73 @@ async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
             "time_window_thresholds",
         ]));
     }
-    ctx.send(ApiRequest::patch(Api, path).json(Value::Object(body)))
+    let before = rule_before(&ctx, &p.policy_id, &p.rule_id).await;
+    let after = ctx
+        .send(ApiRequest::patch(Api, path).json(Value::Object(body)))
+        .await?;
+    Ok(before_after(before, after))
+}
+
+async fn delete_rule(ctx: Ctx, p: RuleId) -> Result<Value, ToolError> {
+    let path = path(
+        &format!("{POLICY_PATH}/{{}}/rules/{{}}"),
+        &[
+            seg_decoded("policy_id", &p.policy_id),
+            seg_decoded("rule_id", &p.rule_id),
+        ],
+    )?;
+    let before = rule_before(&ctx, &p.policy_id, &p.rule_id).await;
+    let after = ctx.send(ApiRequest::delete(Api, path)).await?;
+    Ok(before_after(before, after))
+}
+
+async fn delete_policy(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
+    let path = path(
+        &format!("{POLICY_PATH}/{{}}"),
+        &[seg_decoded("policy_id", &p.policy_id)],
+    )?;
+    let before = rules_of(&ctx, &p.policy_id)
         .await
+        .map(|rules| json!({"policy_id": p.policy_id, "rule_count": rules.len(), "rules": rules}));
+    let after = ctx.send(ApiRequest::delete(Api, path)).await?;
+    Ok(before_after(before, after))
+}
+
+/// Every rule of a policy (get_rules), out of the groups the API lists them in.
+pub(crate) async fn rules_of(ctx: &Ctx, policy_id: &str) -> Result<Vec<Value>, ToolError> {
+    let listed = get_rules(
+        ctx.clone(),
+        PolicyId {
+            policy_id: policy_id.to_string(),
+        },
+    )
+    .await?;
+    let mut rules = Vec::new();
+    flatten_rules(listed.get("items").unwrap_or(&Value::Null), &mut rules);
+    Ok(rules)
+}
+
+/// Collect the rule objects (those with a `rule_id`) found anywhere in `v`.
+fn flatten_rules(v: &Value, out: &mut Vec<Value>) {
+    match v {
+        Value::Object(o) if o.contains_key("rule_id") => out.push(v.clone()),
+        Value::Object(o) => o.values().for_each(|x| flatten_rules(x, out)),
+        Value::Array(a) => a.iter().for_each(|x| flatten_rules(x, out)),
+        _ => {}
+    }
+}
+
+/// The rule as it is now (`null` when the policy lists no such rule).
+async fn rule_before(ctx: &Ctx, policy_id: &str, rule_id: &str) -> Result<Value, ToolError> {
+    let wanted = percent_encoding::percent_decode_str(rule_id).decode_utf8_lossy();
+    let rules = rules_of(ctx, policy_id).await?;
+    Ok(rules
+        .into_iter()
+        .find(|r| {
+            r.get("rule_id").and_then(Value::as_str) == Some(&*wanted)
+                || r.get("rule_id").and_then(Value::as_str) == Some(rule_id)
+        })
+        .unwrap_or(Value::Null))
 }
 
 async fn get_roles(ctx: Ctx) -> Result<Value, ToolError> {
@@ -527,18 +812,17 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Add masking rules to a policy: each says which role sees which tag value at which masking level (10000-10009; tag policies 10000-10004). Any number of rules, sent 99 per request.")
             .handler(add_rules),
         SET.tool("delete_policy", "Delete a masking policy", Effect::Destructive)
-            .description("Delete a masking policy and all its rules; the tag is no longer masked by ALTR.")
-            .request::<PolicyId>(Method::DELETE, Api, "/v1/unified-policy/management/policy/{policy_id~}"),
+            .description("Delete a masking policy and all its rules; the tag is no longer masked by ALTR. Returns {before, after}: the rules it had, and the API's answer.")
+            .handler(delete_policy),
         SET.tool("update_rule", "Update a masking rule", Effect::Idempotent)
-            .description("Change one rule of a policy: masking level, role, tag value, access-rate or time-window thresholds. Only the fields given change; at least one is required.")
+            .description("Change one rule of a policy: masking level, role, tag value, access-rate or time-window thresholds. Only the fields given change; at least one is required. Returns {before, after}: the rule as it was, and the API's answer.")
             .handler(update_rule),
         SET.tool("delete_rule", "Delete a masking rule", Effect::Destructive)
-            .description("Delete one masking rule (rule_id from get_rules) from a policy; users it covered fall back to the remaining rules.")
-            .request::<RuleId>(
-                Method::DELETE,
-                Api,
-                "/v1/unified-policy/management/policy/{policy_id~}/rules/{rule_id~}",
-            ),
+            .description("Delete one masking rule (rule_id from get_rules) from a policy; users it covered fall back to the remaining rules. Returns {before, after}: the rule as it was, and the API's answer.")
+            .handler(delete_rule),
+        SET.tool("preview_masking", "Preview masking by role", Effect::ReadOnly)
+            .description("Show which masking level each role sees for each tag value of a policy, now and after proposed rule changes (add, update, delete in the shapes add_rules and update_rule take), and what would change. Sends no change; use it before add_rules, update_rule or delete_rule.")
+            .handler(preview_masking),
         SET.tool("get_roles", "List roles", Effect::ReadOnly)
             .description("List the role (user group) names that masking rules can name. Fetches all pages.")
             .handler(|ctx: Ctx, _: NoParams| get_roles(ctx)),

@@ -44,6 +44,9 @@ pub struct Endpoint {
     pub at_most_one_of: &'static [&'static str],
     /// Fixed body fields added to every request.
     pub fixed: &'static [(&'static str, &'static str)],
+    /// A GET path template (holes from the same fields) read before the change: the tool then
+    /// returns `{before, after}`.
+    pub before: Option<&'static str>,
 }
 
 impl Endpoint {
@@ -60,7 +63,24 @@ impl Endpoint {
             exactly_one_of: &[],
             at_most_one_of: &[],
             fixed: &[],
+            before: None,
         }
+    }
+
+    /// The read of the state before the change (see [`Endpoint::before`]), from the same
+    /// serialized parameters: only the fields that fill its path holes are used.
+    pub fn before_request(&self, params: &Value) -> Option<Result<ApiRequest, ToolError>> {
+        let template = self.before?;
+        let read = Endpoint::new(Method::GET, self.service, template);
+        let holes: Vec<&str> = read.holes().into_iter().map(|(n, _)| n).collect();
+        let fields: Map<String, Value> = params
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| holes.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Some(read.build(Value::Object(fields)))
     }
 
     /// The path holes of the template: (field name, decode first).
@@ -192,6 +212,15 @@ impl Endpoint {
             req = req.json(Value::Object(body));
         }
         Ok(req)
+    }
+}
+
+/// `{before, after}`: the state read before a change (or, when that read failed, `before: null`
+/// and `before_error`; the change is still made) and the API's answer.
+pub fn before_after(before: Result<Value, ToolError>, after: Value) -> Value {
+    match before {
+        Ok(b) => serde_json::json!({"before": b, "after": after}),
+        Err(e) => serde_json::json!({"before": null, "before_error": e.to_json(), "after": after}),
     }
 }
 

@@ -224,7 +224,8 @@ pub fn tools() -> Vec<ToolDef> {
             .description("List every Snowflake tag connected to ALTR, with its tag_group_id, database, schema and masking settings. Fetches all pages.")
             .handler(|ctx: Ctx, _: NoParams| get_tags(ctx)),
         SET.tool("disconnect_tag", "Disconnect a tag", Effect::Destructive)
-            .description("Disconnect a tag from ALTR by its tag_group_id; masking policies on it stop applying.")
+            .description("Disconnect a tag from ALTR by its tag_group_id; masking policies on it stop applying. Returns {before, after}: the state read first, and the API's answer.")
+            .before("/v1/tag/masking/tag/{tag_group_id}")
             .request::<TagGroupId>(Method::DELETE, Api, "/v1/tag/masking/tag/{tag_group_id}"),
         SET.tool("get_tag_values", "List a tag's values", Effect::ReadOnly)
             .description("List the values a tag takes across connected databases (the tag_value of masking rules). Fetches all pages.")

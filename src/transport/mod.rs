@@ -43,6 +43,8 @@ pub struct HttpOptions {
     pub host: String,
     pub port: u16,
     pub auth_token: Option<Secret>,
+    /// Named bearer tokens (MCP_AUTH_TOKENS).
+    pub auth_tokens: Vec<(String, Secret)>,
     pub allow_unauthenticated: bool,
     pub allowed_hosts: Vec<HostPattern>,
     pub allowed_origins: Vec<OriginPattern>,
@@ -64,6 +66,7 @@ impl HttpOptions {
             host: s.host.clone(),
             port: s.port,
             auth_token: s.auth_token.clone(),
+            auth_tokens: s.auth_tokens.clone(),
             allow_unauthenticated: s.allow_unauthenticated,
             allowed_hosts: s.allowed_hosts.clone(),
             allowed_origins: s.allowed_origins.clone(),
@@ -78,7 +81,8 @@ impl HttpOptions {
 
     /// Refuse to expose an unauthenticated server beyond this machine unless told to.
     pub fn check_exposure(&self) -> Result<(), String> {
-        if self.auth_token.is_some() || is_loopback_bind(&self.host) {
+        if self.auth_token.is_some() || !self.auth_tokens.is_empty() || is_loopback_bind(&self.host)
+        {
             return Ok(());
         }
         if self.allow_unauthenticated {
@@ -112,7 +116,8 @@ pub fn app(
         &opts.allowed_origins,
         &opts.host,
         opts.auth_token.clone(),
-    );
+    )
+    .with_named_tokens(opts.auth_tokens.clone());
     let guard = GuardState {
         policy: Arc::new(policy),
         draining,
@@ -261,7 +266,7 @@ pub async fn serve(server: AltrServer, opts: HttpOptions) -> Result<(), String> 
     };
     tracing::info!(
         transport = opts.transport.as_str(),
-        auth = if opts.auth_token.is_some() {
+        auth = if opts.auth_token.is_some() || !opts.auth_tokens.is_empty() {
             "bearer"
         } else {
             "none"
@@ -321,6 +326,7 @@ mod tests {
             host: host.into(),
             port: 8000,
             auth_token: token.map(Secret::new),
+            auth_tokens: vec![],
             allow_unauthenticated: allow,
             allowed_hosts: vec![],
             allowed_origins: vec![],

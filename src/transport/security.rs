@@ -41,6 +41,8 @@ pub struct Policy {
     hosts: Vec<HostPattern>,
     origins: Vec<OriginPattern>,
     token: Option<Secret>,
+    /// Named tokens (MCP_AUTH_TOKENS): the name is the caller in the audit trail.
+    named: Vec<(String, Secret)>,
 }
 
 impl Policy {
@@ -80,12 +82,19 @@ impl Policy {
             hosts,
             origins,
             token,
+            named: Vec::new(),
         }
+    }
+
+    /// This policy, also accepting these named tokens (MCP_AUTH_TOKENS).
+    pub fn with_named_tokens(mut self, named: Vec<(String, Secret)>) -> Self {
+        self.named = named;
+        self
     }
 
     /// Whether a bearer token is required.
     pub fn requires_token(&self) -> bool {
-        self.token.is_some()
+        self.token.is_some() || !self.named.is_empty()
     }
 
     fn host_allowed(&self, host: &str) -> bool {
@@ -125,6 +134,15 @@ impl Policy {
 
     /// Check Host, Origin and the bearer token, in that order.
     pub fn check(&self, headers: &HeaderMap, uri_authority: Option<&str>) -> Result<(), Rejection> {
+        self.check_caller(headers, uri_authority).map(|_| ())
+    }
+
+    /// [`Policy::check`], with the name bound to the token when it is a named one.
+    pub fn check_caller(
+        &self,
+        headers: &HeaderMap,
+        uri_authority: Option<&str>,
+    ) -> Result<Option<String>, Rejection> {
         let host = match headers.get(header::HOST) {
             Some(v) => v.to_str().ok(),
             None => uri_authority,
@@ -141,7 +159,7 @@ impl Policy {
                 return Err(Rejection::BadOrigin);
             }
         }
-        if let Some(expected) = &self.token {
+        if self.requires_token() {
             let given = headers
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
@@ -155,14 +173,27 @@ impl Policy {
                     return Err(Rejection::MissingToken);
                 }
                 Some(t) => {
-                    if !bool::from(t.as_bytes().ct_eq(expected.expose().as_bytes())) {
+                    let matches =
+                        |s: &Secret| bool::from(t.as_bytes().ct_eq(s.expose().as_bytes()));
+                    // Every token is compared, so the time taken does not tell which matched.
+                    let single = self.token.as_ref().is_some_and(matches);
+                    let mut name = None;
+                    for (n, s) in &self.named {
+                        if matches(s) {
+                            name = Some(n.clone());
+                        }
+                    }
+                    if name.is_some() {
+                        return Ok(name);
+                    }
+                    if !single {
                         tracing::warn!("rejected a request with a wrong bearer token");
                         return Err(Rejection::WrongToken);
                     }
                 }
             }
         }
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -353,8 +384,13 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
         );
     }
     let authority = req.uri().authority().map(|a| a.as_str().to_string());
-    if let Err(r) = st.policy.check(req.headers(), authority.as_deref()) {
-        return r.into_response();
+    let mut req = req;
+    match st.policy.check_caller(req.headers(), authority.as_deref()) {
+        Err(r) => return r.into_response(),
+        Ok(Some(name)) => {
+            req.extensions_mut().insert(crate::audit::CallerName(name));
+        }
+        Ok(None) => {}
     }
     if st.draining.is_cancelled() {
         let mut r = text(

@@ -235,6 +235,7 @@ async fn open_stream(State(st): State<SseState>) -> Response {
 async fn post_message(
     State(st): State<SseState>,
     Query(query): Query<HashMap<String, String>>,
+    caller: Option<axum::Extension<crate::audit::CallerName>>,
     body: Bytes,
 ) -> Response {
     let Some(id) = query.get("sessionId").or_else(|| query.get("session_id")) else {
@@ -250,10 +251,15 @@ async fn post_message(
             "Not Found: no such session; open a new one with GET /sse",
         );
     };
-    let message = match check_message(&body) {
+    let mut message = match check_message(&body) {
         Ok(m) => m,
         Err(bad) => return bad.into_response(),
     };
+    // The name bound to this request's token, for the audit trail.
+    if let (Some(axum::Extension(name)), ClientJsonRpcMessage::Request(r)) = (caller, &mut message)
+    {
+        rmcp::model::GetExtensions::extensions_mut(&mut r.request).insert(name);
+    }
     session.touch();
     let request_key = match &message {
         ClientJsonRpcMessage::Request(r) => {

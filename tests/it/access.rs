@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 const AM: &str = "/api/v1/unified-policy/management/policy/accessManagement";
 
-fn sf_rule() -> Value {
+pub(crate) fn sf_rule() -> Value {
     json!({
         "actors": [{"type": "role", "condition": "equals", "identifiers": ["ANALYST"]}],
         "objects": [{"type": "table", "condition": "equals", "identifiers": ["SALES.PUBLIC.ORDERS"]}],
@@ -53,14 +53,6 @@ pub fn table() -> Vec<Sends> {
             body: Some(
                 json!({"policy_name": "HR read", "description": "HR columns", "repo_name": "hr-oracle", "database_type": 4, "database_type_name": "oracle", "rules": [oltp_rule()], "case_sensitivity": "case_sensitive"}),
             ),
-        },
-        Sends {
-            tool: "update_snowflake_access_policy",
-            args: json!({"policy_id": "ACCESS#p1", "policy_name": "P2", "rules": [sf_rule()], "description": "new", "replace_all": true}),
-            method: "PUT",
-            path: "/api/v1/unified-policy/management/policy/accessManagement/snowflake/ACCESS%23p1",
-            query: &[],
-            body: Some(json!({"policy_name": "P2", "rules": [sf_rule()], "description": "new"})),
         },
         Sends {
             tool: "trigger_access_policy_check",
@@ -292,7 +284,8 @@ async fn update_snowflake_access_policy_keeping_every_rule_reads_then_replaces()
     let c = h
         .call("update_snowflake_access_policy", json!({"policy_id": "ACCESS#p1", "policy_name": "P", "rules": [sf_rule(), extra.clone()]}))
         .await;
-    assert_eq!(c.ok(), &json!({"data": {"updated": true}}));
+    assert_eq!(c.ok()["after"], json!({"data": {"updated": true}}));
+    assert_eq!(c.ok()["before"]["data"]["rules"][0]["rule_id"], "r-kept");
     let r = h.requests().await;
     assert_eq!(r.len(), 2);
     assert_request(
@@ -301,6 +294,34 @@ async fn update_snowflake_access_policy_keeping_every_rule_reads_then_replaces()
         &format!("{AM}/snowflake/ACCESS%23p1"),
         &[],
         Some(json!({"policy_name": "P", "rules": [sf_rule(), extra]})),
+    );
+}
+
+/// With replace_all the read is not a check: its failure does not stop the replacement.
+#[tokio::test]
+async fn update_snowflake_access_policy_replace_all_sends_exactly_its_put_after_the_read() {
+    let h = Harness::start().await;
+    let at = format!("{AM}/snowflake/ACCESS%23p1");
+    h.mock("GET", &at, 500, json!({"message": "down"})).await;
+    h.mock("PUT", &at, 200, json!({"data": {"updated": true}}))
+        .await;
+    let c = h
+        .call("update_snowflake_access_policy", json!({"policy_id": "ACCESS#p1", "policy_name": "P2", "rules": [sf_rule()], "description": "new", "replace_all": true}))
+        .await;
+    assert_eq!(c.ok()["after"], json!({"data": {"updated": true}}));
+    assert_eq!(c.ok()["before"], Value::Null);
+    assert_eq!(c.ok()["before_error"]["status"], 500);
+    let r = h.requests().await;
+    let put = r
+        .iter()
+        .find(|r| r.method.as_str() == "PUT")
+        .expect("the PUT");
+    assert_request(
+        put,
+        "PUT",
+        &at,
+        &[],
+        Some(json!({"policy_name": "P2", "rules": [sf_rule()], "description": "new"})),
     );
 }
 
@@ -403,11 +424,37 @@ async fn access_request_workflow_in_the_sandbox() {
     let kept = s
         .call("update_snowflake_access_policy", json!({"policy_id": policy_id, "policy_name": "Erin", "rules": [rule.clone(), other.clone()]}))
         .await;
-    assert_eq!(kept.ok()["data"]["rules"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        kept.ok()["after"]["data"]["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        kept.ok()["before"]["data"]["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let replaced = s
         .call("update_snowflake_access_policy", json!({"policy_id": encoded, "policy_name": "Erin", "rules": [other], "replace_all": true}))
         .await;
-    assert_eq!(replaced.ok()["data"]["rules"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        replaced.ok()["after"]["data"]["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        replaced.ok()["before"]["data"]["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let check = s
         .call("trigger_access_policy_check", json!({"policy_id": encoded}))
         .await;

@@ -193,6 +193,14 @@ pub fn with_overrides(
 /// The real server configured by env-like `pairs`, connected to an in-process MCP client over a
 /// duplex pipe.
 pub async fn connect(pairs: Vec<(String, String)>) -> RunningService<RoleClient, ()> {
+    connect_with(pairs, ()).await
+}
+
+/// [`connect`] with a client of one's own (e.g. one that answers elicitations).
+pub async fn connect_with<C: rmcp::ClientHandler>(
+    pairs: Vec<(String, String)>,
+    handler: C,
+) -> RunningService<RoleClient, C> {
     let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve)
         .expect("test settings are valid");
     let registry = Registry::select(&Selection {
@@ -203,21 +211,26 @@ pub async fn connect(pairs: Vec<(String, String)>) -> RunningService<RoleClient,
     })
     .expect("test selection is valid");
     let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
-    let server = AltrServer::new(Arc::new(registry), client);
+    let audit = settings
+        .audit_log
+        .as_deref()
+        .map(|t| altr_mcp::audit::AuditLog::open(t).expect("audit log opens"));
+    let server =
+        AltrServer::new(Arc::new(registry), client).with_safety(settings.confirm.clone(), audit);
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(running) = server.serve(server_io).await {
             let _ = running.waiting().await;
         }
     });
-    ().serve(client_io).await.expect("client connects")
+    handler.serve(client_io).await.expect("client connects")
 }
 
 /// The longest one tool call may take in a test.
 pub const STEP: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Call a tool with JSON arguments (an object) and check the text mirrors the structured result.
-pub async fn call_tool(client: &RunningService<RoleClient, ()>, name: &str, args: Value) -> Call {
+pub async fn call_tool(client: &rmcp::Peer<RoleClient>, name: &str, args: Value) -> Call {
     let mut params = CallToolRequestParams::new(name.to_string());
     if let Value::Object(map) = args {
         params = params.with_arguments(map);

@@ -49,22 +49,6 @@ pub fn table() -> Vec<Sends> {
             ),
         },
         Sends {
-            tool: "update_dam_rule",
-            args: json!({"rule_id": "r1", "severity": "low", "email_recipients": []}),
-            method: "PATCH",
-            path: "/dam-alerting/rules/r1",
-            query: &[],
-            body: Some(json!({"severity": "low", "email_recipients": []})),
-        },
-        Sends {
-            tool: "delete_dam_rule",
-            args: json!({"rule_id": "r1"}),
-            method: "DELETE",
-            path: "/dam-alerting/rules/r1",
-            query: &[],
-            body: None,
-        },
-        Sends {
             tool: "list_dam_alerts",
             args: json!({"limit": 10, "rule_id": "r1", "state": "NEW", "severity": "critical"}),
             method: "GET",
@@ -295,7 +279,8 @@ async fn dam_workflow_in_the_sandbox() {
             json!({"rule_id": rule_id, "enabled": false, "severity": "critical"}),
         )
         .await;
-    assert_eq!(updated.ok()["data"]["severity"], "critical");
+    assert_eq!(updated.ok()["after"]["data"]["severity"], "critical");
+    assert_eq!(updated.ok()["before"]["data"]["id"], rule_id.as_str());
     s.call("delete_dam_rule", json!({"rule_id": rule_id}))
         .await
         .ok();

@@ -53,14 +53,6 @@ pub fn table() -> Vec<Sends> {
             body: Some(json!({"name": "ssn-tweak"})),
         },
         Sends {
-            tool: "deactivate_tweak",
-            args: json!({"name": "ssn-tweak", "sequence": 1}),
-            method: "PATCH",
-            path: "/kma/tweaks/ssn-tweak/sequence/1/deactivate",
-            query: &[],
-            body: None,
-        },
-        Sends {
             tool: "list_keys",
             args: json!({"namespace": "payments", "limit": 10, "status": "deactivated"}),
             method: "GET",
@@ -103,14 +95,6 @@ pub fn table() -> Vec<Sends> {
             path: "/kma/keys",
             query: &[],
             body: Some(json!({"name": "card-key", "namespace": "payments"})),
-        },
-        Sends {
-            tool: "deactivate_key",
-            args: json!({"namespace": "payments", "name": "card-key", "sequence": 1}),
-            method: "PATCH",
-            path: "/kma/keys/payments/card-key/sequence/1/deactivate",
-            query: &[],
-            body: None,
         },
         Sends {
             tool: "rotate_key",
@@ -268,7 +252,8 @@ async fn sandbox_key_workflow_create_rotate_deactivate_list() {
             json!({"namespace": "payments", "name": "token-key", "sequence": 1}),
         )
         .await;
-    assert_eq!(off.ok()["data"]["status"], "deactivated");
+    assert_eq!(off.ok()["after"]["data"]["status"], "deactivated");
+    assert!(off.ok()["before"].is_object(), "{}", off.envelope);
     let old = s
         .call(
             "get_key",
@@ -366,7 +351,13 @@ async fn sandbox_lists_page_by_contiguous_id_and_tweaks_deactivate() {
             json!({"name": "email tweak", "sequence": 1}),
         )
         .await;
-    assert_eq!(off.ok()["data"]["status"], "deactivated");
+    assert_eq!(off.ok()["after"]["data"]["status"], "deactivated");
+    assert_eq!(
+        off.ok()["before"]["data"]["sequence"],
+        1,
+        "{}",
+        off.envelope
+    );
     let active = s.call("list_tweaks", json!({"status": "active"})).await;
     assert_eq!(names(&active.ok()["tweaks"], "name"), ["ssn-tweak"]);
     s.call("deactivate_tweak", json!({"name": "nope", "sequence": 1}))

@@ -26,6 +26,7 @@ mod http_streamable;
 mod keys;
 mod policies;
 mod registry;
+mod safe;
 mod sandbox_cli;
 mod sandbox_faults;
 mod sandbox_workflows;

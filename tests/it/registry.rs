@@ -143,7 +143,7 @@ fn toolsets_read_only_and_restrictions_select_tools() {
     );
     assert_eq!(
         select(&["default"], false, &[]).unwrap().tools().len(),
-        25 + 10
+        26 + 10
     );
     let tags = select(&["tags"], false, &[]).unwrap();
     assert_eq!(tags.tools().len(), 8);
@@ -157,7 +157,7 @@ fn toolsets_read_only_and_restrictions_select_tools() {
         &["delete_policy", "get_roles"],
     )
     .unwrap();
-    assert_eq!(r.tools().len(), 8 + 9 - 2);
+    assert_eq!(r.tools().len(), 8 + 10 - 2);
     assert!(r.get("delete_policy").is_none());
     assert!(r.is_hidden("delete_policy"));
     assert!(!r.is_hidden("no_such_tool"));
@@ -258,6 +258,7 @@ pub const EXPECTED: &[(&str, &str, &str)] = &[
     ("policies", "delete_policy", "DESTR"),
     ("policies", "update_rule", "W"),
     ("policies", "delete_rule", "DESTR"),
+    ("policies", "preview_masking", "RO"),
     ("policies", "get_roles", "RO"),
     ("classification", "get_classifiers", "RO"),
     ("classification", "get_classifier", "RO"),

@@ -385,7 +385,8 @@ async fn policies_workflow() {
             json!({"policy_id": policy, "rule_id": rule_id, "masking_policy": 10000, "tag_value": "BAND_0"}),
         )
         .await;
-    assert_eq!(updated.ok()["data"]["masking_policy"], 10000);
+    assert_eq!(updated.ok()["after"]["data"]["masking_policy"], 10000);
+    assert_eq!(updated.ok()["before"]["masking_policy"], 10003);
     let read = s.call("get_rules", json!({"policy_id": policy})).await;
     let moved = find_rule(read.ok(), "ANALYST", "BAND_0").expect("updated rule");
     assert_eq!(moved["rule_id"], rule_id.as_str());

@@ -196,7 +196,7 @@ fn tools_subcommand_lists_without_credentials() {
     assert_eq!(v.as_array().unwrap().len(), reads - 1);
     let (code, out, _) = run(&["tools", "--altr-toolsets", "policies"], &[]);
     assert_eq!(code, 0);
-    assert!(out.contains("9 tools."));
+    assert!(out.contains("10 tools."));
 }
 
 #[test]

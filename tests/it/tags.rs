@@ -9,14 +9,6 @@ use wiremock::{Mock, Request, ResponseTemplate};
 pub fn table() -> Vec<Sends> {
     vec![
         Sends {
-            tool: "disconnect_tag",
-            args: json!({"tag_group_id": "tg-1"}),
-            method: "DELETE",
-            path: "/api/v1/tag/masking/tag/tg-1",
-            query: &[],
-            body: None,
-        },
-        Sends {
             tool: "get_tag_details_by_group_id",
             args: json!({"tag_group_id": "tg-1"}),
             method: "GET",
@@ -111,15 +103,6 @@ pub fn table() -> Vec<Sends> {
             path: "/api/v1/tag/masking/",
             query: &[("ignore_errors", "true")],
             body: Some(json!({"database_id": 12, "database_name": "SALES", "schema_name": "PUBLIC", "tag_name": "PII"})),
-        },
-        // Ids are encoded as one path segment.
-        Sends {
-            tool: "disconnect_tag",
-            args: json!({"tag_group_id": "a/b?c#d"}),
-            method: "DELETE",
-            path: "/api/v1/tag/masking/tag/a%2Fb%3Fc%23d",
-            query: &[],
-            body: None,
         },
         Sends {
             tool: "get_tag_details_by_group_id",

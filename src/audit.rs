@@ -1,0 +1,229 @@
+//! The audit trail (ALTR_AUDIT_LOG): one JSON line per tool call and per refusal, written and
+//! flushed before the result is returned. A line that cannot be written fails the call (fail
+//! closed): an unrecorded change must not be reported as done.
+//!
+//! A line holds the time (UTC, RFC 3339), the tool, its effect class, the outcome (`ok`, `dry_run`,
+//! `declined`, `refused` or the error code), the upstream HTTP statuses, the duration, the
+//! arguments with secrets and sensitive values redacted, and the caller: over HTTP the name bound
+//! to the bearer token (MCP_AUTH_TOKENS), over stdio the client's `clientInfo` name.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rmcp::service::RequestContext;
+use rmcp::{Peer, RoleServer};
+use serde_json::{json, Value};
+
+use crate::tools::{Effect, ToolError};
+
+/// Where audit lines go.
+#[derive(Debug)]
+enum Sink {
+    Stderr,
+    File(File),
+}
+
+/// The open audit log.
+#[derive(Debug)]
+pub struct AuditLog {
+    sink: Mutex<Sink>,
+    /// What the log is, for error messages (the path, or `stderr`).
+    name: String,
+}
+
+impl AuditLog {
+    /// Open `target` (`-`: standard error) for appending; created if missing.
+    pub fn open(target: &str) -> Result<AuditLog, String> {
+        let target = target.trim();
+        if target == "-" {
+            return Ok(AuditLog {
+                sink: Mutex::new(Sink::Stderr),
+                name: "stderr".into(),
+            });
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(target)
+            .map_err(|e| format!("ALTR_AUDIT_LOG: cannot open {target} for appending: {e}"))?;
+        Ok(AuditLog {
+            sink: Mutex::new(Sink::File(file)),
+            name: target.to_string(),
+        })
+    }
+
+    /// Append one line and flush it.
+    pub fn write(&self, entry: &Value) -> Result<(), ToolError> {
+        let mut line = entry.to_string();
+        line.push('\n');
+        let failed = |e: String| {
+            ToolError::Failed {
+            code: "audit_failed",
+            message: format!("The audit log ({}) could not be written ({e}); the call's outcome is unrecorded, so it is reported as a failure. Check ALTR_AUDIT_LOG (disk space, permissions) and check the ALTR state before retrying.", self.name),
+            details: None,
+        }
+        };
+        let mut sink = self
+            .sink
+            .lock()
+            .map_err(|_| failed("the log is unusable after an earlier failure".into()))?;
+        let written = match &mut *sink {
+            Sink::Stderr => {
+                let mut err = std::io::stderr().lock();
+                err.write_all(line.as_bytes()).and_then(|_| err.flush())
+            }
+            Sink::File(f) => f.write_all(line.as_bytes()).and_then(|_| f.flush()),
+        };
+        written.map_err(|e| failed(e.to_string()))
+    }
+}
+
+/// Who made a call, and the client to ask for confirmation.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub peer: Option<Peer<RoleServer>>,
+    /// The caller's name (token name over HTTP, clientInfo name over stdio).
+    pub caller: Option<String>,
+}
+
+/// The name bound to the bearer token of an HTTP request (set by the transport's guard).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerName(pub String);
+
+impl Origin {
+    /// The origin of a request: the token's name when the transport put one in the HTTP
+    /// request's extensions, else the client's declared name.
+    pub fn of(context: &RequestContext<RoleServer>) -> Origin {
+        let by_token = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|p| p.extensions.get::<CallerName>())
+            .or_else(|| context.extensions.get::<CallerName>())
+            .map(|c| c.0.clone());
+        let caller = by_token.or_else(|| {
+            context
+                .peer
+                .peer_info()
+                .map(|i| format!("client:{}", i.client_info.name))
+        });
+        Origin {
+            peer: Some(context.peer.clone()),
+            caller,
+        }
+    }
+}
+
+/// The effect class as written in the log.
+pub fn effect_name(effect: Effect) -> &'static str {
+    match effect {
+        Effect::ReadOnly => "read_only",
+        Effect::Additive => "additive",
+        Effect::Idempotent => "idempotent",
+        Effect::Destructive => "destructive",
+        Effect::ClearText => "cleartext",
+    }
+}
+
+/// The outcome of a call as written in the log.
+pub fn outcome(result: &Result<Value, ToolError>, dry_run: bool) -> String {
+    match result {
+        Ok(_) if dry_run => "dry_run".into(),
+        Ok(_) => "ok".into(),
+        Err(ToolError::Invalid { .. }) => "refused".into(),
+        Err(ToolError::Failed { code, .. }) => match *code {
+            "declined" => "declined".into(),
+            "confirmation_required" | "tool_unavailable" | "unknown_tool" => "refused".into(),
+            other => other.into(),
+        },
+        Err(ToolError::Api(e)) => e.code().into(),
+    }
+}
+
+/// One line of the log; `args` already redacted.
+#[allow(clippy::too_many_arguments)]
+pub fn entry(
+    tool: &str,
+    effect: Option<Effect>,
+    outcome: &str,
+    code: Option<&str>,
+    statuses: &[u16],
+    duration_ms: u64,
+    args: &Value,
+    caller: Option<&str>,
+) -> Value {
+    json!({
+        "time": rfc3339(SystemTime::now()),
+        "tool": crate::client::error::truncate(tool, 200),
+        "effect": effect.map(effect_name),
+        "outcome": outcome,
+        "code": code,
+        "statuses": statuses,
+        "duration_ms": duration_ms,
+        "arguments": args,
+        "caller": caller,
+    })
+}
+
+/// A time as `2026-11-22T07:20:48.123Z`.
+pub fn rfc3339(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs();
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = UNIX_EPOCH + Duration::from_millis(1_795_332_048_123);
+        assert_eq!(rfc3339(t), "2026-11-22T07:20:48.123Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn lines_are_appended_and_an_unwritable_log_fails_the_call() {
+        let dir = std::env::temp_dir().join(format!("altr-audit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("audit.jsonl");
+        let log = AuditLog::open(path.to_str().unwrap()).unwrap();
+        log.write(&json!({"a": 1})).unwrap();
+        log.write(&json!({"a": 2})).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "{\"a\":1}\n{\"a\":2}\n");
+        let e = AuditLog::open(dir.join("missing/dir/x").to_str().unwrap()).unwrap_err();
+        assert!(e.contains("ALTR_AUDIT_LOG"), "{e}");
+        // /dev/full accepts the open and fails every write.
+        if let Ok(full) = AuditLog::open("/dev/full") {
+            match full.write(&json!({"a": 3})) {
+                Err(ToolError::Failed { code, .. }) => assert_eq!(code, "audit_failed"),
+                other => panic!("{other:?}"),
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,355 @@
+//! Confirmation of destructive calls (ALTR_CONFIRM, ALTR_CONFIRM_TOOLS).
+//!
+//! A call the policy covers is first rehearsed (a dry run: validation and reads, no write; see
+//! [`crate::tools::dryrun`]), so a refused call is refused as usual and the human is shown what
+//! will be sent and what is there now. Then:
+//! - `elicit` (default): a client that declared form elicitation is asked; decline, cancel or no
+//!   answer sends nothing and fails with `declined`. Other clients proceed.
+//! - `required`: as `elicit`, but a client that cannot be asked gets `confirmation_required`
+//!   (with what would be sent) unless the call carries `confirm: true`.
+//! - `never`: no confirmation.
+//!
+//! Not built: the multi-round-trip form of protocol 2026-07-28 (input-required results with
+//! sealed state); such clients are treated as clients without elicitation.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rmcp::model::{JsonObject, ProtocolVersion};
+use rmcp::service::{ElicitationError, ElicitationMode};
+use rmcp::{Peer, RoleServer};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::client::{ApiError, CallContext, CALL};
+use crate::tools::ctx::is_idempotent;
+use crate::tools::dryrun::{Flags, Rehearsal};
+use crate::tools::{all_tools, Ctx, Effect, ToolDef, ToolError};
+
+/// How long a human has to answer a confirmation.
+pub const ANSWER_TIME: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Elicit,
+    Required,
+    Never,
+}
+
+/// Which calls need a human's yes, and how it is asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfirmPolicy {
+    pub mode: Mode,
+    /// Tools confirmed although not destructive (`+name`).
+    pub added: BTreeSet<String>,
+    /// Destructive tools not confirmed (`-name`).
+    pub removed: BTreeSet<String>,
+}
+
+impl ConfirmPolicy {
+    /// From ALTR_CONFIRM and the ALTR_CONFIRM_TOOLS list; the problems, one per message.
+    pub fn parse(mode: &str, overrides: &[String]) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        let mode = match mode.trim().to_ascii_lowercase().as_str() {
+            "" | "elicit" => Mode::Elicit,
+            "required" => Mode::Required,
+            "never" => Mode::Never,
+            _ => {
+                problems.push("ALTR_CONFIRM: must be one of elicit, required, never".to_string());
+                Mode::Elicit
+            }
+        };
+        let tools = all_tools();
+        let mut policy = ConfirmPolicy {
+            mode,
+            ..Default::default()
+        };
+        let mut unknown = Vec::new();
+        for item in overrides {
+            let (set, name) = match (item.strip_prefix('+'), item.strip_prefix('-')) {
+                (Some(n), _) => (&mut policy.added, n.trim()),
+                (_, Some(n)) => (&mut policy.removed, n.trim()),
+                _ => {
+                    problems.push(format!(
+                        "ALTR_CONFIRM_TOOLS: `{}` must start with + (confirm this tool) or - (do not)",
+                        crate::client::error::truncate(item, 60)
+                    ));
+                    continue;
+                }
+            };
+            match tools.iter().find(|t| t.name == name) {
+                Some(t) if t.effect.is_read_only() => problems.push(format!(
+                    "ALTR_CONFIRM_TOOLS: {name} changes nothing and cannot need confirmation"
+                )),
+                Some(_) => {
+                    set.insert(name.to_string());
+                }
+                None => unknown.push(crate::client::error::truncate(name, 60)),
+            }
+        }
+        if !unknown.is_empty() {
+            problems.push(format!(
+                "ALTR_CONFIRM_TOOLS: unknown tool name(s) {}; run `altr-mcp tools` to see every name",
+                unknown.join(", ")
+            ));
+        }
+        if problems.is_empty() {
+            Ok(policy)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Whether calls of this tool need confirmation.
+    pub fn covers(&self, def: &ToolDef) -> bool {
+        self.mode != Mode::Never
+            && (def.effect == Effect::Destructive || self.added.contains(def.name))
+            && !self.removed.contains(def.name)
+    }
+
+    /// Whether the tool takes `confirm` on this server.
+    pub fn takes_confirm(&self, def: &ToolDef) -> bool {
+        crate::tools::dryrun::takes_confirm(def) || self.added.contains(def.name)
+    }
+
+    /// The listed tool, with `confirm` for the non-destructive tools this policy adds.
+    pub fn list(&self, def: &ToolDef, mut tool: rmcp::model::Tool) -> rmcp::model::Tool {
+        if self.added.contains(def.name) && !crate::tools::dryrun::takes_confirm(def) {
+            let mut schema = (*tool.input_schema).clone();
+            if let Some(Value::Object(props)) = schema.get_mut("properties") {
+                props.insert(
+                    crate::tools::dryrun::CONFIRM.into(),
+                    json!({"type": "boolean", "description": crate::tools::dryrun::CONFIRM_DOC}),
+                );
+            }
+            tool.input_schema = Arc::new(schema);
+        }
+        tool
+    }
+
+    /// Take `confirm` from the arguments of a tool this policy adds (destructive tools had theirs
+    /// taken with `dry_run`).
+    pub fn take_added(
+        &self,
+        def: &ToolDef,
+        args: &mut JsonObject,
+        flags: &mut Flags,
+    ) -> Result<(), ToolError> {
+        if self.added.contains(def.name) && !crate::tools::dryrun::takes_confirm(def) {
+            match args.remove(crate::tools::dryrun::CONFIRM) {
+                None | Some(Value::Null) => {}
+                Some(Value::Bool(b)) => flags.confirm = b,
+                Some(_) => {
+                    return Err(ToolError::invalid(
+                        crate::tools::dryrun::CONFIRM,
+                        "expected a boolean",
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Decide whether the call may go on: `Ok` to send it, otherwise the failure to return
+    /// (nothing sent). `base` is the server's context, `args` the tool's own arguments.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn gate(
+        &self,
+        def: &ToolDef,
+        args: &JsonObject,
+        flags: Flags,
+        base: &Ctx,
+        peer: Option<&Peer<RoleServer>>,
+        cancel: &CancellationToken,
+        limit: Duration,
+    ) -> Result<(), ToolError> {
+        if flags.dry_run || !self.covers(def) {
+            return Ok(());
+        }
+        let can_ask = peer.is_some_and(can_elicit);
+        if !can_ask && (self.mode == Mode::Elicit || flags.confirm) {
+            return Ok(());
+        }
+        // Rehearse: validation and reads run, writes are recorded.
+        let shown = rehearse(def, args, base, cancel, limit).await?;
+        let Some(peer) = peer.filter(|_| can_ask) else {
+            return Err(ToolError::Failed {
+                code: "confirmation_required",
+                message: format!("{} deletes or disables something and this server requires a human's confirmation (ALTR_CONFIRM=required), which this client cannot ask for. Nothing was sent. Show the user what would be sent (details) and, only if they agree, call again with `confirm: true`.", def.name),
+                details: Some(shown),
+            });
+        };
+        let message = describe(def, args, &shown);
+        let answer = tokio::select! {
+            a = peer.elicit_with_timeout::<Confirmation>(message, Some(ANSWER_TIME)) => a,
+            _ = cancel.cancelled() => return Err(ToolError::Api(ApiError::Cancelled {
+                method: "the".into(),
+                path: "confirmation".into(),
+                completed: 0,
+                in_flight: false,
+            })),
+        };
+        let declined = |how: &str| ToolError::Failed {
+            code: "declined",
+            message: format!(
+                "The user {how} {}; nothing was sent to ALTR. Do not retry unless they ask for it.",
+                def.name
+            ),
+            details: None,
+        };
+        match answer {
+            Ok(Some(Confirmation { confirm: true })) => Ok(()),
+            Ok(_) => Err(declined("did not confirm")),
+            Err(ElicitationError::UserDeclined) => Err(declined("declined")),
+            Err(ElicitationError::UserCancelled) => Err(declined("cancelled")),
+            Err(ElicitationError::Service(rmcp::ServiceError::Timeout { .. })) => {
+                Err(declined("gave no answer in time to"))
+            }
+            Err(e) => Err(ToolError::Failed {
+                code: "confirmation_failed",
+                message: format!(
+                    "The confirmation of {} could not be obtained ({}); nothing was sent to ALTR.",
+                    def.name,
+                    crate::client::error::truncate(&e.to_string(), 200)
+                ),
+                details: None,
+            }),
+        }
+    }
+}
+
+/// The form a human answers.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Confirmation {
+    /// Check to let the call go ahead.
+    pub confirm: bool,
+}
+
+rmcp::elicit_safe!(Confirmation);
+
+/// Whether this client can be asked with a form (declared it, on a protocol that allows
+/// server-to-client requests).
+fn can_elicit(peer: &Peer<RoleServer>) -> bool {
+    let old_protocol = peer
+        .peer_info()
+        .is_none_or(|i| i.protocol_version < ProtocolVersion::V_2026_07_28);
+    old_protocol
+        && peer
+            .supported_elicitation_modes()
+            .contains(&ElicitationMode::Form)
+}
+
+/// The dry run of a call: what it would send and the state it read.
+async fn rehearse(
+    def: &ToolDef,
+    args: &JsonObject,
+    base: &Ctx,
+    cancel: &CancellationToken,
+    limit: Duration,
+) -> Result<Value, ToolError> {
+    let rehearsal = Arc::new(Rehearsal::default());
+    let mut ctx = base.for_call(def.effect, cancel.clone());
+    ctx.dry_run = Some(rehearsal.clone());
+    let call = Arc::new(CallContext::new(
+        Some(is_idempotent(def.effect)),
+        cancel.clone(),
+        Some(limit),
+    ));
+    let run = CALL.scope(call.clone(), (def.handler)(ctx, args.clone()));
+    let result = match tokio::time::timeout(limit + Duration::from_secs(1), run).await {
+        Ok(r) => r,
+        Err(_) => Err(ToolError::Api(ApiError::Deadline {
+            method: "the".into(),
+            path: "rehearsal".into(),
+            limit_secs: limit.as_secs_f64(),
+            completed: call.completed(),
+            in_flight: true,
+        })),
+    };
+    rehearsal.finish(result)
+}
+
+/// The question put to the human: the tool, the ids given, what goes with it, the requests.
+fn describe(def: &ToolDef, args: &JsonObject, shown: &Value) -> String {
+    let ids: Vec<String> = args
+        .iter()
+        .filter(|(k, _)| k.ends_with("id") || k.ends_with("ids") || k.ends_with("name"))
+        .map(|(k, v)| match v {
+            Value::String(s) => format!("{k} {}", crate::client::error::truncate(s, 120)),
+            other => format!(
+                "{k} {}",
+                crate::client::error::truncate(&other.to_string(), 120)
+            ),
+        })
+        .collect();
+    let mut text = format!("Confirm {} ({})", def.title, def.name);
+    if !ids.is_empty() {
+        text.push_str(&format!(" for {}", ids.join(", ")));
+    }
+    text.push('.');
+    if let Some(before) = shown.get("before") {
+        let rules = before.get("rules").and_then(Value::as_array).map(Vec::len);
+        let name = before
+            .pointer("/policy/name")
+            .or_else(|| before.get("name"))
+            .and_then(Value::as_str);
+        if let Some(n) = name {
+            text.push_str(&format!(
+                " It is named \"{}\".",
+                crate::client::error::truncate(n, 120)
+            ));
+        }
+        if let Some(n) = rules {
+            text.push_str(&format!(" Its {n} rule(s) go with it."));
+        }
+    }
+    let sends: Vec<String> = shown
+        .get("would_send")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|w| {
+            format!(
+                "{} {}",
+                w["method"].as_str().unwrap_or_default(),
+                w["path"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    if !sends.is_empty() {
+        text.push_str(&format!(" It will send: {}.", sends.join("; ")));
+    }
+    text.push_str(" This cannot be undone.");
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_and_overrides_parse_and_unknown_names_are_refused() {
+        let p = ConfirmPolicy::parse("required", &["+add_rules".into(), "-delete_rule".into()])
+            .unwrap();
+        assert_eq!(p.mode, Mode::Required);
+        let tools = all_tools();
+        let get = |n: &str| tools.iter().find(|t| t.name == n).unwrap();
+        assert!(p.covers(get("add_rules")));
+        assert!(!p.covers(get("delete_rule")));
+        assert!(p.covers(get("delete_policy")));
+        assert!(!p.covers(get("get_rules")));
+        let never = ConfirmPolicy::parse("never", &[]).unwrap();
+        assert!(!never.covers(get("delete_policy")));
+        let e = ConfirmPolicy::parse(
+            "sometimes",
+            &["+no_such_tool".into(), "x".into(), "+get_rules".into()],
+        )
+        .unwrap_err();
+        assert_eq!(e.len(), 4, "{e:?}");
+        assert!(e.iter().any(|m| m.contains("no_such_tool")));
+    }
+}
