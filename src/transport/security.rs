@@ -580,6 +580,40 @@ mod tests {
     }
 
     #[test]
+    fn named_tokens_are_accepted_and_name_their_caller() {
+        let named = vec![
+            ("alice".to_string(), Secret::new("tok-alice")),
+            ("bob".to_string(), Secret::new("tok-bob")),
+        ];
+        let only_named = Policy::new(&[], &[], "127.0.0.1", None).with_named_tokens(named.clone());
+        assert!(only_named.requires_token());
+        let both = Policy::new(&[], &[], "127.0.0.1", Some(Secret::new("single")))
+            .with_named_tokens(named);
+        for p in [&only_named, &both] {
+            let h = |auth: &str| {
+                p.check_caller(
+                    &headers(&[("host", "localhost"), ("authorization", auth)]),
+                    None,
+                )
+            };
+            assert_eq!(h("Bearer tok-bob"), Ok(Some("bob".to_string())));
+            assert_eq!(h("Bearer tok-alice"), Ok(Some("alice".to_string())));
+            assert_eq!(h("Bearer tok-carol"), Err(Rejection::WrongToken));
+        }
+        let h = |auth: &str| {
+            both.check_caller(
+                &headers(&[("host", "localhost"), ("authorization", auth)]),
+                None,
+            )
+        };
+        assert_eq!(h("Bearer single"), Ok(None));
+        assert_eq!(
+            only_named.check_caller(&headers(&[("host", "localhost")]), None),
+            Err(Rejection::MissingToken)
+        );
+    }
+
+    #[test]
     fn malformed_bodies_get_jsonrpc_errors() {
         assert!(check_message(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).is_ok());
         let bad = check_message(b"{not json").unwrap_err();

@@ -115,6 +115,13 @@ fn hand_examples(tool: &str) -> Option<Value> {
         "update_snowflake_access_policy" => Some(
             json!({"policy_id": "ACCESS#p1", "policy_name": "P2", "rules": [crate::access::sf_rule()], "replace_all": true}),
         ),
+        "update_rule" => {
+            Some(json!({"policy_id": "PUSHDOWN#p2", "rule_id": "r1", "role": "ANALYST"}))
+        }
+        "update_dam_rule" => Some(json!({"rule_id": "r1", "severity": "low"})),
+        "connect_tag" => Some(
+            json!({"database_name": "Sales Analytics", "schema_name": "PUBLIC", "tag_name": "PII"}),
+        ),
         _ => None,
     }
 }
