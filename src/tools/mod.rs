@@ -63,18 +63,18 @@ impl Effect {
         !matches!(self, Effect::Additive)
     }
 
-    pub fn annotations(self, title: &str) -> ToolAnnotations {
-        let (read_only, destructive, idempotent) = match self {
-            Effect::ReadOnly | Effect::ClearText => (true, false, true),
-            Effect::Additive => (false, false, false),
-            Effect::Idempotent => (false, false, true),
-            Effect::Destructive => (false, true, true),
-        };
-        ToolAnnotations::with_title(title)
-            .read_only(read_only)
-            .destructive(destructive)
-            .idempotent(idempotent)
-            .open_world(true)
+    /// The MCP annotations: only the hints that differ from the protocol defaults
+    /// (readOnlyHint false, destructiveHint true, idempotentHint false, openWorldHint true), and
+    /// for read-only tools only readOnlyHint (the others are meaningful only for writes). The
+    /// title is the tool's own `title`, not repeated here. Every tools/list pays for these bytes.
+    pub fn annotations(self) -> ToolAnnotations {
+        let a = ToolAnnotations::new();
+        match self {
+            Effect::ReadOnly | Effect::ClearText => a.read_only(true),
+            Effect::Additive => a.destructive(false),
+            Effect::Idempotent => a.destructive(false).idempotent(true),
+            Effect::Destructive => a.idempotent(true),
+        }
     }
 }
 
@@ -418,7 +418,7 @@ impl ToolDef {
     pub fn to_tool(&self) -> Tool {
         Tool::new(self.name, self.description, Arc::new((self.schema)()))
             .with_title(self.title)
-            .with_annotations(self.effect.annotations(self.title))
+            .with_annotations(self.effect.annotations())
     }
 }
 

@@ -15,6 +15,7 @@ mod sandbox_common;
 
 mod access;
 mod audits;
+mod budget;
 mod classification;
 mod client;
 mod dam;
