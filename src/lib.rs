@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod discovery;
 pub mod logging;
 pub mod patterns;
 pub mod redact;

@@ -461,6 +461,8 @@ impl Registry {
     pub fn select(sel: &Selection) -> Result<Registry, SelectionError> {
         let all = all_tools();
         let mut wanted: Vec<&'static str> = Vec::new();
+        // `default` also takes the daily tools of other toolsets (crate::discovery::DAILY_TOOLS).
+        let mut daily = false;
         let mut unknown = Vec::new();
         let every = || TOOLSETS.iter().map(|t| t.id);
         if sel.toolsets.is_empty() {
@@ -469,7 +471,10 @@ impl Registry {
         for name in &sel.toolsets {
             match name.to_ascii_lowercase().as_str() {
                 "all" => wanted.extend(every()),
-                "default" => wanted.extend(TOOLSETS.iter().filter(|t| t.in_default).map(|t| t.id)),
+                "default" => {
+                    wanted.extend(TOOLSETS.iter().filter(|t| t.in_default).map(|t| t.id));
+                    daily = true;
+                }
                 other => match toolset(other) {
                     Some(t) => wanted.push(t.id),
                     None => unknown.push(name.clone()),
@@ -499,7 +504,8 @@ impl Registry {
         for t in all {
             let allowed_by_mode = t.effect.is_read_only() || !sel.read_only;
             let allowed_clear_text = t.effect != Effect::ClearText || sel.allow_cleartext;
-            let keep = wanted.contains(&t.toolset.id)
+            let in_daily = daily && crate::discovery::DAILY_TOOLS.contains(&t.name);
+            let keep = (wanted.contains(&t.toolset.id) || in_daily)
                 && allowed_by_mode
                 && allowed_clear_text
                 && !sel.restricted.iter().any(|r| r == t.name);

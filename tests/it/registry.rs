@@ -158,10 +158,27 @@ fn toolsets_read_only_and_restrictions_select_tools() {
         select(&["all"], false, &[]).unwrap().tools().len(),
         crate::common::default_tool_count()
     );
-    assert_eq!(
-        select(&["default"], false, &[]).unwrap().tools().len(),
-        25 + 10
+    let default = select(&["default"], false, &[]).unwrap();
+    assert_eq!(default.tools().len(), 25 + 10 + 15);
+    assert!(
+        default.tools().len() <= 60,
+        "the default set fits Cursor and Windsurf"
     );
+    for name in altr_mcp::discovery::DAILY_TOOLS {
+        assert!(
+            default.get(name).is_some(),
+            "{name} is a known tool in default"
+        );
+    }
+    assert!(default.get("create_classifier").is_none());
+    assert!(default.is_hidden("create_classifier"));
+    // The daily tools still obey read-only mode and RESTRICTED_TOOLS.
+    let ro = select(&["default"], true, &["get_jobs"]).unwrap();
+    assert!(ro.get("create_job").is_none() && ro.get("get_jobs").is_none());
+    assert!(ro.get("get_job").is_some());
+    // A toolset named beside `default` adds its whole self.
+    let more = select(&["default", "classification"], false, &[]).unwrap();
+    assert_eq!(more.tools().len(), 25 + 10 + 41 + 8);
     let tags = select(&["tags"], false, &[]).unwrap();
     assert_eq!(tags.tools().len(), 8);
     assert!(tags.is_hidden("get_databases"));
