@@ -14,6 +14,7 @@
     )
 )]
 
+pub mod call;
 pub mod cli;
 pub mod client;
 pub mod discovery;

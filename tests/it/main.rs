@@ -16,6 +16,7 @@ mod sandbox_common;
 mod access;
 mod audits;
 mod budget;
+mod call;
 mod classification;
 mod client;
 mod dam;
