@@ -234,6 +234,7 @@ pub fn main() -> ExitCode {
 /// Serve MCP on the configured transport until the client goes away or a signal arrives.
 pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), String> {
     let server = build_server(&settings, registry.clone())?;
+    let server = crate::discovery::apply(server, &settings).map_err(|e| e.to_string())?;
     tracing::info!(
         transport = settings.transport.as_str(),
         tools = registry.tools().len(),

@@ -58,6 +58,8 @@ pub struct AltrServer {
     options: ServerOptions,
     /// The level a client asked for with `logging/setLevel` (per session); none: no messages.
     log_level: Arc<Mutex<Option<LoggingLevel>>>,
+    /// Toolset discovery (ALTR_DYNAMIC_TOOLSETS), per session; none: every registry tool listed.
+    discovery: Option<crate::discovery::Discovery>,
 }
 
 /// The one-line record of a call.
@@ -88,7 +90,20 @@ impl AltrServer {
             listed: Arc::new(OnceLock::new()),
             options: ServerOptions::default(),
             log_level: Arc::default(),
+            discovery: None,
         }
+    }
+
+    /// Serve the tools of `registry`, each session listing only what `discovery` lets it see.
+    pub fn with_discovery(
+        mut self,
+        registry: Arc<Registry>,
+        discovery: crate::discovery::Discovery,
+    ) -> Self {
+        self.registry = registry;
+        self.listed = Arc::new(OnceLock::new());
+        self.discovery = Some(discovery);
+        self
     }
 
     pub fn with_options(mut self, options: ServerOptions) -> Self {
@@ -104,6 +119,7 @@ impl AltrServer {
     pub fn session(&self) -> Self {
         let mut s = self.clone();
         s.log_level = Arc::default();
+        s.discovery = self.discovery.as_ref().map(|d| d.fresh());
         s
     }
 
@@ -256,6 +272,14 @@ impl AltrServer {
                 (failure(&e), log)
             }
         })
+    }
+
+    /// The tools this session lists: every registry tool, or what toolset discovery shows it.
+    fn session_tools(&self) -> Vec<Tool> {
+        match &self.discovery {
+            Some(d) => d.list(&self.registry, self.tool_list()),
+            None => self.tool_list().to_vec(),
+        }
     }
 
     /// Whether a record at `level` goes to this session's client.
@@ -430,17 +454,21 @@ fn tools_call_problem(params: Option<&Value>) -> String {
 
 impl ServerHandler for AltrServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_logging()
-                .build(),
-        )
-        .with_server_info(
-            Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION"))
-                .with_title("ALTR data security"),
-        )
-        .with_instructions(INSTRUCTIONS)
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_logging()
+            .build();
+        if self.discovery.is_some() {
+            if let Some(tools) = capabilities.tools.as_mut() {
+                tools.list_changed = Some(true);
+            }
+        }
+        ServerConfig::new(capabilities)
+            .with_server_info(
+                Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION"))
+                    .with_title("ALTR data security"),
+            )
+            .with_instructions(INSTRUCTIONS)
     }
 
     async fn list_tools(
@@ -448,11 +476,11 @@ impl ServerHandler for AltrServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.tool_list().to_vec()))
+        Ok(ListToolsResult::with_all_items(self.session_tools()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tool_list().iter().find(|t| t.name == name).cloned()
+        self.session_tools().into_iter().find(|t| t.name == name)
     }
 
     async fn set_level(
@@ -476,6 +504,15 @@ impl ServerHandler for AltrServer {
             .get_progress_token()
             .or_else(|| request.progress_token());
         let progress = token.map(|t| (context.peer.clone(), t));
+        if let Some(d) = &self.discovery {
+            let args = request.arguments.as_ref();
+            if let Some(r) = d
+                .intercept(&self.registry, &request.name, args, Some(&context.peer))
+                .await
+            {
+                return Ok(r.into());
+            }
+        }
         match self
             .run_reporting(
                 &request.name,

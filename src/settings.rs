@@ -94,6 +94,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("ALTR_CRITICAL_BASE_URL", "base URL of critical tokenization (default https://{ORG_ID}.critical.live.altr.com/v2)"),
     ("ALTR_KMA_BASE_URL", "base URL of key management (default https://{ORG_ID}.kma.live.altr.com/v1)"),
     ("ALTR_DAM_ALERTING_BASE_URL", "base URL of DAM alerting (default https://{ORG_ID}.dam-alerting.live.altr.com/v1/dam-alerting)"),
+    ("ALTR_DYNAMIC_TOOLSETS", "true to start each session with the ALTR_TOOLSETS selection (`default` when unset) plus list_toolsets and enable_toolset, which add toolsets on demand (default false)"),
 ];
 
 /// Where raw setting values come from: flags first, then the environment.
@@ -172,6 +173,8 @@ pub struct Settings {
     pub allow_cleartext: bool,
     /// Serve against the built-in simulated ALTR org (`ALTR_SANDBOX` / `--sandbox`).
     pub sandbox: bool,
+    /// Toolset discovery: start small, enable toolsets per session (`ALTR_DYNAMIC_TOOLSETS`).
+    pub dynamic_toolsets: bool,
     pub log_level: tracing::Level,
     pub log_format: LogFormat,
     pub max_retries: u32,
@@ -407,6 +410,7 @@ impl Settings {
         let toolsets = r.list("ALTR_TOOLSETS");
         let read_only = r.bool("ALTR_READ_ONLY", false);
         let allow_cleartext = r.bool("ALTR_ALLOW_CLEARTEXT", false);
+        let dynamic_toolsets = r.bool("ALTR_DYNAMIC_TOOLSETS", false);
         let log_level = match r.string("LOG_LEVEL", "info").to_ascii_lowercase().as_str() {
             "error" | "critical" => tracing::Level::ERROR,
             "warn" | "warning" => tracing::Level::WARN,
@@ -519,6 +523,7 @@ impl Settings {
             read_only,
             allow_cleartext,
             sandbox,
+            dynamic_toolsets,
             log_level,
             log_format,
             max_retries: if disable_retry { 1 } else { max_retries },

@@ -193,6 +193,14 @@ pub fn with_overrides(
 /// The real server configured by env-like `pairs`, connected to an in-process MCP client over a
 /// duplex pipe.
 pub async fn connect(pairs: Vec<(String, String)>) -> RunningService<RoleClient, ()> {
+    connect_with(pairs, ()).await
+}
+
+/// [`connect`] with a client handler of the test's own (to see notifications).
+pub async fn connect_with<C: rmcp::ClientHandler>(
+    pairs: Vec<(String, String)>,
+    handler: C,
+) -> RunningService<RoleClient, C> {
     let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve)
         .expect("test settings are valid");
     let registry = Registry::select(&Selection {
@@ -204,13 +212,14 @@ pub async fn connect(pairs: Vec<(String, String)>) -> RunningService<RoleClient,
     .expect("test selection is valid");
     let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
     let server = AltrServer::new(Arc::new(registry), client);
+    let server = altr_mcp::discovery::apply(server, &settings).expect("test selection is valid");
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(running) = server.serve(server_io).await {
             let _ = running.waiting().await;
         }
     });
-    ().serve(client_io).await.expect("client connects")
+    handler.serve(client_io).await.expect("client connects")
 }
 
 /// The longest one tool call may take in a test.

@@ -21,6 +21,7 @@ mod classification;
 mod client;
 mod dam;
 mod databases;
+mod discovery;
 mod generated;
 mod hardening;
 mod http_sse;
