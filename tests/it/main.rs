@@ -28,6 +28,7 @@ mod http_sse;
 mod http_streamable;
 mod keys;
 mod policies;
+mod progress;
 mod registry;
 mod sandbox_cli;
 mod sandbox_faults;
