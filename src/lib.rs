@@ -20,6 +20,7 @@ pub mod client;
 pub mod discovery;
 pub mod logging;
 pub mod patterns;
+pub mod prompts;
 pub mod redact;
 pub mod sandbox;
 pub mod server;

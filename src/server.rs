@@ -457,6 +457,8 @@ impl ServerHandler for AltrServer {
         let mut capabilities = ServerCapabilities::builder()
             .enable_tools()
             .enable_logging()
+            .enable_prompts()
+            .enable_completions()
             .build();
         if self.discovery.is_some() {
             if let Some(tools) = capabilities.tools.as_mut() {
@@ -481,6 +483,34 @@ impl ServerHandler for AltrServer {
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         self.session_tools().into_iter().find(|t| t.name == name)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListPromptsResult, McpError> {
+        Ok(rmcp::model::ListPromptsResult::with_all_items(
+            crate::prompts::list(),
+        ))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: rmcp::model::GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetPromptResponse, McpError> {
+        crate::prompts::get(&request.name, request.arguments.as_ref())
+            .map(rmcp::model::GetPromptResponse::Complete)
+            .map_err(|e| McpError::invalid_params(e.to_string(), None))
+    }
+
+    async fn complete(
+        &self,
+        request: rmcp::model::CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CompleteResult, McpError> {
+        Ok(crate::prompts::complete(self, &request.argument.name, &request.argument.value).await)
     }
 
     async fn set_level(

@@ -29,6 +29,7 @@ mod http_streamable;
 mod keys;
 mod policies;
 mod progress;
+mod prompts;
 mod registry;
 mod sandbox_cli;
 mod sandbox_faults;
