@@ -22,6 +22,7 @@ pub mod logging;
 pub mod patterns;
 pub mod prompts;
 pub mod redact;
+pub mod resources;
 pub mod sandbox;
 pub mod server;
 pub mod settings;

@@ -458,6 +458,7 @@ impl ServerHandler for AltrServer {
             .enable_tools()
             .enable_logging()
             .enable_prompts()
+            .enable_resources()
             .enable_completions()
             .build();
         if self.discovery.is_some() {
@@ -503,6 +504,37 @@ impl ServerHandler for AltrServer {
         crate::prompts::get(&request.name, request.arguments.as_ref())
             .map(rmcp::model::GetPromptResponse::Complete)
             .map_err(|e| McpError::invalid_params(e.to_string(), None))
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourcesResult, McpError> {
+        Ok(rmcp::model::ListResourcesResult::with_all_items(
+            crate::resources::list(),
+        ))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourceTemplatesResult, McpError> {
+        Ok(rmcp::model::ListResourceTemplatesResult::with_all_items(
+            crate::resources::templates(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: rmcp::model::ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ReadResourceResponse, McpError> {
+        match crate::resources::read(self, &request.uri).await {
+            Ok(r) => Ok(rmcp::model::ReadResourceResponse::Complete(r)),
+            Err(e) => Err(McpError::resource_not_found(e.to_string(), None)),
+        }
     }
 
     async fn complete(

@@ -31,6 +31,7 @@ mod policies;
 mod progress;
 mod prompts;
 mod registry;
+mod resources;
 mod sandbox_cli;
 mod sandbox_faults;
 mod sandbox_workflows;
