@@ -133,18 +133,20 @@ pub fn command() -> Command {
             .global(true)
             .help("Serve against a built-in simulated ALTR org on a loopback port (demo data, no credentials; no real ALTR org is touched) [env: ALTR_SANDBOX]"),
     );
-    cmd.subcommand(sandbox_command()).subcommand(
-        Command::new("tools")
-            .about("Print the tools this configuration exposes (no credentials needed)")
-            .arg(
-                Arg::new("format")
-                    .long("format")
-                    .value_parser(["markdown", "json"])
-                    .default_value("markdown")
-                    .action(ArgAction::Set)
-                    .help("Output format"),
-            ),
-    )
+    cmd.subcommand(sandbox_command())
+        .subcommand(call_command())
+        .subcommand(
+            Command::new("tools")
+                .about("Print the tools this configuration exposes (no credentials needed)")
+                .arg(
+                    Arg::new("format")
+                        .long("format")
+                        .value_parser(["markdown", "json"])
+                        .default_value("markdown")
+                        .action(ArgAction::Set)
+                        .help("Output format"),
+                ),
+        )
 }
 
 /// The flag values given, keyed by variable name.
@@ -214,6 +216,13 @@ pub fn main() -> ExitCode {
         Err(e) => return fail(e),
     };
     crate::logging::init(settings.log_level, settings.log_format);
+    if let Some(("call", sub)) = matches.subcommand() {
+        return run_call(&sources, settings, &registry, sub);
+    }
+    if settings.transport == Transport::Stdio && std::io::IsTerminal::is_terminal(&std::io::stdin())
+    {
+        eprintln!("{}", crate::call::STDIO_HINT);
+    }
     let registry = Arc::new(registry);
     let runtime = match runtime() {
         Ok(r) => r,
@@ -232,6 +241,7 @@ pub fn main() -> ExitCode {
 /// Serve MCP on the configured transport until the client goes away or a signal arrives.
 pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), String> {
     let server = build_server(&settings, registry.clone())?;
+    let server = crate::discovery::apply(server, &settings).map_err(|e| e.to_string())?;
     tracing::info!(
         transport = settings.transport.as_str(),
         tools = registry.tools().len(),
@@ -261,6 +271,64 @@ pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), St
             .await
         }
     }
+}
+
+/// The `call` subcommand.
+fn call_command() -> Command {
+    Command::new("call")
+        .about("Call one tool with these settings and print its {success, data, error} envelope (exit 0 success, 2 tool failure, 1 usage)")
+        .arg(Arg::new("tool").required(true).value_name("TOOL").help("Tool name (see `altr-mcp tools`)"))
+        .arg(
+            Arg::new("arg")
+                .long("arg")
+                .value_name("NAME=VALUE")
+                .action(ArgAction::Append)
+                .help("One argument; VALUE is JSON (number, true, list, object) unless the parameter is a string or VALUE is not JSON"),
+        )
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .value_name("OBJECT")
+                .help("Every argument as one JSON object (--arg values win)"),
+        )
+}
+
+/// `altr-mcp call`: one tool call against the configured org (or the sandbox).
+fn run_call(
+    sources: &Sources,
+    settings: Settings,
+    registry: &Registry,
+    sub: &ArgMatches,
+) -> ExitCode {
+    let tool = sub.get_one::<String>("tool").cloned().unwrap_or_default();
+    let pairs: Vec<String> = sub
+        .get_many::<String>("arg")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    let args = crate::call::schema_of(registry, &tool).and_then(|schema| {
+        crate::call::arguments(
+            &schema,
+            sub.get_one::<String>("json").map(String::as_str),
+            &pairs,
+        )
+    });
+    let args = match args {
+        Ok(a) => a,
+        Err(e) => return fail(e),
+    };
+    let runtime = match runtime() {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let (settings, _sandbox) = match start_sandbox(&runtime, sources, settings) {
+        Ok(started) => started,
+        Err(e) => return fail(e),
+    };
+    let server = match build_server(&settings, Arc::new(registry.clone())) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    runtime.block_on(crate::call::run(&server, &tool, args))
 }
 
 /// How to use the sandbox, shown by `altr-mcp sandbox --help`.

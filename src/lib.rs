@@ -15,12 +15,16 @@
 )]
 
 pub mod audit;
+pub mod call;
 pub mod cli;
 pub mod client;
 pub mod confirm;
+pub mod discovery;
 pub mod logging;
 pub mod patterns;
+pub mod prompts;
 pub mod redact;
+pub mod resources;
 pub mod sandbox;
 pub mod server;
 pub mod settings;

@@ -64,6 +64,8 @@ pub struct AltrServer {
     confirm: Arc<ConfirmPolicy>,
     /// The audit trail (ALTR_AUDIT_LOG), when configured.
     audit: Option<Arc<AuditLog>>,
+    /// Toolset discovery (ALTR_DYNAMIC_TOOLSETS), per session; none: every registry tool listed.
+    discovery: Option<crate::discovery::Discovery>,
 }
 
 /// The one-line record of a call.
@@ -96,6 +98,7 @@ impl AltrServer {
             log_level: Arc::default(),
             confirm: Arc::default(),
             audit: None,
+            discovery: None,
         }
     }
 
@@ -103,6 +106,18 @@ impl AltrServer {
     pub fn with_safety(mut self, confirm: ConfirmPolicy, audit: Option<AuditLog>) -> Self {
         self.confirm = Arc::new(confirm);
         self.audit = audit.map(Arc::new);
+        self
+    }
+
+    /// Serve the tools of `registry`, each session listing only what `discovery` lets it see.
+    pub fn with_discovery(
+        mut self,
+        registry: Arc<Registry>,
+        discovery: crate::discovery::Discovery,
+    ) -> Self {
+        self.registry = registry;
+        self.listed = Arc::new(OnceLock::new());
+        self.discovery = Some(discovery);
         self
     }
 
@@ -119,6 +134,7 @@ impl AltrServer {
     pub fn session(&self) -> Self {
         let mut s = self.clone();
         s.log_level = Arc::default();
+        s.discovery = self.discovery.as_ref().map(|d| d.fresh());
         s
     }
 
@@ -403,6 +419,14 @@ impl AltrServer {
         result
     }
 
+    /// The tools this session lists: every registry tool, or what toolset discovery shows it.
+    fn session_tools(&self) -> Vec<Tool> {
+        match &self.discovery {
+            Some(d) => d.list(&self.registry, self.tool_list()),
+            None => self.tool_list().to_vec(),
+        }
+    }
+
     /// Whether a record at `level` goes to this session's client.
     fn wants(&self, level: LoggingLevel) -> bool {
         let set = self.log_level.lock().map(|l| *l).unwrap_or(None);
@@ -575,17 +599,24 @@ fn tools_call_problem(params: Option<&Value>) -> String {
 
 impl ServerHandler for AltrServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_logging()
-                .build(),
-        )
-        .with_server_info(
-            Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION"))
-                .with_title("ALTR data security"),
-        )
-        .with_instructions(INSTRUCTIONS)
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_logging()
+            .enable_prompts()
+            .enable_resources()
+            .enable_completions()
+            .build();
+        if self.discovery.is_some() {
+            if let Some(tools) = capabilities.tools.as_mut() {
+                tools.list_changed = Some(true);
+            }
+        }
+        ServerConfig::new(capabilities)
+            .with_server_info(
+                Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION"))
+                    .with_title("ALTR data security"),
+            )
+            .with_instructions(INSTRUCTIONS)
     }
 
     async fn list_tools(
@@ -593,11 +624,70 @@ impl ServerHandler for AltrServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.tool_list().to_vec()))
+        Ok(ListToolsResult::with_all_items(self.session_tools()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.tool_list().iter().find(|t| t.name == name).cloned()
+        self.session_tools().into_iter().find(|t| t.name == name)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListPromptsResult, McpError> {
+        Ok(rmcp::model::ListPromptsResult::with_all_items(
+            crate::prompts::list(),
+        ))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: rmcp::model::GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::GetPromptResponse, McpError> {
+        crate::prompts::get(&request.name, request.arguments.as_ref())
+            .map(rmcp::model::GetPromptResponse::Complete)
+            .map_err(|e| McpError::invalid_params(e.to_string(), None))
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourcesResult, McpError> {
+        Ok(rmcp::model::ListResourcesResult::with_all_items(
+            crate::resources::list(),
+        ))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListResourceTemplatesResult, McpError> {
+        Ok(rmcp::model::ListResourceTemplatesResult::with_all_items(
+            crate::resources::templates(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: rmcp::model::ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ReadResourceResponse, McpError> {
+        match crate::resources::read(self, &request.uri).await {
+            Ok(r) => Ok(rmcp::model::ReadResourceResponse::Complete(r)),
+            Err(e) => Err(McpError::resource_not_found(e.to_string(), None)),
+        }
+    }
+
+    async fn complete(
+        &self,
+        request: rmcp::model::CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::CompleteResult, McpError> {
+        Ok(crate::prompts::complete(self, &request.argument.name, &request.argument.value).await)
     }
 
     async fn set_level(
@@ -621,6 +711,15 @@ impl ServerHandler for AltrServer {
             .get_progress_token()
             .or_else(|| request.progress_token());
         let progress = token.map(|t| (context.peer.clone(), t));
+        if let Some(d) = &self.discovery {
+            let args = request.arguments.as_ref();
+            if let Some(r) = d
+                .intercept(&self.registry, &request.name, args, Some(&context.peer))
+                .await
+            {
+                return Ok(r.into());
+            }
+        }
         match self
             .run_reporting(
                 &request.name,

@@ -98,6 +98,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("ALTR_CONFIRM_TOOLS", "comma-separated per-tool confirmation overrides: +tool to confirm a non-destructive tool, -tool to skip a destructive one"),
     ("ALTR_AUDIT_LOG", "file to append one JSON line per tool call and refusal to, or - for stderr; a failed write fails the call (default none)"),
     ("MCP_AUTH_TOKENS", "comma-separated name:token pairs; HTTP clients may send any of these bearer tokens, and the audit log names the caller by the token's name"),
+    ("ALTR_DYNAMIC_TOOLSETS", "true to start each session with the ALTR_TOOLSETS selection (`default` when unset) plus list_toolsets and enable_toolset, which add toolsets on demand (default false)"),
 ];
 
 /// Where raw setting values come from: flags first, then the environment.
@@ -176,6 +177,8 @@ pub struct Settings {
     pub allow_cleartext: bool,
     /// Serve against the built-in simulated ALTR org (`ALTR_SANDBOX` / `--sandbox`).
     pub sandbox: bool,
+    /// Toolset discovery: start small, enable toolsets per session (`ALTR_DYNAMIC_TOOLSETS`).
+    pub dynamic_toolsets: bool,
     pub log_level: tracing::Level,
     pub log_format: LogFormat,
     pub max_retries: u32,
@@ -417,6 +420,7 @@ impl Settings {
         let toolsets = r.list("ALTR_TOOLSETS");
         let read_only = r.bool("ALTR_READ_ONLY", false);
         let allow_cleartext = r.bool("ALTR_ALLOW_CLEARTEXT", false);
+        let dynamic_toolsets = r.bool("ALTR_DYNAMIC_TOOLSETS", false);
         let log_level = match r.string("LOG_LEVEL", "info").to_ascii_lowercase().as_str() {
             "error" | "critical" => tracing::Level::ERROR,
             "warn" | "warning" => tracing::Level::WARN,
@@ -561,6 +565,7 @@ impl Settings {
             read_only,
             allow_cleartext,
             sandbox,
+            dynamic_toolsets,
             log_level,
             log_format,
             max_retries: if disable_retry { 1 } else { max_retries },

@@ -337,7 +337,7 @@ pub struct ListRequests {
     pub status: Option<RequestStatus>,
     /// Order by creation time.
     pub sort: Option<SortOrder>,
-    /// Cursor for the next page: the last_evaluated_key the previous page returned.
+    /// The previous page's last_evaluated_key.
     pub exclusive_start_key: Option<Cursor>,
 }
 

@@ -126,6 +126,8 @@ pub fn schema<P: JsonSchema>() -> JsonObject {
     obj.remove("$schema");
     obj.remove("title");
     obj.remove("description");
+    // Unknown arguments are refused server-side (every params struct denies unknown fields).
+    obj.remove("additionalProperties");
     if let Some(Value::Object(props)) = obj.get_mut("properties") {
         for p in props.values_mut() {
             simplify(p);
@@ -140,11 +142,26 @@ pub fn schema<P: JsonSchema>() -> JsonObject {
     obj
 }
 
-/// Make a parameter schema lean for the model: optional-ness is already in `required`, so null
-/// alternatives go; integer formats go.
+/// Make a parameter schema lean for the model (every tools/list pays for it): optional-ness is
+/// already in `required`, so null alternatives and null defaults go; integer formats go; checks
+/// the server makes anyway and that tell the model nothing go (`additionalProperties` true or
+/// false: unknown fields are refused by the parameter types; `minLength: 1`: the non-empty text
+/// types refuse empty text); a list's items lose their description, which repeats the list's.
 fn simplify(v: &mut Value) {
     let Value::Object(o) = v else { return };
     o.remove("format");
+    if matches!(o.get("additionalProperties"), Some(Value::Bool(_))) {
+        o.remove("additionalProperties");
+    }
+    if o.get("minLength") == Some(&Value::from(1)) {
+        o.remove("minLength");
+    }
+    if o.get("default") == Some(&Value::Null) {
+        o.remove("default");
+    }
+    if let Some(Value::Object(items)) = o.get_mut("items") {
+        items.remove("description");
+    }
     if let Some(Value::Array(values)) = o.get_mut("enum") {
         values.retain(|v| !v.is_null());
     }
@@ -166,7 +183,7 @@ fn simplify(v: &mut Value) {
             }
         }
     }
-    for key in ["items", "properties", "anyOf"] {
+    for key in ["items", "properties", "anyOf", "additionalProperties"] {
         match o.get_mut(key) {
             Some(Value::Object(map)) if key == "properties" => map.values_mut().for_each(simplify),
             Some(Value::Array(items)) => items.iter_mut().for_each(simplify),
@@ -252,9 +269,9 @@ impl<T: JsonSchema> JsonSchema for JsonOr<T> {
     fn schema_name() -> Cow<'static, str> {
         format!("JsonOr_{}", T::schema_name()).into()
     }
+    /// Advertised as the value itself (its JSON text is accepted too), to keep schemas short.
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
-        let inner = generator.subschema_for::<T>();
-        json_schema!({ "anyOf": [inner, {"type": "string", "description": "the same value as JSON text"}] })
+        generator.subschema_for::<T>()
     }
 }
 

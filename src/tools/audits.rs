@@ -147,7 +147,7 @@ pub struct Results {
     pub search_uuid: Name,
     /// Most results in this page (at most 250).
     pub limit: Option<Limit<250>>,
-    /// Cursor for the next page: the next_page_token the previous page returned.
+    /// The previous page's next_page_token.
     pub next_page_token: Option<PageToken>,
 }
 
@@ -244,7 +244,7 @@ pub struct SearchQueries {
 pub struct ListDefinitions {
     /// Most definitions in this page.
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the cursor the previous page returned.
+    /// The previous page's cursor.
     pub cursor: Option<Cursor>,
     /// true: only archived definitions; false or omitted: only active ones.
     pub archived: Option<bool>,
@@ -330,7 +330,7 @@ pub struct ListInstances {
     pub definition_id: Name,
     /// Most items in this page.
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the cursor the previous page returned.
+    /// The previous page's cursor.
     pub cursor: Option<Cursor>,
 }
 
@@ -368,7 +368,7 @@ pub struct ListOfInstance {
     pub instance_id: Name,
     /// Most items in this page.
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the cursor the previous page returned.
+    /// The previous page's cursor.
     pub cursor: Option<Cursor>,
 }
 

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use super::args::{object_without_nulls, JsonOr, NoParams};
 use super::paging::{collect_pages, NextPage, Pages};
 use super::params::{ContiguousId, Id, Limit, Name, NonEmpty, PageToken};
-use super::{Ctx, Effect, ToolDef, ToolError, ToolResult, Toolset};
+use super::{Ctx, Effect, Endpoint, ToolDef, ToolError, ToolResult, Toolset};
 use crate::client::{path, seg, ApiRequest, Method, Service::Classification};
 use crate::wire_enum;
 
@@ -222,7 +222,7 @@ pub struct CollectionPage {
     pub collection_name: String,
     /// Most classifiers to return (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The contiguous_id the previous page returned; omit for the first page.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 
@@ -240,7 +240,7 @@ pub struct CollectionMembers {
 pub struct ManagedPage {
     /// Most classifiers to return (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The contiguous_id the previous page returned; omit for the first page.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 
@@ -272,7 +272,7 @@ pub struct ActiveJobs {
     pub limit: Option<Limit<MAX_PAGE>>,
     /// Only jobs on this database (id from get_databases).
     pub database_id: Option<Id>,
-    /// The contiguous_id the previous page returned; omit for the first page.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
     /// Only jobs run by this OLTP agent.
     pub agent_id: Option<Name>,
@@ -292,13 +292,15 @@ pub struct CreateJob {
     pub job_type: JobType,
     /// Snowflake database id (from get_databases).
     pub database_id: Id,
-    /// Collection whose classifiers the job runs (from get_collections).
+    /// Collection to run (from get_collections).
     pub collection_name: Name,
-    /// Condition types to evaluate; omit for all.
+    /// Condition types; omit for all.
     #[serde(default, skip_serializing_if = "is_empty")]
     pub condition_types: Vec<String>,
-    /// Whether findings need review (decisions) before the report is final.
+    /// Findings need review decisions before the report is final.
     pub requires_review: Option<bool>,
+    #[serde(default, skip_serializing)]
+    pub wait_seconds: JobWait,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -306,17 +308,19 @@ pub struct CreateJob {
 pub struct CreateGdlpJob {
     /// Snowflake database id (from get_databases).
     pub database_id: Id,
-    /// Collection whose classifiers the job runs (from get_collections).
+    /// Collection to run (from get_collections).
     pub collection_name: Option<Name>,
-    /// Condition types to evaluate; omit for all.
+    /// Condition types; omit for all.
     #[serde(default, skip_serializing_if = "is_empty")]
     pub condition_types: Vec<String>,
     /// How much to sample: rows, or a percentage when sample_type is PERCENT.
     pub sample_size: Option<u32>,
     /// ROWS or PERCENT.
     pub sample_type: Option<SampleType>,
-    /// Whether findings need review (decisions) before the report is final.
+    /// Findings need review decisions before the report is final.
     pub requires_review: Option<bool>,
+    #[serde(default, skip_serializing)]
+    pub wait_seconds: JobWait,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -324,13 +328,15 @@ pub struct CreateGdlpJob {
 pub struct CreateDatabricksJob {
     /// Databricks database id (from get_databases).
     pub database_id: Id,
-    /// Collection whose classifiers the job runs (from get_collections).
+    /// Collection to run (from get_collections).
     pub collection_name: Option<Name>,
-    /// Condition types to evaluate; omit for all.
+    /// Condition types; omit for all.
     #[serde(default, skip_serializing_if = "is_empty")]
     pub condition_types: Vec<String>,
-    /// Whether findings need review (decisions) before the report is final.
+    /// Findings need review decisions before the report is final.
     pub requires_review: Option<bool>,
+    #[serde(default, skip_serializing)]
+    pub wait_seconds: JobWait,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -340,6 +346,136 @@ pub struct UpdateJobStatus {
     pub job_id: String,
     /// PAUSED, CANCELLED, or RUNNING (resume).
     pub status: JobStatusChange,
+}
+
+/// Longest a create_*_job call waits for its job, in seconds.
+const MAX_JOB_WAIT: u64 = 60;
+
+/// How long a create_*_job call waits for the job to finish (0-60 seconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
+#[schemars(
+    description = "Seconds (0-60) to wait for the job to finish, reporting progress; default 0."
+)]
+pub struct JobWait(#[schemars(range(min = 0, max = 60))] pub u64);
+
+impl<'de> Deserialize<'de> for JobWait {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = match Value::deserialize(d)? {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        match n {
+            Some(n) if n <= MAX_JOB_WAIT => Ok(JobWait(n)),
+            _ => Err(serde::de::Error::custom(format!(
+                "must be a whole number of seconds from 0 to {MAX_JOB_WAIT}"
+            ))),
+        }
+    }
+}
+
+/// Whether a job in this status is still working.
+fn job_running(job: &Value) -> bool {
+    let status = ["/status", "/data/status", "/job/status"]
+        .iter()
+        .find_map(|p| job.pointer(p).and_then(Value::as_str))
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    matches!(
+        status.as_str(),
+        "RUNNING" | "PENDING" | "QUEUED" | "IN_PROGRESS" | "STARTED" | "SUBMITTED"
+    )
+}
+
+/// Start a job with `req`; with `wait` seconds, poll get_job until the job stops running (or the
+/// time is up, or the client cancels), reporting progress, and return the job as it stands.
+async fn start_job(ctx: &Ctx, req: ApiRequest, wait: u64) -> ToolResult {
+    let started = ctx.send(req).await?;
+    if wait == 0 {
+        return Ok(started);
+    }
+    let Some(id) = ["/data/id", "/id", "/data/job_id", "/job_id", "/job/id"]
+        .iter()
+        .find_map(|p| match started.pointer(p) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        })
+    else {
+        return Ok(started);
+    };
+    let get = ApiRequest::get(Classification, path("/v1/jobs/{}", &[seg("job_id", &id)])?);
+    let total = wait as f64;
+    let begun = std::time::Instant::now();
+    let deadline = begun + std::time::Duration::from_secs(wait);
+    let mut pause = std::time::Duration::from_millis(250);
+    let mut job = started;
+    loop {
+        let now = std::time::Instant::now();
+        if now >= deadline || ctx.is_cancelled() {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(pause.min(deadline - now)) => {}
+            _ = ctx.cancel.cancelled() => break,
+        }
+        pause = (pause * 2).min(std::time::Duration::from_secs(2));
+        job = ctx.send(get.clone()).await?;
+        if !job_running(&job) {
+            ctx.progress(total, Some(total), "job finished").await;
+            return Ok(json!({"job_id": id, "waited": true, "job": job}));
+        }
+        let percent = ["/progress", "/data/progress"]
+            .iter()
+            .find_map(|p| job.pointer(p).and_then(Value::as_f64));
+        let message = match percent {
+            Some(p) => format!("job {id} running, {p}% done"),
+            None => format!("job {id} running"),
+        };
+        let waited = begun.elapsed().as_secs_f64().min(total);
+        ctx.progress(waited, Some(total), &message).await;
+    }
+    Ok(json!({
+        "job_id": id,
+        "waited": true,
+        "job": job,
+        "message": format!("The job is still running after the wait; poll get_job with job_id {id} later."),
+    }))
+}
+
+/// The start request of a declarative-shaped job tool: every parameter in the JSON body, plus
+/// the fixed fields.
+fn job_request<P: Serialize>(
+    p: &P,
+    template: &'static str,
+    fixed: &'static [(&'static str, &'static str)],
+) -> Result<ApiRequest, ToolError> {
+    let endpoint = Endpoint {
+        fixed,
+        ..Endpoint::new(Method::POST, Classification, template)
+    };
+    let wire = serde_json::to_value(p)
+        .map_err(|e| ToolError::invalid("arguments", format!("cannot be sent: {e}")))?;
+    endpoint.build(wire)
+}
+
+async fn create_job(ctx: Ctx, p: CreateJob) -> ToolResult {
+    let req = job_request(
+        &p,
+        "/v1/jobs/snowflake",
+        &[("classification_type", "altr_native")],
+    )?;
+    start_job(&ctx, req, p.wait_seconds.0).await
+}
+
+async fn create_gdlp_job(ctx: Ctx, p: CreateGdlpJob) -> ToolResult {
+    let req = job_request(&p, "/v1/jobs/snowflake", &[("classification_type", "gdlp")])?;
+    start_job(&ctx, req, p.wait_seconds.0).await
+}
+
+async fn create_databricks_job(ctx: Ctx, p: CreateDatabricksJob) -> ToolResult {
+    let req = job_request(&p, "/v1/jobs/databricks", &[])?;
+    start_job(&ctx, req, p.wait_seconds.0).await
 }
 
 fn default_oltp_type() -> ClassificationType {
@@ -355,7 +491,7 @@ pub struct CreateOltpJob {
     pub repo_name: Name,
     /// Service user the agent connects as.
     pub service_user_name: Name,
-    /// Collection whose classifiers the job runs (from get_collections).
+    /// Collection to run (from get_collections).
     pub collection_name: Name,
     /// Classification type, 1-6 (default 5).
     #[serde(default = "default_oltp_type")]
@@ -366,7 +502,7 @@ pub struct CreateOltpJob {
     pub sample_size: Option<u32>,
     /// ROWS (default) or PERCENT.
     pub sample_type: Option<SampleType>,
-    /// Condition types to evaluate; omit for all.
+    /// Condition types; omit for all.
     #[serde(default)]
     pub condition_types: Vec<String>,
     /// Oracle SID, where the repository needs one.
@@ -375,8 +511,10 @@ pub struct CreateOltpJob {
     pub service_name: Option<String>,
     /// Agent task id to run the job under.
     pub task_id: Option<String>,
-    /// Whether findings need review (decisions) before the report is final.
+    /// Findings need review decisions before the report is final.
     pub requires_review: Option<bool>,
+    #[serde(default, skip_serializing)]
+    pub wait_seconds: JobWait,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -386,11 +524,11 @@ pub struct Findings {
     pub job_id: String,
     /// Most items per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The next_page_token of the previous page; omit for the first page.
+    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
-    /// Only findings of these classifiers (one name or a list).
+    /// Only findings of these classifiers.
     pub classifier_name: Option<ClassifierNames>,
-    /// Only findings with this decision: approved or rejected.
+    /// Only findings with this decision.
     pub confirmed_status: Option<ConfirmedStatus>,
     /// Add per-column counts of decision statuses.
     pub include_column_status_counts: Option<bool>,
@@ -405,11 +543,11 @@ pub struct FindingsSchemas {
     pub database: String,
     /// Most items per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The next_page_token of the previous page; omit for the first page.
+    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
-    /// Only findings of these classifiers (one name or a list).
+    /// Only findings of these classifiers.
     pub classifier_name: Option<ClassifierNames>,
-    /// Only findings with this decision: approved or rejected.
+    /// Only findings with this decision.
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
@@ -424,11 +562,11 @@ pub struct FindingsTables {
     pub schema: String,
     /// Most items per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The next_page_token of the previous page; omit for the first page.
+    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
-    /// Only findings of these classifiers (one name or a list).
+    /// Only findings of these classifiers.
     pub classifier_name: Option<ClassifierNames>,
-    /// Only findings with this decision: approved or rejected.
+    /// Only findings with this decision.
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
@@ -445,11 +583,11 @@ pub struct FindingsColumns {
     pub table: String,
     /// Most items per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The next_page_token of the previous page; omit for the first page.
+    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
-    /// Only findings of these classifiers (one name or a list).
+    /// Only findings of these classifiers.
     pub classifier_name: Option<ClassifierNames>,
-    /// Only findings with this decision: approved or rejected.
+    /// Only findings with this decision.
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
@@ -468,9 +606,9 @@ pub struct FindingsClassifiers {
     pub column: String,
     /// Most items per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The next_page_token of the previous page; omit for the first page.
+    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
-    /// Only findings with this decision: approved or rejected.
+    /// Only findings with this decision.
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
@@ -498,7 +636,7 @@ pub struct FindingsLeaves {
     pub job_id: String,
     /// Most leaves per page (1-1000, API default 100).
     pub limit: Option<Limit<1000>>,
-    /// The next_page_token of the previous page; omit for the first page.
+    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
     /// Only leaves of these confidences (HIGH, MEDIUM, LOW), at least one.
     pub confidence: Option<NonEmpty<Confidence>>,
@@ -538,7 +676,7 @@ pub struct GetDecisions {
     pub column: Option<Name>,
     /// Most decisions per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The next_page_token of the previous page; omit for the first page.
+    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
 }
 
@@ -740,8 +878,8 @@ async fn create_oltp_job(ctx: Ctx, p: CreateOltpJob) -> ToolResult {
         ("task_id", json!(p.task_id)),
         ("requires_review", json!(p.requires_review)),
     ]);
-    ctx.send(ApiRequest::post(Classification, "/v1/jobs/oltp").json(body))
-        .await
+    let req = ApiRequest::post(Classification, "/v1/jobs/oltp").json(body);
+    start_job(&ctx, req, p.wait_seconds.0).await
 }
 
 async fn record_job_decision(ctx: Ctx, p: RecordDecision) -> ToolResult {
@@ -943,19 +1081,17 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Summarize a job's results: columns scanned and findings per classifier and confidence.")
             .request::<JobId>(GET, Classification, "/v1/jobs/{job_id}/summary"),
         SET.tool("create_job", "Start a Snowflake classification job", Additive)
-            .description("Start an ALTR-native classification job on a Snowflake database with a collection's classifiers; poll get_job, then browse get_job_findings.")
-            .fixed(&[("classification_type", "altr_native")])
-            .request::<CreateJob>(POST, Classification, "/v1/jobs/snowflake"),
+            .description("Start an ALTR-native classification job on a Snowflake database with a collection's classifiers; poll get_job (or pass wait_seconds), then browse get_job_findings.")
+            .handler(create_job),
         SET.tool("create_gdlp_job", "Start a Google DLP classification job", Additive)
-            .description("Start a Google DLP classification job on a Snowflake database, optionally sampled; poll get_job, then browse get_job_findings.")
-            .fixed(&[("classification_type", "gdlp")])
-            .request::<CreateGdlpJob>(POST, Classification, "/v1/jobs/snowflake"),
+            .description("Start a Google DLP classification job on a Snowflake database, optionally sampled; poll get_job (or pass wait_seconds), then browse get_job_findings.")
+            .handler(create_gdlp_job),
         SET.tool("update_job_status", "Pause, resume or cancel a job", Idempotent)
             .description("Pause (PAUSED), resume (RUNNING) or cancel (CANCELLED) a classification job.")
             .request::<UpdateJobStatus>(PATCH, Classification, "/v1/jobs/{job_id}"),
         SET.tool("create_databricks_job", "Start a Databricks classification job", Additive)
-            .description("Start a classification job on a Databricks database; poll get_job, then browse get_job_findings.")
-            .request::<CreateDatabricksJob>(POST, Classification, "/v1/jobs/databricks"),
+            .description("Start a classification job on a Databricks database; poll get_job (or pass wait_seconds), then browse get_job_findings.")
+            .handler(create_databricks_job),
         SET.tool("create_oltp_job", "Start an OLTP classification job", Additive)
             .description("Start a classification job on an OLTP repository through a sidecar agent. Samples 1000 rows by default; PERCENT needs sample_size 1-100; METADATA samples no data.")
             .handler(create_oltp_job),

@@ -40,7 +40,7 @@ wire_enum! {
 pub struct ListRules {
     /// Most rules in this page (default 25, at most 100).
     pub limit: Option<Limit<100>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
     /// Only enabled (true) or disabled (false) rules.
     pub enabled: Option<bool>,
@@ -122,7 +122,7 @@ pub struct UpdateRule {
 pub struct ListAlerts {
     /// Most alerts in this page (default 25, at most 100).
     pub limit: Option<Limit<100>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
     /// Only alerts of this rule.
     pub rule_id: Option<Name>,
@@ -156,7 +156,7 @@ pub struct ListComments {
     pub alert_id: Name,
     /// Most comments in this page (at most 100).
     pub limit: Option<Limit<100>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 

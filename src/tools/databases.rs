@@ -20,7 +20,7 @@ pub static SET: Toolset = Toolset {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseName {
-    /// Friendly database name as shown in ALTR (`friendlyDatabaseName` from get_databases).
+    /// Friendly database name (from get_databases).
     pub database_name: String,
 }
 
@@ -65,7 +65,7 @@ pub struct CreateDatabricks {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDatabase {
-    /// Numeric ALTR database id (from get_databases).
+    /// Database id (from get_databases).
     pub database_id: Id,
     /// New display name.
     #[serde(rename(serialize = "friendlyDatabaseName"))]
@@ -110,14 +110,14 @@ pub struct UpdateDatabase {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseId {
-    /// Numeric ALTR database id (from get_databases).
+    /// Database id (from get_databases).
     pub database_id: Id,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Disconnect {
-    /// Numeric ALTR database id (from get_databases).
+    /// Database id (from get_databases).
     pub database_id: Id,
     /// Disconnect even if clean-up on the database side fails (default false).
     #[serde(

@@ -25,7 +25,7 @@ wire_enum! {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListTweaks {
-    /// Cursor for the next page: the contiguous_id the previous page returned. Omit for the first page.
+    /// The previous page's contiguous_id; omit for the first page.
     pub contiguous_id: Option<ContiguousId>,
     /// Most tweaks to return in one page (1-1000).
     pub limit: Option<Limit<1000>>,
@@ -65,7 +65,7 @@ pub struct TweakSequence {
 pub struct ListKeys {
     /// Key namespace.
     pub namespace: Name,
-    /// Cursor for the next page: the contiguous_id the previous page returned. Omit for the first page.
+    /// The previous page's contiguous_id; omit for the first page.
     pub contiguous_id: Option<ContiguousId>,
     /// Most keys to return in one page (1-1000).
     pub limit: Option<Limit<1000>>,

@@ -64,18 +64,18 @@ impl Effect {
         !matches!(self, Effect::Additive)
     }
 
-    pub fn annotations(self, title: &str) -> ToolAnnotations {
-        let (read_only, destructive, idempotent) = match self {
-            Effect::ReadOnly | Effect::ClearText => (true, false, true),
-            Effect::Additive => (false, false, false),
-            Effect::Idempotent => (false, false, true),
-            Effect::Destructive => (false, true, true),
-        };
-        ToolAnnotations::with_title(title)
-            .read_only(read_only)
-            .destructive(destructive)
-            .idempotent(idempotent)
-            .open_world(true)
+    /// The MCP annotations: only the hints that differ from the protocol defaults
+    /// (readOnlyHint false, destructiveHint true, idempotentHint false, openWorldHint true), and
+    /// for read-only tools only readOnlyHint (the others are meaningful only for writes). The
+    /// title is the tool's own `title`, not repeated here. Every tools/list pays for these bytes.
+    pub fn annotations(self) -> ToolAnnotations {
+        let a = ToolAnnotations::new();
+        match self {
+            Effect::ReadOnly | Effect::ClearText => a.read_only(true),
+            Effect::Additive => a.destructive(false),
+            Effect::Idempotent => a.destructive(false).idempotent(true),
+            Effect::Destructive => a.idempotent(true),
+        }
     }
 }
 
@@ -441,7 +441,7 @@ impl ToolDef {
             Arc::new(dryrun::listed_schema(self)),
         )
         .with_title(self.title)
-        .with_annotations(self.effect.annotations(self.title))
+        .with_annotations(self.effect.annotations())
     }
 }
 
@@ -484,6 +484,8 @@ impl Registry {
     pub fn select(sel: &Selection) -> Result<Registry, SelectionError> {
         let all = all_tools();
         let mut wanted: Vec<&'static str> = Vec::new();
+        // `default` also takes the daily tools of other toolsets (crate::discovery::DAILY_TOOLS).
+        let mut daily = false;
         let mut unknown = Vec::new();
         let every = || TOOLSETS.iter().map(|t| t.id);
         if sel.toolsets.is_empty() {
@@ -492,7 +494,10 @@ impl Registry {
         for name in &sel.toolsets {
             match name.to_ascii_lowercase().as_str() {
                 "all" => wanted.extend(every()),
-                "default" => wanted.extend(TOOLSETS.iter().filter(|t| t.in_default).map(|t| t.id)),
+                "default" => {
+                    wanted.extend(TOOLSETS.iter().filter(|t| t.in_default).map(|t| t.id));
+                    daily = true;
+                }
                 other => match toolset(other) {
                     Some(t) => wanted.push(t.id),
                     None => unknown.push(name.clone()),
@@ -522,7 +527,8 @@ impl Registry {
         for t in all {
             let allowed_by_mode = t.effect.is_read_only() || !sel.read_only;
             let allowed_clear_text = t.effect != Effect::ClearText || sel.allow_cleartext;
-            let keep = wanted.contains(&t.toolset.id)
+            let in_daily = daily && crate::discovery::DAILY_TOOLS.contains(&t.name);
+            let keep = (wanted.contains(&t.toolset.id) || in_daily)
                 && allowed_by_mode
                 && allowed_clear_text
                 && !sel.restricted.iter().any(|r| r == t.name);

@@ -54,7 +54,7 @@ impl<const MAX: u32> JsonSchema for Limit<MAX> {
             "type": "integer",
             "minimum": 1,
             "maximum": MAX,
-            "description": format!("Most items to return in one page (1-{MAX}).")
+            "description": "Page size."
         })
     }
 }
@@ -117,19 +117,19 @@ text_type!(
     /// The `contiguous_id` cursor of the previous page.
     ContiguousId,
     "cursor string",
-    "Cursor for the next page: the contiguous_id the previous page returned. Omit for the first page."
+    "The previous page's contiguous_id; omit for the first page."
 );
 text_type!(
     /// The `page_token` cursor of the previous page.
     PageToken,
     "page token",
-    "Cursor for the next page: the next_page_token the previous page returned. Omit for the first page."
+    "The previous page's next_page_token; omit for the first page."
 );
 text_type!(
     /// The `cursor` of the previous page.
     Cursor,
     "cursor string",
-    "Cursor for the next page: the cursor the previous page returned. Omit for the first page."
+    "The previous page's cursor. Omit for the first page."
 );
 
 /// A positive whole number (numeric ids); numeric text is accepted too.

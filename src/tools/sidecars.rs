@@ -92,18 +92,18 @@ impl<T: JsonSchema> JsonSchema for CommaList<T> {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
-    /// Most items to return in one page (1-1000).
+    /// Page size (1-1000).
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListAgents {
-    /// Most items to return in one page (1-1000).
+    /// Page size (1-1000).
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
     /// Only agents of this type.
     #[serde(rename(serialize = "type"))]
@@ -155,9 +155,9 @@ pub struct UpdateAgent {
 pub struct AgentPage {
     /// Agent id (from list_sc_agents).
     pub agent_id: Name,
-    /// Most items to return in one page (1-1000).
+    /// Page size (1-1000).
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 
@@ -209,9 +209,9 @@ pub struct AgentTask {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListRepos {
-    /// Most items to return in one page (1-1000).
+    /// Page size (1-1000).
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
     /// Only repositories of this database engine.
     pub repo_type: Option<RepoType>,
@@ -236,14 +236,14 @@ pub struct CreateRepo {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoName {
-    /// Repository name (from list_sc_repos).
+    /// Repository (from list_sc_repos).
     pub repo_name: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRepo {
-    /// Repository name (from list_sc_repos).
+    /// Repository (from list_sc_repos).
     pub repo_name: Name,
     /// New description (the only field a repository lets you change).
     pub description: String,
@@ -252,18 +252,18 @@ pub struct UpdateRepo {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoPage {
-    /// Repository name (from list_sc_repos).
+    /// Repository (from list_sc_repos).
     pub repo_name: Name,
-    /// Most items to return in one page (1-1000).
+    /// Page size (1-1000).
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRepoUser {
-    /// Repository name (from list_sc_repos).
+    /// Repository (from list_sc_repos).
     pub repo_name: Name,
     /// Database username.
     pub username: Name,
@@ -276,7 +276,7 @@ pub struct CreateRepoUser {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoUser {
-    /// Repository name (from list_sc_repos).
+    /// Repository (from list_sc_repos).
     pub repo_name: Name,
     /// Database username.
     pub username: Name,
@@ -285,7 +285,7 @@ pub struct RepoUser {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRepoUser {
-    /// Repository name (from list_sc_repos).
+    /// Repository (from list_sc_repos).
     pub repo_name: Name,
     /// Database username.
     pub username: Name,
@@ -300,9 +300,9 @@ pub struct UpdateRepoUser {
 pub struct ListServiceUsers {
     /// Repository name; without it, the service users of every repository are listed.
     pub repo_name: Option<Name>,
-    /// Most items to return in one page (1-1000).
+    /// Page size (1-1000).
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
     /// Only usernames starting with this text (needs repo_name).
     pub username_starts_with: Option<String>,
@@ -311,7 +311,7 @@ pub struct ListServiceUsers {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateServiceUser {
-    /// Repository name (from list_sc_repos).
+    /// Repository (from list_sc_repos).
     pub repo_name: Name,
     /// Database username of the service user.
     pub username: Name,
@@ -326,7 +326,7 @@ pub struct CreateServiceUser {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceUser {
-    /// Repository name (from list_sc_repos).
+    /// Repository (from list_sc_repos).
     pub repo_name: Name,
     /// Database username of the service user.
     pub username: Name,
@@ -390,9 +390,9 @@ pub struct UpdateSidecar {
 pub struct SidecarPage {
     /// Sidecar id (from list_sc_sidecars).
     pub sidecar_id: Name,
-    /// Most items to return in one page (1-1000).
+    /// Page size (1-1000).
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 
@@ -427,24 +427,24 @@ pub struct SidecarBindings {
     pub ports: Option<CommaList<Port>>,
     /// Only bindings to these repositories (a list or comma-separated text).
     pub repo_names: Option<CommaList<Name>>,
-    /// Most items to return in one page (1-1000).
+    /// Page size (1-1000).
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoBindings {
-    /// Repository name (from list_sc_repos).
+    /// Repository (from list_sc_repos).
     pub repo_name: Name,
     /// Only bindings on these ports (a list or comma-separated text).
     pub ports: Option<CommaList<Port>>,
     /// Only bindings on these sidecars (a list or comma-separated text).
     pub sidecar_ids: Option<CommaList<Name>>,
-    /// Most items to return in one page (1-1000).
+    /// Page size (1-1000).
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 
@@ -455,7 +455,7 @@ pub struct Binding {
     pub sidecar_id: Name,
     /// Listener port on that sidecar (from list_sc_sidecar_listeners).
     pub port: Port,
-    /// Repository name (from list_sc_repos).
+    /// Repository (from list_sc_repos).
     pub repo_name: Name,
 }
 

@@ -52,7 +52,7 @@ pub struct TagName {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagDetails {
-    /// Numeric ALTR database id (from get_databases).
+    /// Database id (from get_databases).
     pub database_id: Id,
     /// The database's real name in Snowflake.
     pub database_name: String,
@@ -105,7 +105,7 @@ pub struct UpdateTag {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagLocation {
-    /// Numeric ALTR database id (from get_databases).
+    /// Database id (from get_databases).
     pub database_id: Id,
     /// The database's real name in Snowflake.
     pub database_name: String,
@@ -121,7 +121,7 @@ pub struct TagLocation {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectTag {
-    /// Friendly database name as shown in ALTR (`friendlyDatabaseName` from get_databases).
+    /// Friendly database name (from get_databases).
     pub database_name: String,
     /// Schema in that database that holds the tag.
     pub schema_name: String,

@@ -21,9 +21,9 @@ pub static SET: Toolset = Toolset {
 pub struct AgentPage {
     /// Agent id (from list_sc_agents).
     pub agent_id: Name,
-    /// Most items to return in one page (1-1000).
+    /// Page size (1-1000).
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 
@@ -41,9 +41,9 @@ pub struct AgentInstance {
 pub struct SidecarPage {
     /// Sidecar id (from list_sc_sidecars).
     pub sidecar_id: Name,
-    /// Most items to return in one page (1-1000).
+    /// Page size (1-1000).
     pub limit: Option<Limit<1000>>,
-    /// Cursor for the next page: the contiguous_id the previous page returned.
+    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 

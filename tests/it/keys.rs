@@ -184,12 +184,16 @@ async fn deactivations_are_destructive_and_rotation_is_a_non_idempotent_write() 
             .unwrap_or_else(|| panic!("{name} listed with annotations"))
     };
     for name in ["deactivate_key", "deactivate_tweak"] {
-        assert_eq!(ann(name).destructive_hint, Some(true), "{name}");
+        // destructiveHint defaults to true for a write.
+        let a = ann(name);
+        assert_eq!(a.read_only_hint, None, "{name}");
+        assert!(a.destructive_hint.unwrap_or(true), "{name}");
     }
     let rotate = ann("rotate_key");
-    assert_eq!(rotate.read_only_hint, Some(false));
+    // Protocol defaults: readOnlyHint false, idempotentHint false.
+    assert!(!rotate.read_only_hint.unwrap_or(false));
     assert_eq!(rotate.destructive_hint, Some(false));
-    assert_eq!(rotate.idempotent_hint, Some(false));
+    assert!(!rotate.idempotent_hint.unwrap_or(false));
 }
 
 // Against the sandbox.

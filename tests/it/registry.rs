@@ -78,26 +78,43 @@ fn every_tool_is_fully_annotated_and_described() {
         let tool = t.to_tool();
         let a = tool.annotations.as_ref().expect("annotations");
         assert!(
-            a.title.as_deref().is_some_and(|s| !s.is_empty()),
+            tool.title.as_deref().is_some_and(|s| !s.is_empty()),
             "{} title",
             t.name
         );
-        assert!(a.read_only_hint.is_some(), "{} readOnlyHint", t.name);
-        assert!(a.destructive_hint.is_some(), "{} destructiveHint", t.name);
-        assert!(a.idempotent_hint.is_some(), "{} idempotentHint", t.name);
-        assert!(a.open_world_hint.is_some(), "{} openWorldHint", t.name);
-        assert_eq!(
-            a.read_only_hint,
-            Some(t.effect.is_read_only()),
-            "{}",
-            t.name
-        );
-        assert_eq!(
-            a.destructive_hint,
-            Some(t.effect == Effect::Destructive),
-            "{}",
-            t.name
-        );
+        assert!(a.title.is_none(), "{} title given twice", t.name);
+        assert!(a.open_world_hint.is_none(), "{} repeats a default", t.name);
+        // The hints as a client reads them, protocol defaults filled in.
+        let read_only = a.read_only_hint.unwrap_or(false);
+        assert_eq!(read_only, t.effect.is_read_only(), "{}", t.name);
+        if read_only {
+            assert!(a.destructive_hint.is_none() && a.idempotent_hint.is_none());
+        } else {
+            assert_eq!(
+                a.destructive_hint.unwrap_or(true),
+                t.effect == Effect::Destructive,
+                "{}",
+                t.name
+            );
+            assert_eq!(
+                a.idempotent_hint.unwrap_or(false),
+                t.effect.is_idempotent(),
+                "{}",
+                t.name
+            );
+            assert_ne!(
+                a.destructive_hint,
+                Some(true),
+                "{} repeats a default",
+                t.name
+            );
+            assert_ne!(
+                a.idempotent_hint,
+                Some(false),
+                "{} repeats a default",
+                t.name
+            );
+        }
         let d = tool.description.as_deref().unwrap_or("");
         assert!(
             d.len() > 40 && d.len() < 600,
@@ -141,10 +158,27 @@ fn toolsets_read_only_and_restrictions_select_tools() {
         select(&["all"], false, &[]).unwrap().tools().len(),
         crate::common::default_tool_count()
     );
-    assert_eq!(
-        select(&["default"], false, &[]).unwrap().tools().len(),
-        26 + 10
+    let default = select(&["default"], false, &[]).unwrap();
+    assert_eq!(default.tools().len(), 26 + 10 + 14);
+    assert!(
+        default.tools().len() <= 60,
+        "the default set fits Cursor and Windsurf"
     );
+    for name in altr_mcp::discovery::DAILY_TOOLS {
+        assert!(
+            default.get(name).is_some(),
+            "{name} is a known tool in default"
+        );
+    }
+    assert!(default.get("create_classifier").is_none());
+    assert!(default.is_hidden("create_classifier"));
+    // The daily tools still obey read-only mode and RESTRICTED_TOOLS.
+    let ro = select(&["default"], true, &["get_jobs"]).unwrap();
+    assert!(ro.get("create_job").is_none() && ro.get("get_jobs").is_none());
+    assert!(ro.get("get_job").is_some());
+    // A toolset named beside `default` adds its whole self.
+    let more = select(&["default", "classification"], false, &[]).unwrap();
+    assert_eq!(more.tools().len(), 26 + 10 + 41 + 8);
     let tags = select(&["tags"], false, &[]).unwrap();
     assert_eq!(tags.tools().len(), 8);
     assert!(tags.is_hidden("get_databases"));

@@ -127,7 +127,9 @@ async fn dry_run_is_listed_once_in_the_same_words_and_validation_still_runs() {
     for tool in &tools {
         let props = tool.input_schema["properties"].as_object().unwrap();
         let read_only = tool.annotations.as_ref().unwrap().read_only_hint == Some(true);
-        let destructive = tool.annotations.as_ref().unwrap().destructive_hint == Some(true);
+        // Hints equal to the protocol defaults are left out: destructiveHint defaults to true.
+        let destructive =
+            !read_only && tool.annotations.as_ref().unwrap().destructive_hint != Some(false);
         if tool.name == "record_bulk_job_decision" {
             assert_ne!(props["dry_run"]["description"], DRY_RUN_DOC);
             assert!(tool.description.as_deref().unwrap().contains("own dry_run"));
