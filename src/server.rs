@@ -183,40 +183,18 @@ impl AltrServer {
         let started = Instant::now();
         let logged_args = redact(&Value::Object(arguments.clone().unwrap_or_default()));
         let Some(def) = self.registry.get(name) else {
-            if self.registry.is_gated(name) {
-                tracing::warn!(
-                    tool = name,
-                    "call to a clear-text tool while the gate is closed"
-                );
-                let e = ToolError::Failed {
-                    code: "tool_unavailable",
-                    message: format!("Tool '{name}' returns protected data in clear text and is disabled on this server; set ALTR_ALLOW_CLEARTEXT=true to enable it."),
-                    details: None,
-                };
-                let log = CallLog {
-                    level: LoggingLevel::Warning,
-                    data: json!({"tool": name, "outcome": "tool_unavailable"}),
-                };
-                let e = self
-                    .audited(
-                        name,
-                        None,
-                        Err(e.clone()),
-                        false,
-                        &[],
-                        started,
-                        &logged_args,
-                        &origin,
-                    )
-                    .err()
-                    .unwrap_or(e);
-                return Some((failure(&e), log));
-            }
-            if self.registry.is_hidden(name) {
+            let why = if self.registry.is_gated(name) {
+                format!("Tool '{name}' returns protected data in clear text and is disabled on this server; set ALTR_ALLOW_CLEARTEXT=true to enable it.")
+            } else if self.registry.is_hidden(name) {
+                format!("Tool '{name}' is not available on this server: it is excluded by RESTRICTED_TOOLS, ALTR_READ_ONLY or ALTR_TOOLSETS.")
+            } else {
+                String::new()
+            };
+            if !why.is_empty() {
                 tracing::warn!(tool = name, "call to a tool this server does not expose");
                 let e = ToolError::Failed {
                     code: "tool_unavailable",
-                    message: format!("Tool '{name}' is not available on this server: it is excluded by RESTRICTED_TOOLS, ALTR_READ_ONLY or ALTR_TOOLSETS."),
+                    message: why,
                     details: None,
                 };
                 let log = CallLog {
