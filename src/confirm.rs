@@ -123,7 +123,7 @@ impl ConfirmPolicy {
             if let Some(Value::Object(props)) = schema.get_mut("properties") {
                 props.insert(
                     crate::tools::dryrun::CONFIRM.into(),
-                    json!({"type": "boolean", "description": crate::tools::dryrun::CONFIRM_DOC}),
+                    json!({"type": "boolean"}),
                 );
             }
             tool.input_schema = Arc::new(schema);

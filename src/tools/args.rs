@@ -114,6 +114,25 @@ fn describe(path: &str, message: &str) -> ToolError {
     ToolError::invalid(parameter, message.to_string())
 }
 
+/// Parameters many tools share, documented once (in the server instructions and here) instead of in
+/// every schema that has them: tools/list is paid for in every prompt.
+pub const SHARED_PARAMETERS: &[(&str, &str)] = &[
+    ("limit", "How many items to return (a page); the schema's maximum is the cap, the API's default applies when omitted."),
+    ("contiguous_id", "The value the previous page returned; omit for the first page."),
+    ("page_token", "The previous page's next_page_token; omit for the first page."),
+    ("cursor", "The previous page's cursor; omit for the first page."),
+    ("dry_run", "true rehearses: validation and reads run, no write is sent, and the answer shows would_send (and the before state)."),
+    ("confirm", "true only after a human approved this call (ALTR_CONFIRM=required)."),
+];
+
+/// The shared description of a parameter, if it is one of [`SHARED_PARAMETERS`].
+pub fn shared_doc(name: &str) -> Option<&'static str> {
+    SHARED_PARAMETERS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, d)| *d)
+}
+
 /// The input schema of `P`: self-contained (no `$ref`), object-rooted, without `$schema`/`title`.
 pub fn schema<P: JsonSchema>() -> JsonObject {
     let mut settings = schemars::generate::SchemaSettings::draft2020_12();
@@ -129,8 +148,13 @@ pub fn schema<P: JsonSchema>() -> JsonObject {
     // Unknown arguments are refused server-side (every params struct denies unknown fields).
     obj.remove("additionalProperties");
     if let Some(Value::Object(props)) = obj.get_mut("properties") {
-        for p in props.values_mut() {
+        for (name, p) in props.iter_mut() {
             simplify(p);
+            if shared_doc(name).is_some() {
+                if let Value::Object(o) = p {
+                    o.shift_remove("description");
+                }
+            }
         }
     }
     if obj.get("type").is_none() {
@@ -153,8 +177,11 @@ fn simplify(v: &mut Value) {
     if matches!(o.get("additionalProperties"), Some(Value::Bool(_))) {
         o.remove("additionalProperties");
     }
-    if o.get("minLength") == Some(&Value::from(1)) {
-        o.remove("minLength");
+    // Lower bounds of one are checked by the server, whose error names the parameter and the fix.
+    for bound in ["minLength", "minimum", "minItems"] {
+        if o.get(bound) == Some(&Value::from(1)) {
+            o.remove(bound);
+        }
     }
     if o.get("default") == Some(&Value::Null) {
         o.remove("default");

@@ -106,10 +106,13 @@ pub fn markdown(registry: &Registry) -> String {
             }
             out.push_str("\n| Parameter | Type | Required | Description |\n|---|---|---|---|\n");
             for (name, p) in props {
+                // Shared parameters are documented once; others may be explained in the tool's
+                // description above the table.
                 let desc = p
                     .get("description")
                     .and_then(Value::as_str)
-                    .unwrap_or("")
+                    .or_else(|| super::args::shared_doc(name))
+                    .unwrap_or("(see the description)")
                     .replace('\n', " ")
                     .replace('|', "\\|");
                 out.push_str(&format!(

@@ -19,14 +19,8 @@ use crate::redact::redact;
 /// The parameter every non-read-only tool takes.
 pub const DRY_RUN: &str = "dry_run";
 
-/// Its description, the same on every tool.
-pub const DRY_RUN_DOC: &str = "true: rehearse; no change is sent, returns would_send and before.";
-
 /// The parameter destructive tools take for ALTR_CONFIRM=required.
 pub const CONFIRM: &str = "confirm";
-
-/// Its description, the same on every destructive tool.
-pub const CONFIRM_DOC: &str = "true once a human confirmed (for ALTR_CONFIRM=required).";
 
 /// Tools whose own parameters already include `name` (they send it to the API): the server's
 /// parameter of that name is not added to them.
@@ -61,16 +55,16 @@ pub fn takes_confirm(def: &ToolDef) -> bool {
 /// The tool's input schema as listed: its parameters plus `dry_run` (and `confirm`) where they apply.
 pub fn listed_schema(def: &ToolDef) -> JsonObject {
     let mut schema = (def.schema)();
-    let mut add = |name: &str, doc: &str| {
+    let mut add = |name: &str| {
         if let Some(Value::Object(props)) = schema.get_mut("properties") {
-            props.insert(name.into(), json!({"type": "boolean", "description": doc}));
+            props.insert(name.into(), json!({"type": "boolean"}));
         }
     };
     if takes_dry_run(def) {
-        add(DRY_RUN, DRY_RUN_DOC);
+        add(DRY_RUN);
     }
     if takes_confirm(def) {
-        add(CONFIRM, CONFIRM_DOC);
+        add(CONFIRM);
     }
     schema
 }

@@ -53,8 +53,7 @@ impl<const MAX: u32> JsonSchema for Limit<MAX> {
         json_schema!({
             "type": "integer",
             "minimum": 1,
-            "maximum": MAX,
-            "description": "Page size."
+            "maximum": MAX
         })
     }
 }
@@ -101,7 +100,7 @@ macro_rules! text_type {
                 stringify!($name).into()
             }
             fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                json_schema!({"type": "string", "minLength": 1, "description": $description})
+                json_schema!({"type": "string", "minLength": 1})
             }
         }
     };
@@ -177,7 +176,7 @@ impl JsonSchema for Id {
         "Id".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "integer", "minimum": 1, "description": "A numeric id."})
+        json_schema!({"type": "integer", "minimum": 1})
     }
 }
 
@@ -208,7 +207,7 @@ impl JsonSchema for Port {
         "Port".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "integer", "minimum": 1, "maximum": 65535, "description": "A TCP port, 1-65535."})
+        json_schema!({"type": "integer", "minimum": 1, "maximum": 65535})
     }
 }
 

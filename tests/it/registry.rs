@@ -3,6 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use altr_mcp::server::INSTRUCTIONS;
+use altr_mcp::tools::args::{shared_doc, SHARED_PARAMETERS};
 use altr_mcp::tools::{all_tools, docs, Effect, Registry, Selection, SelectionError, TOOLSETS};
 use serde_json::Value;
 
@@ -125,6 +127,23 @@ fn every_tool_is_fully_annotated_and_described() {
     }
 }
 
+/// Whether `text` names `word` as a whole word (`sidecar_id`, not `sidecar_ids`).
+fn names(text: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(word)
+        .any(|(i, _)| !text[..i].ends_with(ident) && !text[i + word.len()..].starts_with(ident))
+}
+
+#[test]
+fn shared_parameters_are_documented_once_in_the_instructions() {
+    for (name, doc) in SHARED_PARAMETERS {
+        assert!(
+            INSTRUCTIONS.contains(&format!("`{name}`: {doc}")),
+            "instructions.md must document `{name}`: {doc}"
+        );
+    }
+}
+
 #[test]
 fn schemas_are_objects_with_every_parameter_documented() {
     for t in all_tools() {
@@ -132,9 +151,15 @@ fn schemas_are_objects_with_every_parameter_documented() {
         assert_eq!(schema["type"], "object", "{}", t.name);
         assert!(schema["properties"].is_object(), "{}", t.name);
         assert!(!schema.to_string().contains("$ref"), "{} has $ref", t.name);
+        // Documented in its schema, or by the tool's description naming it, or once for all tools
+        // (the shared parameters, in the server instructions).
         for (name, p) in schema["properties"].as_object().unwrap() {
             let desc = p["description"].as_str().unwrap_or("");
-            assert!(!desc.is_empty(), "{}.{name} undocumented", t.name);
+            assert!(
+                !desc.is_empty() || names(t.description, name) || shared_doc(name).is_some(),
+                "{}.{name} undocumented: describe it in the schema or name it in the tool description",
+                t.name
+            );
         }
         if let Some(req) = schema["required"].as_array() {
             for r in req {

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use altr_mcp::sandbox::Sandbox;
-use altr_mcp::tools::dryrun::{takes_dry_run, CONFIRM_DOC, DRY_RUN_DOC};
+use altr_mcp::tools::dryrun::takes_dry_run;
 use altr_mcp::tools::{Effect, Registry};
 use rmcp::model::{
     ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
@@ -131,20 +131,22 @@ async fn dry_run_is_listed_once_in_the_same_words_and_validation_still_runs() {
         let destructive =
             !read_only && tool.annotations.as_ref().unwrap().destructive_hint != Some(false);
         if tool.name == "record_bulk_job_decision" {
-            assert_ne!(props["dry_run"]["description"], DRY_RUN_DOC);
+            assert_ne!(props["dry_run"], json!({"type": "boolean"}));
             assert!(tool.description.as_deref().unwrap().contains("own dry_run"));
         } else if read_only {
             assert!(!props.contains_key("dry_run"), "{}", tool.name);
         } else {
+            // Documented once, in the server instructions (SHARED_PARAMETERS).
             assert_eq!(
-                props["dry_run"]["description"], DRY_RUN_DOC,
+                props["dry_run"],
+                json!({"type": "boolean"}),
                 "{}",
                 tool.name
             );
         }
         assert_eq!(
-            props.get("confirm").map(|c| c["description"].clone()),
-            destructive.then(|| json!(CONFIRM_DOC)),
+            props.get("confirm").cloned(),
+            destructive.then(|| json!({"type": "boolean"})),
             "{}",
             tool.name
         );
