@@ -473,13 +473,16 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Get one access request: requester, justification, rules asked for and status.")
             .request::<RequestId>(Method::GET, Api, "/v1/unified-policy/management/accessRequest/{request_id~}"),
         SET.tool("approve_access_request", "Approve an access request", Effect::Idempotent)
-            .description("Approve an open access request with a justification; ALTR grants the access it asks for.")
+            .description("Approve an open access request with a justification; ALTR grants the access it asks for. Returns {before, after}.")
+            .before("/v1/unified-policy/management/accessRequest/{request_id~}")
             .request::<Decision>(Method::PUT, Api, "/v1/unified-policy/management/accessRequest/{request_id~}/approve"),
         SET.tool("deny_access_request", "Deny an access request", Effect::Idempotent)
-            .description("Deny an open access request with a justification; no access is granted.")
+            .description("Deny an open access request with a justification; no access is granted. Returns {before, after}.")
+            .before("/v1/unified-policy/management/accessRequest/{request_id~}")
             .request::<Decision>(Method::PUT, Api, "/v1/unified-policy/management/accessRequest/{request_id~}/deny"),
         SET.tool("cancel_access_request", "Cancel an access request", Effect::Idempotent)
-            .description("Withdraw an open access request (normally by its requester) with a justification.")
+            .description("Withdraw an open access request (normally by its requester) with a justification. Returns {before, after}.")
+            .before("/v1/unified-policy/management/accessRequest/{request_id~}")
             .request::<Decision>(Method::PUT, Api, "/v1/unified-policy/management/accessRequest/{request_id~}/cancel"),
     ]
     .into_iter()

@@ -112,30 +112,6 @@ pub fn table() -> Vec<Sends> {
             query: &[],
             body: None,
         },
-        Sends {
-            tool: "approve_access_request",
-            args: json!({"request_id": "r1", "justification": "ok"}),
-            method: "PUT",
-            path: "/api/v1/unified-policy/management/accessRequest/r1/approve",
-            query: &[],
-            body: Some(json!({"justification": "ok"})),
-        },
-        Sends {
-            tool: "deny_access_request",
-            args: json!({"request_id": "r1", "justification": "no"}),
-            method: "PUT",
-            path: "/api/v1/unified-policy/management/accessRequest/r1/deny",
-            query: &[],
-            body: Some(json!({"justification": "no"})),
-        },
-        Sends {
-            tool: "cancel_access_request",
-            args: json!({"request_id": "r1", "justification": "not needed"}),
-            method: "PUT",
-            path: "/api/v1/unified-policy/management/accessRequest/r1/cancel",
-            query: &[],
-            body: Some(json!({"justification": "not needed"})),
-        },
     ]
 }
 
@@ -387,8 +363,9 @@ async fn access_request_workflow_in_the_sandbox() {
             json!({"request_id": request_id, "justification": "ok for Q3"}),
         )
         .await;
-    assert_eq!(approved.ok()["data"]["status"], "CLOSED_APPROVED");
-    let policy_id = approved.ok()["data"]["policy_id"]
+    assert_eq!(approved.ok()["after"]["data"]["status"], "CLOSED_APPROVED");
+    assert_eq!(approved.ok()["before"]["data"]["status"], "OPEN");
+    let policy_id = approved.ok()["after"]["data"]["policy_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -472,7 +449,10 @@ async fn access_request_workflow_in_the_sandbox() {
             json!({"request_id": seeded[0]["request_id"], "justification": "no longer needed"}),
         )
         .await;
-    assert_eq!(cancelled.ok()["data"]["status"], "CLOSED_CANCELLED");
+    assert_eq!(
+        cancelled.ok()["after"]["data"]["status"],
+        "CLOSED_CANCELLED"
+    );
     let still_open = s
         .call("get_access_requests", json!({"status": "OPEN"}))
         .await;

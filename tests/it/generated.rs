@@ -48,6 +48,9 @@ const HAND_TESTED: &[(&str, &str)] = &[
     ("delete_dam_rule", "safe::declared_reads_before_*"),
     ("deactivate_tweak", "safe::declared_reads_before_*"),
     ("deactivate_key", "safe::declared_reads_before_*"),
+    ("approve_access_request", "safe::declared_reads_before_*"),
+    ("deny_access_request", "safe::declared_reads_before_*"),
+    ("cancel_access_request", "safe::declared_reads_before_*"),
     (
         "update_snowflake_access_policy",
         "access::update_snowflake_access_policy_*",
