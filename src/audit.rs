@@ -3,7 +3,7 @@
 //! closed): an unrecorded change must not be reported as done.
 //!
 //! A line holds the time (UTC, RFC 3339), the tool, its effect class, the outcome (`ok`, `dry_run`,
-//! `declined`, `refused` or the error code), the upstream HTTP statuses, the duration, the
+//! `declined`, `input_required`, `refused` or the error code), the upstream HTTP statuses, the duration, the
 //! arguments with secrets and sensitive values redacted, and the caller: over HTTP the name bound
 //! to the bearer token (MCP_AUTH_TOKENS), over stdio the client's `clientInfo` name.
 
@@ -84,6 +84,8 @@ impl AuditLog {
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
     pub peer: Option<Peer<RoleServer>>,
+    /// The multi-round-trip part of the call (protocol 2026-07-28), for confirmation.
+    pub round: crate::confirm::Round,
     /// The caller's name (token name over HTTP, clientInfo name over stdio).
     pub caller: Option<String>,
 }
@@ -102,15 +104,12 @@ impl Origin {
             .and_then(|p| p.extensions.get::<CallerName>())
             .or_else(|| context.extensions.get::<CallerName>())
             .map(|c| c.0.clone());
-        let caller = by_token.or_else(|| {
-            context
-                .peer
-                .peer_info()
-                .map(|i| format!("client:{}", i.client_info.name))
-        });
+        let caller =
+            by_token.or_else(|| context.client_info().map(|i| format!("client:{}", i.name)));
         Origin {
             peer: Some(context.peer.clone()),
             caller,
+            round: Default::default(),
         }
     }
 }

@@ -9,14 +9,22 @@
 //!   (with what would be sent) unless the call carries `confirm: true`.
 //! - `never`: no confirmation.
 //!
-//! Not built: the multi-round-trip form of protocol 2026-07-28 (input-required results with
-//! sealed state); such clients are treated as clients without elicitation.
+//!
+//! Clients of protocol 2026-07-28 cannot be sent a request in the middle of a call; when they
+//! declare form elicitation, the call answers with an input-required result instead: the
+//! question, and a `requestState` sealed with a per-process key (HMAC-SHA256), bound to the
+//! caller, the tool and its exact arguments, valid for [`ANSWER_TIME`] and redeemable once. The
+//! client asks the human and calls again with the answer and the state; altered, expired, replayed
+//! or misplaced state is refused and nothing is sent.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
-use rmcp::model::{JsonObject, ProtocolVersion};
+use rmcp::model::{
+    ElicitResult, ElicitationAction, InputRequest, InputRequiredResult, InputResponses, JsonObject,
+    ProtocolVersion, RequestStateCodec, RequestStateError, SealOptions,
+};
 use rmcp::service::{ElicitationError, ElicitationMode};
 use rmcp::{Peer, RoleServer};
 use schemars::JsonSchema;
@@ -24,6 +32,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::audit::Origin;
 use crate::client::{ApiError, CallContext, CALL};
 use crate::tools::ctx::is_idempotent;
 use crate::tools::dryrun::{Flags, Rehearsal};
@@ -163,35 +172,46 @@ impl ConfirmPolicy {
         args: &JsonObject,
         flags: Flags,
         base: &Ctx,
-        peer: Option<&Peer<RoleServer>>,
+        origin: &Origin,
         cancel: &CancellationToken,
         limit: Duration,
-    ) -> Result<(), ToolError> {
+    ) -> Result<(), Stop> {
         if flags.dry_run || !self.covers(def) {
             return Ok(());
         }
-        let can_ask = peer.is_some_and(can_elicit);
+        let peer = origin.peer.as_ref();
+        let round = &origin.round;
+        // A client of the newest protocol answering an earlier question: check the state, then
+        // the answer.
+        if round.request_state.is_some() || round.input_responses.is_some() {
+            return redeem(def, args, origin).map_err(Stop::Refused);
+        }
+        let ask_in_result = round.newest && round.can_elicit;
+        let can_ask = ask_in_result || peer.is_some_and(can_elicit);
         if !can_ask && (self.mode == Mode::Elicit || flags.confirm) {
             return Ok(());
         }
         // Rehearse: validation and reads run, writes are recorded.
         let shown = rehearse(def, args, base, cancel, limit).await?;
+        if ask_in_result {
+            return Err(Stop::Ask(ask(def, args, origin, &shown)?));
+        }
         let Some(peer) = peer.filter(|_| can_ask) else {
-            return Err(ToolError::Failed {
+            return Err(Stop::Refused(ToolError::Failed {
                 code: "confirmation_required",
                 message: format!("{} deletes or disables something and this server requires a human's confirmation (ALTR_CONFIRM=required), which this client cannot ask for. Nothing was sent. Show the user what would be sent (details) and, only if they agree, call again with `confirm: true`.", def.name),
                 details: Some(shown),
-            });
+            }));
         };
         let message = describe(def, args, &shown);
         let answer = tokio::select! {
             a = peer.elicit_with_timeout::<Confirmation>(message, Some(ANSWER_TIME)) => a,
-            _ = cancel.cancelled() => return Err(ToolError::Api(ApiError::Cancelled {
+            _ = cancel.cancelled() => return Err(Stop::Refused(ToolError::Api(ApiError::Cancelled {
                 method: "the".into(),
                 path: "confirmation".into(),
                 completed: 0,
                 in_flight: false,
-            })),
+            }))),
         };
         let declined = |how: &str| ToolError::Failed {
             code: "declined",
@@ -201,7 +221,7 @@ impl ConfirmPolicy {
             ),
             details: None,
         };
-        match answer {
+        let answered = match answer {
             Ok(Some(Confirmation { confirm: true })) => Ok(()),
             Ok(_) => Err(declined("did not confirm")),
             Err(ElicitationError::UserDeclined) => Err(declined("declined")),
@@ -218,7 +238,216 @@ impl ConfirmPolicy {
                 ),
                 details: None,
             }),
+        };
+        answered.map_err(Stop::Refused)
+    }
+}
+
+/// Why a call did not go ahead at the gate.
+#[derive(Debug)]
+pub enum Stop {
+    /// Refused or declined: the failure to return (nothing sent).
+    Refused(ToolError),
+    /// The human's answer is needed first: the input-required result to return (protocol
+    /// 2026-07-28).
+    Ask(InputRequiredResult),
+}
+
+impl From<ToolError> for Stop {
+    fn from(e: ToolError) -> Self {
+        Stop::Refused(e)
+    }
+}
+
+/// What a call of protocol 2026-07-28 carries for the multi-round-trip confirmation.
+#[derive(Debug, Clone, Default)]
+pub struct Round {
+    /// The client speaks 2026-07-28 or newer: no server-to-client request during a call.
+    pub newest: bool,
+    /// It declared form elicitation for this request.
+    pub can_elicit: bool,
+    /// Its answers to an earlier input-required result.
+    pub input_responses: Option<InputResponses>,
+    /// The state of that result, echoed back.
+    pub request_state: Option<String>,
+}
+
+/// The key of the one question in an input-required result.
+const QUESTION: &str = "confirm";
+
+/// The per-process key that seals confirmation state, and the states already redeemed (until
+/// they expire).
+struct Sealer {
+    codec: RequestStateCodec,
+    redeemed: Mutex<HashMap<String, Instant>>,
+}
+
+fn sealer() -> Result<&'static Sealer, ToolError> {
+    static SEALER: OnceLock<Option<Sealer>> = OnceLock::new();
+    SEALER
+        .get_or_init(|| {
+            let key: [u8; 32] = rand::random();
+            RequestStateCodec::try_new(key.to_vec())
+                .ok()
+                .map(|codec| Sealer {
+                    codec,
+                    redeemed: Mutex::new(HashMap::new()),
+                })
+        })
+        .as_ref()
+        .ok_or_else(|| ToolError::Failed {
+            code: "confirmation_failed",
+            message: "The confirmation could not be prepared; nothing was sent to ALTR.".into(),
+            details: None,
+        })
+}
+
+/// What sealed state is bound to: the caller, the tool and its exact arguments (keys sorted, so
+/// a client that reorders them is not refused).
+fn binding(def: &ToolDef, args: &JsonObject, origin: &Origin) -> Vec<u8> {
+    fn canonical(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let sorted: std::collections::BTreeMap<&String, Value> =
+                    m.iter().map(|(k, v)| (k, canonical(v))).collect();
+                json!(sorted)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+            other => other.clone(),
         }
+    }
+    let args = canonical(&Value::Object(args.clone()));
+    format!(
+        "altr-mcp/confirm\n{}\n{}\n{args}",
+        origin.caller.as_deref().unwrap_or(""),
+        def.name
+    )
+    .into_bytes()
+}
+
+/// The input-required result that asks the human about this call.
+fn ask(
+    def: &ToolDef,
+    args: &JsonObject,
+    origin: &Origin,
+    shown: &Value,
+) -> Result<InputRequiredResult, ToolError> {
+    let sealer = sealer()?;
+    let nonce: [u8; 16] = rand::random();
+    let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+    let bound = binding(def, args, origin);
+    let state = sealer.codec.seal_with(
+        nonce.as_bytes(),
+        &SealOptions::new().associated_data(&bound).ttl(ANSWER_TIME),
+    );
+    let question: InputRequest = serde_json::from_value(json!({
+        "method": "elicitation/create",
+        "params": {
+            "mode": "form",
+            "message": describe(def, args, shown),
+            "requestedSchema": {
+                "type": "object",
+                "properties": {"confirm": {"type": "boolean", "title": "Confirm", "description": "Check to let the call go ahead."}},
+                "required": ["confirm"]
+            }
+        }
+    }))
+    .map_err(|_| ToolError::Failed {
+        code: "confirmation_failed",
+        message: "The confirmation question could not be built; nothing was sent to ALTR.".into(),
+        details: None,
+    })?;
+    Ok(InputRequiredResult::new(
+        Some([(QUESTION.to_string(), question)].into()),
+        Some(state),
+    ))
+}
+
+/// Check the state and the answer a client of protocol 2026-07-28 sent back: `Ok` to send the
+/// call, else why not (nothing sent).
+fn redeem(def: &ToolDef, args: &JsonObject, origin: &Origin) -> Result<(), ToolError> {
+    let refuse = |code: &'static str, why: &str| {
+        ToolError::Failed {
+        code,
+        message: format!(
+            "{why} Nothing was sent to ALTR. To go ahead, call {} again without requestState so the user is asked again.",
+            def.name
+        ),
+        details: None,
+    }
+    };
+    let Some(state) = origin.round.request_state.as_deref() else {
+        return Err(refuse(
+            "confirmation_invalid",
+            "The call carries answers but no requestState from this server.",
+        ));
+    };
+    let sealer = sealer()?;
+    let nonce = match sealer
+        .codec
+        .open_with(state, &binding(def, args, origin))
+    {
+        Ok(n) => String::from_utf8_lossy(&n).into_owned(),
+        Err(RequestStateError::Expired) => {
+            return Err(refuse(
+                "confirmation_expired",
+                "The confirmation expired (answers are accepted for 10 minutes).",
+            ))
+        }
+        Err(_) => {
+            return Err(refuse(
+                "confirmation_invalid",
+                "The requestState was altered or belongs to another tool, other arguments or another caller.",
+            ))
+        }
+    };
+    {
+        let mut redeemed = sealer.redeemed.lock().map_err(|_| {
+            refuse(
+                "confirmation_failed",
+                "The confirmation could not be checked.",
+            )
+        })?;
+        let now = Instant::now();
+        redeemed.retain(|_, until| *until > now);
+        if redeemed.contains_key(&nonce) {
+            return Err(refuse(
+                "confirmation_replayed",
+                "This confirmation was already used once.",
+            ));
+        }
+        redeemed.insert(nonce, now + ANSWER_TIME);
+    }
+    let answer = origin
+        .round
+        .input_responses
+        .as_ref()
+        .and_then(|r| r.get(QUESTION))
+        .and_then(|v| serde_json::from_value::<ElicitResult>(v.clone()).ok());
+    let declined = |how: &str| ToolError::Failed {
+        code: "declined",
+        message: format!(
+            "The user {how} {}; nothing was sent to ALTR. Do not retry unless they ask for it.",
+            def.name
+        ),
+        details: None,
+    };
+    match answer {
+        None => Err(refuse(
+            "confirmation_invalid",
+            "The call carries no answer to the confirmation question.",
+        )),
+        Some(r) => match r.action {
+            ElicitationAction::Accept
+                if r.content.as_ref().and_then(|c| c.get("confirm"))
+                    == Some(&Value::Bool(true)) =>
+            {
+                Ok(())
+            }
+            ElicitationAction::Accept => Err(declined("did not confirm")),
+            ElicitationAction::Decline => Err(declined("declined")),
+            _ => Err(declined("cancelled")),
+        },
     }
 }
 
@@ -330,6 +559,125 @@ fn describe(def: &ToolDef, args: &JsonObject, shown: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn def(name: &str) -> &'static ToolDef {
+        Box::leak(Box::new(all_tools()))
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap()
+    }
+
+    fn origin(caller: &str, answer: Option<Value>, state: Option<String>) -> Origin {
+        Origin {
+            caller: Some(caller.into()),
+            round: Round {
+                newest: true,
+                can_elicit: true,
+                input_responses: answer.map(|a| [(QUESTION.to_string(), a)].into()),
+                request_state: state,
+            },
+            ..Default::default()
+        }
+    }
+
+    fn obj(v: Value) -> JsonObject {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn sealed_state_is_bound_to_caller_tool_and_arguments_in_any_key_order() {
+        let tool = def("delete_rule");
+        let args = obj(json!({"policy_id": "TAG#1", "rule_id": "r1"}));
+        let reordered = obj(json!({"rule_id": "r1", "policy_id": "TAG#1"}));
+        let a = binding(tool, &args, &origin("alice", None, None));
+        assert_eq!(a, binding(tool, &reordered, &origin("alice", None, None)));
+        assert_ne!(a, binding(tool, &args, &origin("bob", None, None)));
+        assert_ne!(
+            a,
+            binding(def("delete_policy"), &args, &origin("alice", None, None))
+        );
+        let other = obj(json!({"policy_id": "TAG#1", "rule_id": "r2"}));
+        assert_ne!(a, binding(tool, &other, &origin("alice", None, None)));
+
+        // Asked by alice, answered by bob with the same state: refused.
+        let q = ask(tool, &args, &origin("alice", None, None), &json!({})).unwrap();
+        let state = q.request_state.unwrap();
+        let yes = json!({"action": "accept", "content": {"confirm": true}});
+        let e = redeem(
+            tool,
+            &args,
+            &origin("bob", Some(yes.clone()), Some(state.clone())),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("another caller"), "{e}");
+        // alice, with the arguments reordered: accepted once.
+        redeem(
+            tool,
+            &reordered,
+            &origin("alice", Some(yes.clone()), Some(state.clone())),
+        )
+        .unwrap();
+        let e = redeem(tool, &args, &origin("alice", Some(yes), Some(state))).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ToolError::Failed {
+                    code: "confirmation_replayed",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn expired_state_and_answers_other_than_yes_send_nothing() {
+        let tool = def("delete_policy");
+        let args = obj(json!({"policy_id": "TAG#1"}));
+        let who = origin("alice", None, None);
+        let sealer = sealer().unwrap();
+        let bound = binding(tool, &args, &who);
+        let stale = sealer.codec.seal_with(
+            b"n-stale",
+            &SealOptions::new()
+                .associated_data(&bound)
+                .ttl(Duration::from_millis(1)),
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        let yes = json!({"action": "accept", "content": {"confirm": true}});
+        let e = redeem(tool, &args, &origin("alice", Some(yes), Some(stale))).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ToolError::Failed {
+                    code: "confirmation_expired",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        for (answer, code) in [
+            (
+                json!({"action": "accept", "content": {"confirm": false}}),
+                "declined",
+            ),
+            (json!({"action": "decline"}), "declined"),
+            (json!({"action": "cancel"}), "declined"),
+            (json!({"unexpected": true}), "confirmation_invalid"),
+        ] {
+            let q = ask(tool, &args, &who, &json!({})).unwrap();
+            let e = redeem(
+                tool,
+                &args,
+                &origin("alice", Some(answer.clone()), q.request_state),
+            )
+            .unwrap_err();
+            assert!(
+                matches!(&e, ToolError::Failed { code: c, .. } if *c == code),
+                "{answer}: {e}"
+            );
+        }
+    }
 
     #[test]
     fn modes_and_overrides_parse_and_unknown_names_are_refused() {

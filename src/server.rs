@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CustomRequest, CustomResult,
     Implementation, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam, MetaObject,
-    PaginatedRequestParams, RequestParamsMeta, ServerCapabilities, ServerConfig,
+    PaginatedRequestParams, ProtocolVersion, RequestParamsMeta, ServerCapabilities, ServerConfig,
     SetLevelRequestParams, Tool,
 };
 use rmcp::service::RequestContext;
@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Origin};
 use crate::client::{AltrClient, ApiError, CallContext, CALL};
-use crate::confirm::ConfirmPolicy;
+use crate::confirm::{ConfirmPolicy, Stop};
 use crate::redact::redact;
 use crate::tools::{ctx::is_idempotent, Ctx, Effect, Registry, ToolError};
 
@@ -167,8 +167,21 @@ impl AltrServer {
         arguments: Option<rmcp::model::JsonObject>,
         cancel: CancellationToken,
     ) -> Option<(CallToolResult, CallLog)> {
-        self.run_reporting(name, arguments, cancel, None, Origin::default())
-            .await
+        // Without a client there is no one to ask: no input-required result comes back.
+        let (response, log) = self
+            .run_reporting(name, arguments, cancel, None, Origin::default())
+            .await?;
+        let result = match response {
+            CallToolResponse::Complete(r) => r,
+            _ => failure(&ToolError::Failed {
+                code: "confirmation_failed",
+                message: format!(
+                    "{name} needs a human's answer that this caller cannot give; nothing was sent."
+                ),
+                details: None,
+            }),
+        };
+        Some((result, log))
     }
 
     /// [`AltrServer::run`], reporting progress to the client under its token when it gave one.
@@ -179,7 +192,7 @@ impl AltrServer {
         cancel: CancellationToken,
         progress: Option<(rmcp::Peer<RoleServer>, rmcp::model::ProgressToken)>,
         origin: Origin,
-    ) -> Option<(CallToolResult, CallLog)> {
+    ) -> Option<(CallToolResponse, CallLog)> {
         let started = Instant::now();
         let logged_args = redact(&Value::Object(arguments.clone().unwrap_or_default()));
         let Some(def) = self.registry.get(name) else {
@@ -214,7 +227,7 @@ impl AltrServer {
                     )
                     .err()
                     .unwrap_or(e);
-                return Some((failure(&e), log));
+                return Some((failure(&e).into(), log));
             }
             // Refused at protocol level (unknown tool); recorded all the same.
             let unknown = ToolError::Failed {
@@ -242,18 +255,46 @@ impl AltrServer {
         let gate = match flags {
             Ok(f) => self
                 .confirm
-                .gate(
-                    def,
-                    &args,
-                    f,
-                    &self.ctx,
-                    origin.peer.as_ref(),
-                    &cancel,
-                    limit,
-                )
+                .gate(def, &args, f, &self.ctx, &origin, &cancel, limit)
                 .await
                 .map(|_| f),
-            Err(e) => Err(e),
+            Err(e) => Err(Stop::Refused(e)),
+        };
+        let gate = match gate {
+            Ok(f) => Ok(f),
+            Err(Stop::Refused(e)) => Err(e),
+            // Protocol 2026-07-28: the question goes back in the result; nothing is sent yet.
+            Err(Stop::Ask(question)) => {
+                let asked = ToolError::Failed {
+                    code: "input_required",
+                    message: String::new(),
+                    details: None,
+                };
+                let log = CallLog {
+                    level: LoggingLevel::Info,
+                    data: json!({"tool": name, "outcome": "input_required", "args": logged_args}),
+                };
+                return Some(
+                    match self.audited(
+                        name,
+                        Some(def.effect),
+                        Err(asked),
+                        false,
+                        &[],
+                        started,
+                        &logged_args,
+                        &origin,
+                    ) {
+                        Err(ToolError::Failed {
+                            code: "input_required",
+                            ..
+                        })
+                        | Ok(_) => (question.into(), log),
+                        // The audit line could not be written: fail closed.
+                        Err(e) => (failure(&e).into(), log),
+                    },
+                );
+            }
         };
         let dry_run = matches!(gate, Ok(f) if f.dry_run);
         let rehearsal = dry_run.then(|| Arc::new(crate::tools::dryrun::Rehearsal::default()));
@@ -343,7 +384,7 @@ impl AltrServer {
                     level: LoggingLevel::Info,
                     data: json!({"tool": name, "outcome": "ok", "status": status, "requests": requests, "elapsed_ms": elapsed_ms, "truncated": truncated, "args": logged_args}),
                 };
-                (result, log)
+                (result.into(), log)
             }
             Err(e) => {
                 let outcome = match &e {
@@ -356,7 +397,7 @@ impl AltrServer {
                     level: LoggingLevel::Warning,
                     data: json!({"tool": name, "outcome": outcome, "status": status, "requests": requests, "elapsed_ms": elapsed_ms, "args": logged_args, "error": e.to_string()}),
                 };
-                (failure(&e), log)
+                (failure(&e).into(), log)
             }
         })
     }
@@ -698,13 +739,26 @@ impl ServerHandler for AltrServer {
                 return Ok(r.into());
             }
         }
+        let mut origin = Origin::of(&context);
+        origin.round = crate::confirm::Round {
+            newest: context
+                .protocol_version()
+                .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str()),
+            can_elicit: context.client_capabilities().is_some_and(|c| {
+                c.elicitation
+                    .as_ref()
+                    .is_some_and(|e| e.form.is_some() || e.url.is_none())
+            }),
+            input_responses: request.input_responses,
+            request_state: request.request_state,
+        };
         match self
             .run_reporting(
                 &request.name,
                 request.arguments,
                 context.ct.clone(),
                 progress,
-                Origin::of(&context),
+                origin,
             )
             .await
         {
@@ -718,7 +772,7 @@ impl ServerHandler for AltrServer {
                         )
                         .await;
                 }
-                Ok(r.into())
+                Ok(r)
             }
             None => Err(McpError::invalid_params(
                 format!("Unknown tool: '{}'", request.name),

@@ -201,6 +201,31 @@ pub async fn connect_with<C: rmcp::ClientHandler>(
     pairs: Vec<(String, String)>,
     handler: C,
 ) -> RunningService<RoleClient, C> {
+    connect_lifecycle(
+        pairs,
+        handler,
+        rmcp::service::ClientLifecycleMode::Initialize,
+    )
+    .await
+}
+
+/// [`connect_with`] for a client of protocol 2026-07-28: `server/discover`, no initialize, and
+/// no server-to-client request in the middle of a call.
+pub async fn connect_newest_with<C: rmcp::ClientHandler>(
+    pairs: Vec<(String, String)>,
+    handler: C,
+) -> RunningService<RoleClient, C> {
+    let mode = rmcp::service::ClientLifecycleMode::Discover {
+        preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
+    };
+    connect_lifecycle(pairs, handler, mode).await
+}
+
+async fn connect_lifecycle<C: rmcp::ClientHandler>(
+    pairs: Vec<(String, String)>,
+    handler: C,
+    mode: rmcp::service::ClientLifecycleMode,
+) -> RunningService<RoleClient, C> {
     let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve)
         .expect("test settings are valid");
     let registry = Registry::select(&Selection {
@@ -224,7 +249,11 @@ pub async fn connect_with<C: rmcp::ClientHandler>(
             let _ = running.waiting().await;
         }
     });
-    handler.serve(client_io).await.expect("client connects")
+    use rmcp::service::ClientServiceExt;
+    handler
+        .serve_with_lifecycle(client_io, mode)
+        .await
+        .expect("client connects")
 }
 
 /// The longest one tool call may take in a test.
@@ -240,22 +269,47 @@ pub async fn call_tool(client: &rmcp::Peer<RoleClient>, name: &str, args: Value)
         .await
         .unwrap_or_else(|_| panic!("tools/call {name} took longer than {STEP:?}"))
         .unwrap_or_else(|e| panic!("tools/call {name} failed at protocol level: {e}"));
-    let text = result
-        .content
-        .first()
-        .and_then(|c| c.as_text())
-        .map(|t| t.text.clone())
-        .unwrap_or_default();
-    let envelope = result.structured_content.clone().unwrap_or(Value::Null);
-    assert_eq!(
-        serde_json::from_str::<Value>(&text).ok(),
-        Some(envelope.clone()),
-        "text content mirrors structuredContent"
-    );
-    Call {
-        is_error: result.is_error.unwrap_or(false),
-        envelope,
-        text,
+    Call::of(result)
+}
+
+/// [`call_tool`] for a client that answers input-required results (protocol 2026-07-28): the
+/// client's handler fulfils each question and the call is retried, as a real client does.
+pub async fn call_tool_rounds<C: rmcp::ClientHandler>(
+    client: &RunningService<RoleClient, C>,
+    name: &str,
+    args: Value,
+) -> Call {
+    let mut params = CallToolRequestParams::new(name.to_string());
+    if let Value::Object(map) = args {
+        params = params.with_arguments(map);
+    }
+    let result = tokio::time::timeout(STEP, client.call_tool(params))
+        .await
+        .unwrap_or_else(|_| panic!("tools/call {name} took longer than {STEP:?}"))
+        .unwrap_or_else(|e| panic!("tools/call {name} failed at protocol level: {e}"));
+    Call::of(result)
+}
+
+impl Call {
+    /// A finished call's result, checking the text mirrors the structured result.
+    pub fn of(result: CallToolResult) -> Call {
+        let text = result
+            .content
+            .first()
+            .and_then(|c| c.as_text())
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
+        let envelope = result.structured_content.clone().unwrap_or(Value::Null);
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).ok(),
+            Some(envelope.clone()),
+            "text content mirrors structuredContent"
+        );
+        Call {
+            is_error: result.is_error.unwrap_or(false),
+            envelope,
+            text,
+        }
     }
 }
 

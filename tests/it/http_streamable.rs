@@ -491,3 +491,94 @@ async fn sigterm_lets_the_call_in_flight_finish_and_exits_zero() {
         server.log()
     );
 }
+
+/// A client that says yes to every form question.
+#[derive(Clone)]
+struct SaysYes;
+
+impl rmcp::ClientHandler for SaysYes {
+    fn get_info(&self) -> ClientConfig {
+        let mut caps = rmcp::model::ClientCapabilities::default();
+        caps.elicitation = Some(Default::default());
+        ClientConfig::new(caps, rmcp::model::Implementation::new("says-yes", "1.0"))
+    }
+
+    async fn create_elicitation(
+        &self,
+        _request: rmcp::model::ElicitRequestParams,
+        _context: rmcp::service::RequestContext<RoleClient>,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
+        Ok(
+            rmcp::model::ElicitResult::new(rmcp::model::ElicitationAction::Accept)
+                .with_content(json!({"confirm": true})),
+        )
+    }
+}
+
+#[tokio::test]
+async fn newest_revision_clients_confirm_in_two_rounds() {
+    use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
+    let api = MockServer::start().await;
+    let path = "/api/v1/tag/masking/tag/tg-1";
+    Mock::given(matchers::method("GET"))
+        .and(matchers::path(path))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"tag_group_id": "tg-1"})))
+        .mount(&api)
+        .await;
+    Mock::given(matchers::method("DELETE"))
+        .and(matchers::path(path))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"success": true, "data": {"deleted": true}})),
+        )
+        .mount(&api)
+        .await;
+    let server = Server::start_with_api(T, &[("ALTR_CONFIRM", "required")], api).await;
+    let client = tokio::time::timeout(
+        WAIT,
+        SaysYes.serve_with_lifecycle(
+            transport(&server, None),
+            ClientLifecycleMode::Discover {
+                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            },
+        ),
+    )
+    .await
+    .expect("discover in time")
+    .expect("discover");
+    let deletes = || async {
+        server
+            .api
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.method.as_str() == "DELETE")
+            .count()
+    };
+    let params = CallToolRequestParams::new("disconnect_tag")
+        .with_arguments(json!({"tag_group_id": "tg-1"}).as_object().unwrap().clone());
+    // The first round only asks.
+    let first = tokio::time::timeout(WAIT, client.call_tool_once(params.clone()))
+        .await
+        .expect("in time")
+        .expect("first round");
+    assert!(
+        matches!(first, rmcp::model::CallToolResponse::InputRequired(_)),
+        "{first:?}"
+    );
+    assert_eq!(deletes().await, 0);
+    // The client's own loop answers and calls again: the tag goes, once.
+    let done = tokio::time::timeout(WAIT, client.call_tool(params))
+        .await
+        .expect("in time")
+        .expect("call");
+    let envelope = done.structured_content.expect("envelope");
+    assert_eq!(envelope["success"], true, "{envelope}");
+    assert_eq!(
+        envelope["data"]["after"]["data"]["deleted"], true,
+        "{envelope}"
+    );
+    assert_eq!(deletes().await, 1);
+    let _ = tokio::time::timeout(WAIT, client.cancel()).await;
+}

@@ -8,8 +8,8 @@ use altr_mcp::sandbox::Sandbox;
 use altr_mcp::tools::dryrun::takes_dry_run;
 use altr_mcp::tools::{Effect, Registry};
 use rmcp::model::{
-    ClientCapabilities, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
-    Implementation,
+    CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, ElicitRequestParams,
+    ElicitResult, ElicitationAction, Implementation,
 };
 use rmcp::service::{RequestContext, RunningService};
 use rmcp::{ClientHandler, ErrorData as McpError, RoleClient};
@@ -560,6 +560,170 @@ async fn with_elicitation_accept_deletes_and_decline_does_not() {
     assert_eq!(c.ok()["after"]["data"]["deleted"], true, "{}", c.envelope);
     assert_eq!(asked.lock().unwrap().len(), 1);
     assert_eq!(writes(&s).len(), before + 1);
+}
+
+/// One round of a call by a client of protocol 2026-07-28, driven by hand.
+async fn one_round(
+    client: &RunningService<RoleClient, Asker>,
+    tool: &str,
+    args: Value,
+    answer: Option<Value>,
+    state: Option<&str>,
+) -> CallToolResponse {
+    let mut params = CallToolRequestParams::new(tool.to_string());
+    if let Value::Object(map) = args {
+        params = params.with_arguments(map);
+    }
+    if let Some(a) = answer {
+        params = params.with_input_responses([("confirm".to_string(), a)].into());
+    }
+    if let Some(s) = state {
+        params = params.with_request_state(s);
+    }
+    tokio::time::timeout(STEP, client.call_tool_once(params))
+        .await
+        .expect("in time")
+        .expect("no protocol error")
+}
+
+fn finished(r: CallToolResponse) -> Call {
+    match r {
+        CallToolResponse::Complete(c) => Call::of(c),
+        other => panic!("expected a finished call, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn newest_protocol_clients_confirm_through_the_result_with_sealed_state() {
+    let s = Sbx::start().await;
+    let policy = tag_policy(&s).await;
+    let connect = |action: ElicitationAction, extra: &[(&str, &str)]| {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let pairs = with_overrides(s.sandbox.env(), extra);
+        let asker = Asker {
+            action,
+            asked: asked.clone(),
+        };
+        async move { (connect_newest_with(pairs, asker).await, asked) }
+    };
+    // The client asks its human when the result says so, then calls again: decline sends nothing.
+    let (client, asked) = connect(ElicitationAction::Decline, &[]).await;
+    let c = call_tool_rounds(&client, "delete_policy", json!({"policy_id": policy})).await;
+    assert_eq!(c.error()["code"], "declined", "{}", c.envelope);
+    let question = asked.lock().unwrap().clone();
+    assert_eq!(question.len(), 1);
+    assert!(question[0].contains(&policy), "{}", question[0]);
+    assert!(question[0].contains("5 rule(s)"), "{}", question[0]);
+    assert!(writes(&s).is_empty(), "{:?}", writes(&s));
+
+    // By hand: the first round asks and sends nothing.
+    let args = json!({"policy_id": policy});
+    let yes = json!({"action": "accept", "content": {"confirm": true}});
+    let CallToolResponse::InputRequired(q) =
+        one_round(&client, "delete_policy", args.clone(), None, None).await
+    else {
+        panic!("expected an input-required result");
+    };
+    let requests = q.input_requests.expect("a question");
+    let asks = serde_json::to_value(&requests["confirm"]).unwrap();
+    assert_eq!(asks["method"], "elicitation/create");
+    assert!(asks["params"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(&policy));
+    let state = q.request_state.expect("sealed state");
+    assert!(writes(&s).is_empty());
+
+    // Altered state, state for other arguments or another tool, answers without state, and no
+    // answer: refused, nothing sent.
+    let mut altered = state.clone();
+    let last = altered.pop().unwrap();
+    altered.push(if last == 'A' { 'B' } else { 'A' });
+    let cases = [
+        (
+            "delete_policy",
+            args.clone(),
+            Some(yes.clone()),
+            Some(altered.as_str()),
+            "confirmation_invalid",
+        ),
+        (
+            "delete_policy",
+            json!({"policy_id": "TAG#someone-else"}),
+            Some(yes.clone()),
+            Some(state.as_str()),
+            "confirmation_invalid",
+        ),
+        (
+            "delete_rule",
+            json!({"policy_id": policy, "rule_id": "r1"}),
+            Some(yes.clone()),
+            Some(state.as_str()),
+            "confirmation_invalid",
+        ),
+        (
+            "delete_policy",
+            args.clone(),
+            Some(yes.clone()),
+            None,
+            "confirmation_invalid",
+        ),
+        (
+            "delete_policy",
+            args.clone(),
+            None,
+            Some(state.as_str()),
+            "confirmation_invalid",
+        ),
+    ];
+    for (tool, a, answer, st, code) in cases {
+        let c = finished(one_round(&client, tool, a.clone(), answer, st).await);
+        assert_eq!(c.error()["code"], code, "{tool} {a}: {}", c.envelope);
+        assert!(c.error()["message"]
+            .as_str()
+            .unwrap()
+            .contains("Nothing was sent"));
+    }
+    assert!(writes(&s).is_empty(), "{:?}", writes(&s));
+
+    // The state is spent by the refusal above that carried no answer; ask again, then accept.
+    let CallToolResponse::InputRequired(q) =
+        one_round(&client, "delete_policy", args.clone(), None, None).await
+    else {
+        panic!("expected an input-required result");
+    };
+    let state = q.request_state.unwrap();
+    let c = finished(
+        one_round(
+            &client,
+            "delete_policy",
+            args.clone(),
+            Some(yes.clone()),
+            Some(&state),
+        )
+        .await,
+    );
+    assert_eq!(c.ok()["after"]["data"]["deleted"], true, "{}", c.envelope);
+    assert_eq!(writes(&s).len(), 1);
+    // Replayed: refused, nothing sent again.
+    let c = finished(one_round(&client, "delete_policy", args, Some(yes), Some(&state)).await);
+    assert_eq!(c.error()["code"], "confirmation_replayed", "{}", c.envelope);
+    assert_eq!(writes(&s).len(), 1);
+
+    // A client of the newest protocol that cannot be asked: ALTR_CONFIRM=required still refuses.
+    let client = connect_newest_with(
+        with_overrides(s.sandbox.env(), &[("ALTR_CONFIRM", "required")]),
+        ClientConfig::default(),
+    )
+    .await;
+    let c = call_tool(
+        &client,
+        "delete_rule",
+        json!({"policy_id": "TAG#x", "rule_id": "r1"}),
+    )
+    .await;
+    assert_eq!(c.error()["code"], "confirmation_required", "{}", c.envelope);
+    assert_eq!(writes(&s).len(), 1);
 }
 
 #[test]
