@@ -164,9 +164,28 @@ async fn connect_tag(ctx: Ctx, p: ConnectTag) -> Result<Value, ToolError> {
             details: None,
         });
     };
+    let database_id = db.get("id").cloned().unwrap_or(Value::Null);
+    let database_name = db
+        .get("databaseName")
+        .and_then(Value::as_str)
+        .unwrap_or(&p.database_name);
+    // The tag's connection as it is now: `null` when it is not connected (404).
+    let location = path(
+        "/v1/tag/masking/database/{}/database-name/{}/tag-name/{}/schema-name/{}",
+        &[
+            seg("database_id", &database_id),
+            seg("database_name", database_name),
+            seg("tag_name", &p.tag_name),
+            seg("schema_name", &p.schema_name),
+        ],
+    )?;
+    let before = match ctx.send(ApiRequest::get(Api, &location)).await {
+        Err(ToolError::Api(e)) if e.status() == Some(404) => Ok(Value::Null),
+        other => other,
+    };
     let body = json!({
-        "database_id": db.get("id").cloned().unwrap_or(Value::Null),
-        "database_name": db.get("databaseName").and_then(Value::as_str).unwrap_or(&p.database_name),
+        "database_id": database_id,
+        "database_name": database_name,
         "schema_name": p.schema_name,
         "tag_name": p.tag_name,
         "friendly_name": p.tag_name,
@@ -197,25 +216,44 @@ async fn connect_tag(ctx: Ctx, p: ConnectTag) -> Result<Value, ToolError> {
             ),
             details: Some(details),
         }),
-        "PENDING" => Ok(json!({
-            "status": "PENDING",
-            "message": format!("Connecting tag {} is in progress (job {}); check again with get_tags.", p.tag_name, job_id),
-            "job_id": job_id,
-            "details": details,
-        })),
-        "SUCCESS" | "" => Ok(json!({
-            "status": "SUCCESS",
-            "message": format!("Tag {} connected for database {}, schema {}.", p.tag_name, p.database_name, p.schema_name),
-            "job_id": job_id,
-            "details": details,
-        })),
-        other => Ok(json!({
-            "status": other,
-            "message": format!("ALTR reports status {other} for connecting tag {} (job {}); check with get_tags.", p.tag_name, job_id),
-            "job_id": job_id,
-            "details": details,
-        })),
+        "PENDING" => Ok(with_before(
+            json!({
+                "status": "PENDING",
+                "message": format!("Connecting tag {} is in progress (job {}); check again with get_tags.", p.tag_name, job_id),
+                "job_id": job_id,
+            }),
+            before,
+            details,
+        )),
+        "SUCCESS" | "" => Ok(with_before(
+            json!({
+                "status": "SUCCESS",
+                "message": format!("Tag {} connected for database {}, schema {}.", p.tag_name, p.database_name, p.schema_name),
+                "job_id": job_id,
+            }),
+            before,
+            details,
+        )),
+        other => Ok(with_before(
+            json!({
+                "status": other,
+                "message": format!("ALTR reports status {other} for connecting tag {} (job {}); check with get_tags.", p.tag_name, job_id),
+                "job_id": job_id,
+            }),
+            before,
+            details,
+        )),
     }
+}
+
+/// A connect answer with `{before, after}`: the connection read first and the API's answer.
+fn with_before(mut answer: Value, before: Result<Value, ToolError>, after: Value) -> Value {
+    if let (Value::Object(out), Value::Object(extra)) =
+        (&mut answer, super::request::before_after(before, after))
+    {
+        out.extend(extra);
+    }
+    answer
 }
 
 pub fn tools() -> Vec<ToolDef> {

@@ -411,10 +411,10 @@ fn connect_body(database_name: &str) -> Value {
     })
 }
 
-/// The lookup and the PUT, as sent.
+/// The lookup, the read of the tag's connection as it is, and the PUT, as sent.
 async fn assert_connect_requests(h: &Harness, database_name: &str) {
     let r = h.requests().await;
-    assert_eq!(r.len(), 2);
+    assert_eq!(r.len(), 3);
     assert_request(
         &r[0],
         "GET",
@@ -424,6 +424,13 @@ async fn assert_connect_requests(h: &Harness, database_name: &str) {
     );
     assert_request(
         &r[1],
+        "GET",
+        &format!("/api/v1/tag/masking/database/12/database-name/{database_name}/tag-name/PII/schema-name/PUBLIC"),
+        &[],
+        None,
+    );
+    assert_request(
+        &r[2],
         "PUT",
         CONNECT,
         &[],
@@ -453,7 +460,8 @@ async fn connect_tag_success() {
             "status": "SUCCESS",
             "message": "Tag PII connected for database Sales, schema PUBLIC.",
             "job_id": "j-1",
-            "details": {"status": "success", "job_id": "j-1"},
+            "before": null,
+            "after": {"status": "success", "job_id": "j-1"},
         })
     );
     assert_connect_requests(&h, "SALES_DB").await;
@@ -475,12 +483,38 @@ async fn connect_tag_pending() {
     let data = c.ok();
     assert_eq!(data["status"], "PENDING");
     assert_eq!(data["job_id"], "j-2");
-    assert_eq!(
-        data["details"],
-        json!({"status": "PENDING", "job_id": "j-2"})
-    );
+    assert_eq!(data["after"], json!({"status": "PENDING", "job_id": "j-2"}));
+    assert_eq!(data["before"], Value::Null);
     assert!(data["message"].as_str().unwrap().contains("in progress"));
     assert_connect_requests(&h, "Sales").await;
+}
+
+#[tokio::test]
+async fn connect_tag_shows_the_connection_before_and_goes_on_when_that_read_fails() {
+    let location =
+        "/api/v1/tag/masking/database/12/database-name/SALES_DB/tag-name/PII/schema-name/PUBLIC";
+    let answer = json!({"success": true, "data": {"status": "success", "job_id": "j-9"}});
+    let existing = json!({"tag_group_id": "tg-7", "tag_name": "PII", "status": "CONNECTED"});
+    for (status, body, before, before_error) in [
+        (200, existing.clone(), existing.clone(), false),
+        (500, json!({"message": "boom"}), Value::Null, true),
+    ] {
+        let h = Harness::start().await;
+        mock_database(
+            &h,
+            json!({"id": 12, "friendlyDatabaseName": "Sales", "databaseName": "SALES_DB"}),
+        )
+        .await;
+        h.mock("GET", location, status, body).await;
+        h.mock("PUT", CONNECT, 200, answer.clone()).await;
+        let c = h.call("connect_tag", connect_args()).await;
+        let data = c.ok();
+        assert_eq!(data["before"], before, "{}", c.envelope);
+        assert_eq!(data["after"], answer["data"]);
+        assert_eq!(data.get("before_error").is_some(), before_error);
+        let puts = h.requests().await;
+        assert_eq!(puts.last().unwrap().method.as_str(), "PUT");
+    }
 }
 
 #[tokio::test]
