@@ -163,45 +163,35 @@ fn is_empty<T>(v: &[T]) -> bool {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifierName {
-    /// Classifier name (from get_classifiers).
     pub classifier_name: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClassifier {
-    /// Name of the new classifier.
     pub classifier_name: Name,
-    /// What the classifier matches: the compound ruleset object (or its JSON text), e.g. column-name and data patterns combined.
     pub compound_ruleset: JsonOr<Map<String, Value>>,
-    /// What the classifier finds.
     pub description: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClassifier {
-    /// Classifier name (from get_classifiers).
     pub classifier_name: String,
-    /// New description.
     pub description: Option<String>,
-    /// New compound ruleset (object or its JSON text); replaces the rules and clears any legacy pattern.
     pub compound_ruleset: Option<JsonOr<Map<String, Value>>>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionName {
-    /// Collection name (from get_collections).
     pub collection_name: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCollection {
-    /// Name of the new collection.
     pub collection_name: Name,
-    /// What the collection is for (default empty).
     #[serde(default)]
     pub description: String,
 }
@@ -209,95 +199,68 @@ pub struct CreateCollection {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCollection {
-    /// Collection name (from get_collections).
     pub collection_name: String,
-    /// The new description.
     pub description: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionPage {
-    /// Collection name (from get_collections).
     pub collection_name: String,
-    /// Most classifiers to return (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionMembers {
-    /// Collection name (from get_collections).
     pub collection_name: String,
-    /// Classifier name(s) (from get_classifiers): one name or a list, at least one.
     pub classifier_names: ClassifierNames,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManagedPage {
-    /// Most classifiers to return (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetJobs {
-    /// Jobs per page (1-1000). Giving limit or contiguous_id returns that one page; omit both for every job.
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The contiguous_id the previous page returned (returns that one page).
     pub contiguous_id: Option<ContiguousId>,
-    /// Only jobs with this status.
     pub status: Option<JobStatus>,
-    /// Only FULL or INCREMENTAL jobs.
     pub job_type: Option<JobType>,
-    /// Only jobs on this database (id from get_databases).
     pub database_id: Option<Id>,
-    /// Only jobs run by this OLTP agent.
     pub agent_id: Option<Name>,
-    /// Only jobs of this classification type (1-6).
     pub classification_type: Option<ClassificationType>,
-    /// Sort by creation time: asc or desc.
     pub order: Option<Order>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActiveJobs {
-    /// Most jobs to return (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// Only jobs on this database (id from get_databases).
     pub database_id: Option<Id>,
-    /// The previous page's contiguous_id.
     pub contiguous_id: Option<ContiguousId>,
-    /// Only jobs run by this OLTP agent.
     pub agent_id: Option<Name>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobId {
-    /// Job id (from get_jobs or a create_*_job answer).
     pub job_id: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateJob {
-    /// FULL scans everything; INCREMENTAL only what changed since the last job.
     pub job_type: JobType,
-    /// Snowflake database id (from get_databases).
     pub database_id: Id,
-    /// Collection to run (from get_collections).
     pub collection_name: Name,
-    /// Condition types; omit for all.
     #[serde(default, skip_serializing_if = "is_empty")]
     pub condition_types: Vec<String>,
-    /// Findings need review decisions before the report is final.
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
     pub wait_seconds: JobWait,
@@ -306,18 +269,12 @@ pub struct CreateJob {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGdlpJob {
-    /// Snowflake database id (from get_databases).
     pub database_id: Id,
-    /// Collection to run (from get_collections).
     pub collection_name: Option<Name>,
-    /// Condition types; omit for all.
     #[serde(default, skip_serializing_if = "is_empty")]
     pub condition_types: Vec<String>,
-    /// How much to sample: rows, or a percentage when sample_type is PERCENT.
     pub sample_size: Option<u32>,
-    /// ROWS or PERCENT.
     pub sample_type: Option<SampleType>,
-    /// Findings need review decisions before the report is final.
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
     pub wait_seconds: JobWait,
@@ -326,14 +283,10 @@ pub struct CreateGdlpJob {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDatabricksJob {
-    /// Databricks database id (from get_databases).
     pub database_id: Id,
-    /// Collection to run (from get_collections).
     pub collection_name: Option<Name>,
-    /// Condition types; omit for all.
     #[serde(default, skip_serializing_if = "is_empty")]
     pub condition_types: Vec<String>,
-    /// Findings need review decisions before the report is final.
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
     pub wait_seconds: JobWait,
@@ -342,20 +295,15 @@ pub struct CreateDatabricksJob {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateJobStatus {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// PAUSED, CANCELLED, or RUNNING (resume).
     pub status: JobStatusChange,
 }
 
 /// Longest a create_*_job call waits for its job, in seconds.
 const MAX_JOB_WAIT: u64 = 60;
 
-/// How long a create_*_job call waits for the job to finish (0-60 seconds).
+// How long a create_*_job call waits for the job to finish (0-60 seconds).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
-#[schemars(
-    description = "Seconds (0-60) to wait for the job to finish, reporting progress; default 0."
-)]
 pub struct JobWait(#[schemars(range(min = 0, max = 60))] pub u64);
 
 impl<'de> Deserialize<'de> for JobWait {
@@ -485,33 +433,20 @@ fn default_oltp_type() -> ClassificationType {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOltpJob {
-    /// OLTP sidecar agent id that runs the job.
     pub agent_id: Name,
-    /// Repository (database) name on the agent.
     pub repo_name: Name,
-    /// Service user the agent connects as.
     pub service_user_name: Name,
-    /// Collection to run (from get_collections).
     pub collection_name: Name,
-    /// Classification type, 1-6 (default 5).
     #[serde(default = "default_oltp_type")]
     pub classification_type: ClassificationType,
-    /// ROWS (sample data, default) or METADATA (names only; no sample_size/sample_type).
     pub sample_strategy: Option<SampleStrategy>,
-    /// Sample size: rows (default 1000), or 1-100 when sample_type is PERCENT (then required).
     pub sample_size: Option<u32>,
-    /// ROWS (default) or PERCENT.
     pub sample_type: Option<SampleType>,
-    /// Condition types; omit for all.
     #[serde(default)]
     pub condition_types: Vec<String>,
-    /// Oracle SID, where the repository needs one.
     pub sid: Option<String>,
-    /// Service name, where the repository needs one.
     pub service_name: Option<String>,
-    /// Agent task id to run the job under.
     pub task_id: Option<String>,
-    /// Findings need review decisions before the report is final.
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
     pub wait_seconds: JobWait,
@@ -520,201 +455,128 @@ pub struct CreateOltpJob {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Findings {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// Most items per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
-    /// Only findings of these classifiers.
     pub classifier_name: Option<ClassifierNames>,
-    /// Only findings with this decision.
     pub confirmed_status: Option<ConfirmedStatus>,
-    /// Add per-column counts of decision statuses.
     pub include_column_status_counts: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsSchemas {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// Database name (from get_job_findings).
     pub database: String,
-    /// Most items per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
-    /// Only findings of these classifiers.
     pub classifier_name: Option<ClassifierNames>,
-    /// Only findings with this decision.
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsTables {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// Database name (from get_job_findings).
     pub database: String,
-    /// Schema name (from get_job_findings_schemas).
     pub schema: String,
-    /// Most items per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
-    /// Only findings of these classifiers.
     pub classifier_name: Option<ClassifierNames>,
-    /// Only findings with this decision.
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsColumns {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// Database name (from get_job_findings).
     pub database: String,
-    /// Schema name (from get_job_findings_schemas).
     pub schema: String,
-    /// Table name (from get_job_findings_tables).
     pub table: String,
-    /// Most items per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
-    /// Only findings of these classifiers.
     pub classifier_name: Option<ClassifierNames>,
-    /// Only findings with this decision.
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsClassifiers {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// Database name (from get_job_findings).
     pub database: String,
-    /// Schema name (from get_job_findings_schemas).
     pub schema: String,
-    /// Table name (from get_job_findings_tables).
     pub table: String,
-    /// Column name (from get_job_findings_columns).
     pub column: String,
-    /// Most items per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
-    /// Only findings with this decision.
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsLineage {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// Database name (from get_job_findings).
     pub database: String,
-    /// Schema name (from get_job_findings_schemas).
     pub schema: String,
-    /// Table name (from get_job_findings_tables).
     pub table: String,
-    /// Column name (from get_job_findings_columns).
     pub column: String,
-    /// Classifier name (from get_job_findings_classifiers).
     pub classifier_name: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsLeaves {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// Most leaves per page (1-1000, API default 100).
     pub limit: Option<Limit<1000>>,
-    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
-    /// Only leaves of these confidences (HIGH, MEDIUM, LOW), at least one.
     pub confidence: Option<NonEmpty<Confidence>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordDecision {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// approved or rejected.
     pub confirmed_status: ConfirmedStatus,
-    /// Database of the finding(s).
     pub database: Option<Name>,
-    /// Schema of the finding(s); needs database.
     pub schema: Option<Name>,
-    /// Table of the finding(s); needs schema.
     pub table: Option<Name>,
-    /// Column of the finding; needs table.
     pub column: Option<Name>,
-    /// Classifier whose finding is decided.
     pub classifier_name: Option<Name>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetDecisions {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// Only decisions in this database.
     pub database: Option<Name>,
-    /// Only decisions in this schema.
     pub schema: Option<Name>,
-    /// Only decisions in this table.
     pub table: Option<Name>,
-    /// Only decisions on this column.
     pub column: Option<Name>,
-    /// Most decisions per page (1-1000).
     pub limit: Option<Limit<MAX_PAGE>>,
-    /// The previous page's next_page_token.
     pub page_token: Option<PageToken>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeDecisions {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// Only decisions in this database.
     pub database: Option<Name>,
-    /// Only decisions in this schema.
     pub schema: Option<Name>,
-    /// Only decisions in this table.
     pub table: Option<Name>,
-    /// Only decisions on this column.
     pub column: Option<Name>,
-    /// Only decisions on this classifier's findings.
     pub classifier_name: Option<Name>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkDecision {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// approved or rejected.
     pub confirmed_status: ConfirmedStatus,
-    /// Classifiers whose findings are decided, at least one.
     pub classifier_names: ClassifierNames,
-    /// Only findings of these confidences (HIGH, MEDIUM, LOW).
     pub confidence: Option<NonEmpty<Confidence>>,
-    /// Only findings in this database.
     pub database: Option<Name>,
-    /// Only findings in this schema; needs database.
     pub schema: Option<Name>,
-    /// Only findings in this table; needs schema.
     pub table: Option<Name>,
-    /// Count what would change without changing anything (default false).
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -722,9 +584,7 @@ pub struct BulkDecision {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkDecisionId {
-    /// Job id (from get_jobs).
     pub job_id: String,
-    /// Bulk decision id (from record_bulk_job_decision).
     pub bulk_decision_id: String,
 }
 
@@ -1020,128 +880,128 @@ pub fn tools() -> Vec<ToolDef> {
     const DELETE: Method = Method::DELETE;
     vec![
         SET.tool("get_classifiers", "List classifiers", ReadOnly)
-            .description("List every classifier (custom and imported ALTR-managed), fetching all pages. Use a name with get_classifier or add_classifiers_to_collection.")
+            .description("Every classifier: custom and imported ALTR-managed.")
             .handler(|ctx: Ctx, _: NoParams| list_all(ctx, "/v1/classifiers", "classifiers")),
-        SET.tool("get_classifier", "Get a classifier", ReadOnly)
-            .description("Read one classifier: its description and compound ruleset.")
+        SET.tool("get_classifier", "Get classifier", ReadOnly)
+            .description("Description and compound ruleset of classifier_name.")
             .request::<ClassifierName>(GET, Classification, "/v1/classifiers/{classifier_name}"),
-        SET.tool("create_classifier", "Create a classifier", Additive)
-            .description("Create a custom classifier from a compound ruleset; then add it to a collection with add_classifiers_to_collection.")
+        SET.tool("create_classifier", "Create classifier", Additive)
+            .description("New classifier_name with description and compound_ruleset (object or JSON text: column-name/data patterns).")
             .request::<CreateClassifier>(POST, Classification, "/v1/classifiers"),
-        SET.tool("update_classifier", "Update a classifier", Idempotent)
-            .description("Change a classifier's description and/or compound ruleset (a new ruleset clears any legacy pattern). At least one is required.")
+        SET.tool("update_classifier", "Update classifier", Idempotent)
+            .description("Set description and/or compound_ruleset (replaces rules, clears legacy pattern) of classifier_name; refuses empty updates.")
             .handler(update_classifier),
-        SET.tool("delete_classifier", "Delete a classifier", Destructive)
-            .description("Delete a custom classifier; it is removed from the collections that hold it.")
+        SET.tool("delete_classifier", "Delete classifier", Destructive)
+            .description("Delete classifier_name, also from its collections.")
             .request::<ClassifierName>(DELETE, Classification, "/v1/classifiers/{classifier_name}"),
         SET.tool("get_collections", "List collections", ReadOnly)
-            .description("List every classifier collection, fetching all pages. A job runs one collection's classifiers.")
+            .description("Every classifier collection (a job runs one).")
             .handler(|ctx: Ctx, _: NoParams| list_all(ctx, "/v1/collections", "collections")),
-        SET.tool("get_collection", "Get a collection", ReadOnly)
-            .description("Read one collection: its description and classifier count.")
+        SET.tool("get_collection", "Get collection", ReadOnly)
+            .description("Description and classifier count of collection_name.")
             .request::<CollectionName>(GET, Classification, "/v1/collections/{collection_name}"),
-        SET.tool("create_collection", "Create a collection", Additive)
-            .description("Create an empty classifier collection; then add_classifiers_to_collection and start a job with it.")
+        SET.tool("create_collection", "Create collection", Additive)
+            .description("Empty classifier collection collection_name with description.")
             .request::<CreateCollection>(POST, Classification, "/v1/collections"),
-        SET.tool("update_collection", "Update a collection", Idempotent)
-            .description("Replace a collection's description (its classifiers are unchanged).")
+        SET.tool("update_collection", "Update collection", Idempotent)
+            .description("Replace collection_name's description; classifiers unchanged.")
             .request::<UpdateCollection>(PATCH, Classification, "/v1/collections/{collection_name}"),
-        SET.tool("delete_collection", "Delete a collection", Destructive)
-            .description("Delete a collection (its classifiers remain).")
+        SET.tool("delete_collection", "Delete collection", Destructive)
+            .description("Delete collection_name; its classifiers remain.")
             .request::<CollectionName>(DELETE, Classification, "/v1/collections/{collection_name}"),
-        SET.tool("get_collection_classifiers", "List a collection's classifiers", ReadOnly)
-            .description("List one page of the classifiers in a collection; pass the returned contiguous_id for the next page.")
+        SET.tool("get_collection_classifiers", "Collection members", ReadOnly)
+            .description("Classifiers in collection_name, one page.")
             .request::<CollectionPage>(GET, Classification, "/v1/collections/{collection_name}/classifiers"),
-        SET.tool("add_classifiers_to_collection", "Add classifiers to a collection", Idempotent)
-            .description("Add one or more classifiers (names from get_classifiers) to a collection.")
+        SET.tool("add_classifiers_to_collection", "Add to collection", Idempotent)
+            .description("Add existing classifier_names to collection_name.")
             .request::<CollectionMembers>(PATCH, Classification, "/v1/collections/{collection_name}/classifiers/append"),
-        SET.tool("remove_classifiers_from_collection", "Remove classifiers from a collection", Idempotent)
-            .description("Remove one or more classifiers from a collection (the classifiers remain).")
+        SET.tool("remove_classifiers_from_collection", "Remove from collection", Idempotent)
+            .description("Remove classifier_names from collection_name; classifiers remain.")
             .request::<CollectionMembers>(PATCH, Classification, "/v1/collections/{collection_name}/classifiers/remove"),
-        SET.tool("import_altr_managed_classifiers", "Import ALTR-managed classifiers", Idempotent)
-            .description("Import (or refresh) ALTR's managed classifiers and their collection into this org; see list_altr_managed_classifiers.")
+        SET.tool("import_altr_managed_classifiers", "Import ALTR classifiers", Idempotent)
+            .description("Import or refresh ALTR-managed classifiers and collection.")
             .empty_object()
             .request::<NoParams>(POST, Classification, "/v1/collections/altr-managed/import"),
-        SET.tool("get_altr_managed_timestamp", "When ALTR-managed classifiers were imported", ReadOnly)
-            .description("When the ALTR-managed classifiers were last imported into this org.")
+        SET.tool("get_altr_managed_timestamp", "ALTR import time", ReadOnly)
+            .description("When ALTR-managed classifiers were last imported.")
             .request::<NoParams>(GET, Classification, "/v1/collections/altr-managed/timestamp"),
-        SET.tool("list_altr_managed_classifiers", "List ALTR-managed classifiers", ReadOnly)
-            .description("List one page of ALTR's managed classifiers; pass the returned contiguous_id for the next page.")
+        SET.tool("list_altr_managed_classifiers", "List ALTR classifiers", ReadOnly)
+            .description("One page of the classifiers ALTR manages.")
             .request::<ManagedPage>(GET, Classification, "/v1/collections/altr-managed/classifiers"),
-        SET.tool("get_jobs", "List classification jobs", ReadOnly)
-            .description("List classification jobs, filtered by status, type, database, agent or classification type. With limit or contiguous_id returns that page; otherwise every page.")
+        SET.tool("get_jobs", "List jobs", ReadOnly)
+            .description("Jobs by status, job_type, database_id, agent_id, classification_type; order by creation. All pages unless limit/contiguous_id.")
             .handler(get_jobs),
-        SET.tool("get_active_jobs", "List active classification jobs", ReadOnly)
-            .description("List one page of the jobs still running or paused.")
+        SET.tool("get_active_jobs", "List active jobs", ReadOnly)
+            .description("Running or paused jobs (a page), by database_id or agent_id.")
             .request::<ActiveJobs>(GET, Classification, "/v1/jobs/active"),
-        SET.tool("get_job", "Get a classification job", ReadOnly)
-            .description("Read one job: status, type, database, collection, progress. Poll it after starting a job until COMPLETED.")
+        SET.tool("get_job", "Get job", ReadOnly)
+            .description("job_id's status, progress; poll after create_*_job until COMPLETED.")
             .request::<JobId>(GET, Classification, "/v1/jobs/{job_id}"),
-        SET.tool("get_job_summary", "Get a job's summary", ReadOnly)
-            .description("Summarize a job's results: columns scanned and findings per classifier and confidence.")
+        SET.tool("get_job_summary", "Job summary", ReadOnly)
+            .description("job_id's scanned columns, findings per classifier and confidence.")
             .request::<JobId>(GET, Classification, "/v1/jobs/{job_id}/summary"),
-        SET.tool("create_job", "Start a Snowflake classification job", Additive)
-            .description("Start an ALTR-native classification job on a Snowflake database with a collection's classifiers; poll get_job (or pass wait_seconds), then browse get_job_findings.")
+        SET.tool("create_job", "Start Snowflake job", Additive)
+            .description("ALTR-native scan of Snowflake database_id with collection_name, job_type; also condition_types, requires_review, wait_seconds.")
             .handler(create_job),
-        SET.tool("create_gdlp_job", "Start a Google DLP classification job", Additive)
-            .description("Start a Google DLP classification job on a Snowflake database, optionally sampled; poll get_job (or pass wait_seconds), then browse get_job_findings.")
+        SET.tool("create_gdlp_job", "Start DLP job", Additive)
+            .description("Google DLP scan of Snowflake database_id; also collection_name, condition_types, sample_size (rows, or % if sample_type PERCENT), requires_review, wait_seconds.")
             .handler(create_gdlp_job),
-        SET.tool("update_job_status", "Pause, resume or cancel a job", Idempotent)
-            .description("Pause (PAUSED), resume (RUNNING) or cancel (CANCELLED) a classification job.")
+        SET.tool("update_job_status", "Set job status", Idempotent)
+            .description("Pause, resume (RUNNING) or cancel job_id via status.")
             .request::<UpdateJobStatus>(PATCH, Classification, "/v1/jobs/{job_id}"),
-        SET.tool("create_databricks_job", "Start a Databricks classification job", Additive)
-            .description("Start a classification job on a Databricks database; poll get_job (or pass wait_seconds), then browse get_job_findings.")
+        SET.tool("create_databricks_job", "Start Databricks job", Additive)
+            .description("Classify Databricks database_id; also collection_name, condition_types, requires_review, wait_seconds.")
             .handler(create_databricks_job),
-        SET.tool("create_oltp_job", "Start an OLTP classification job", Additive)
-            .description("Start a classification job on an OLTP repository through a sidecar agent. Samples 1000 rows by default; PERCENT needs sample_size 1-100; METADATA samples no data.")
+        SET.tool("create_oltp_job", "Start OLTP job", Additive)
+            .description("Classify repo_name via agent_id (list_sc_agents) as service_user_name with collection_name. sample_strategy METADATA reads no data (no sample_*); else sample_size rows (default 1000), or 1-100 if sample_type PERCENT. Also classification_type, condition_types, sid (Oracle), service_name, task_id, requires_review, wait_seconds.")
             .handler(create_oltp_job),
-        SET.tool("get_job_findings", "List a job's findings by database", ReadOnly)
-            .description("Top of a job's findings tree: databases with finding counts. Drill down with get_job_findings_schemas, _tables, _columns, _classifiers.")
+        SET.tool("get_job_findings", "Findings by database", ReadOnly)
+            .description("job_id's findings per database (then get_job_findings_schemas). Filters: classifier_name, confirmed_status; include_column_status_counts.")
             .request::<Findings>(GET, Classification, "/v1/jobs/{job_id}/findings"),
-        SET.tool("get_job_findings_schemas", "List a job's findings by schema", ReadOnly)
-            .description("Schemas of one database with findings, and their counts.")
+        SET.tool("get_job_findings_schemas", "Findings by schema", ReadOnly)
+            .description("Schemas with findings in job_id's database. Filters: classifier_name, confirmed_status.")
             .request::<FindingsSchemas>(GET, Classification, "/v1/jobs/{job_id}/findings/databases/{database}/schemas"),
-        SET.tool("get_job_findings_tables", "List a job's findings by table", ReadOnly)
-            .description("Tables of one schema with findings, and their counts.")
+        SET.tool("get_job_findings_tables", "Findings by table", ReadOnly)
+            .description("Tables with findings in job_id's database.schema. Filters: classifier_name, confirmed_status.")
             .request::<FindingsTables>(GET, Classification, "/v1/jobs/{job_id}/findings/databases/{database}/schemas/{schema}/tables"),
-        SET.tool("get_job_findings_columns", "List a job's findings by column", ReadOnly)
-            .description("Columns of one table with findings, and their counts and decisions.")
+        SET.tool("get_job_findings_columns", "Findings by column", ReadOnly)
+            .description("Columns with findings and decisions in job_id's database.schema.table. Filters: classifier_name, confirmed_status.")
             .request::<FindingsColumns>(GET, Classification, "/v1/jobs/{job_id}/findings/databases/{database}/schemas/{schema}/tables/{table}/columns"),
-        SET.tool("get_job_findings_classifiers", "List a column's matching classifiers", ReadOnly)
-            .description("Classifiers that matched one column, with confidence and decision; see get_job_findings_lineage for why.")
+        SET.tool("get_job_findings_classifiers", "Column matches", ReadOnly)
+            .description("Classifiers matching job_id's database.schema.table.column: confidence, decision. Filter: confirmed_status.")
             .request::<FindingsClassifiers>(GET, Classification, "/v1/jobs/{job_id}/findings/databases/{database}/schemas/{schema}/tables/{table}/columns/{column}/classifiers"),
-        SET.tool("get_job_findings_lineage", "Explain a finding", ReadOnly)
-            .description("Why a classifier matched a column: the rules that fired and their evidence.")
+        SET.tool("get_job_findings_lineage", "Explain finding", ReadOnly)
+            .description("Why classifier_name matched job_id's database.schema.table.column (rules, evidence).")
             .request::<FindingsLineage>(GET, Classification, "/v1/jobs/{job_id}/findings/databases/{database}/schemas/{schema}/tables/{table}/columns/{column}/classifiers/{classifier_name}/lineage"),
-        SET.tool("get_job_findings_leaves", "List a job's findings flat", ReadOnly)
-            .description("Every finding of a job as a flat page of (column, classifier, confidence) leaves, optionally by confidence.")
+        SET.tool("get_job_findings_leaves", "Flat findings", ReadOnly)
+            .description("job_id's findings as flat column/classifier/confidence rows; filter by confidence.")
             .request::<FindingsLeaves>(GET, Classification, "/v1/jobs/{job_id}/findings/leaves"),
-        SET.tool("record_job_decision", "Approve or reject findings", Idempotent)
-            .description("Approve or reject the findings in a scope (database > schema > table > column, optionally one classifier) of a job under review.")
+        SET.tool("record_job_decision", "Approve/reject findings", Idempotent)
+            .description("Set confirmed_status of job_id's findings in database/schema/table/column (each needs its parent), optionally one classifier_name.")
             .handler(record_job_decision),
-        SET.tool("get_job_decisions", "List a job's decisions", ReadOnly)
-            .description("List one page of the review decisions recorded on a job, optionally within a scope.")
+        SET.tool("get_job_decisions", "List decisions", ReadOnly)
+            .description("job_id's review decisions (a page), optionally in database/schema/table/column.")
             .request::<GetDecisions>(GET, Classification, "/v1/jobs/{job_id}/decisions"),
         SET.tool("revoke_job_decisions", "Revoke decisions", Destructive)
-            .description("Revoke the review decisions within a scope of a job (all of them when no scope is given); the findings return to undecided.")
+            .description("Revoke job_id's decisions in database/schema/table/column, optionally one classifier_name's (no scope: all); findings become undecided.")
             .request::<RevokeDecisions>(DELETE, Classification, "/v1/jobs/{job_id}/decisions"),
-        SET.tool("record_bulk_job_decision", "Approve or reject findings in bulk", Additive)
-            .description("Approve or reject every finding of the named classifiers (optionally by confidence and scope). Its own dry_run is sent to ALTR, which counts what would change (the server's dry run does not apply to this tool).")
+        SET.tool("record_bulk_job_decision", "Bulk approve/reject", Additive)
+            .description("Set confirmed_status on all findings of classifier_names in job_id, optionally by confidence, database/schema/table. Its own dry_run: ALTR counts what would change (not the server's dry run).")
             .handler(record_bulk_job_decision),
-        SET.tool("revoke_bulk_job_decision", "Revoke a bulk decision", Destructive)
-            .description("Undo one bulk decision (id from record_bulk_job_decision).")
+        SET.tool("revoke_bulk_job_decision", "Undo bulk decision", Destructive)
+            .description("Undo bulk_decision_id (record_bulk_job_decision) of job_id.")
             .request::<BulkDecisionId>(DELETE, Classification, "/v1/jobs/{job_id}/decisions/bulk/{bulk_decision_id}"),
-        SET.tool("get_job_review_status", "Get a job's review status", ReadOnly)
-            .description("How far review of a job's findings has got: decided and undecided counts.")
+        SET.tool("get_job_review_status", "Job review status", ReadOnly)
+            .description("Decided and undecided finding counts of job_id.")
             .request::<JobId>(GET, Classification, "/v1/jobs/{job_id}/review-status"),
-        SET.tool("confirm_job_report", "Confirm a job's report", Idempotent)
-            .description("Confirm the reviewed findings of a job as its final report.")
+        SET.tool("confirm_job_report", "Confirm job report", Idempotent)
+            .description("Confirm job_id's reviewed findings as its final report.")
             .request::<JobId>(POST, Classification, "/v1/jobs/{job_id}/report/confirm"),
-        SET.tool("cancel_job_report", "Cancel a job's report", Idempotent)
-            .description("Cancel a job's pending report confirmation, so its findings can be reviewed again.")
+        SET.tool("cancel_job_report", "Cancel job report", Idempotent)
+            .description("Cancel job_id's pending report confirmation, reopening review.")
             .request::<JobId>(POST, Classification, "/v1/jobs/{job_id}/report/cancel"),
-        SET.tool("get_classification_report", "Download a job's report", ReadOnly)
-            .description("Download a job's classification report (JSON) through a short-lived presigned link. A failure names the step that failed.")
+        SET.tool("get_classification_report", "Download job report", ReadOnly)
+            .description("Download job_id's classification report (JSON).")
             .handler(get_classification_report),
     ]
 }
