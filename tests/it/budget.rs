@@ -11,7 +11,7 @@ const TARGET: usize = 82_000;
 
 /// What the list may weigh today: lowered as descriptions are rewritten, until it is TARGET. A
 /// change that makes the list larger fails here.
-const BUDGET: usize = 124_500;
+const BUDGET: usize = 116_000;
 
 #[tokio::test]
 async fn all_tools_fit_the_tools_list_budget() {
@@ -27,6 +27,24 @@ async fn all_tools_fit_the_tools_list_budget() {
         tools.len(),
         bytes / tools.len()
     );
+    // Per toolset, to show where the bytes go.
+    for set in altr_mcp::tools::TOOLSETS {
+        let mine: Vec<_> = tools
+            .iter()
+            .filter(|t| {
+                altr_mcp::tools::all_tools()
+                    .iter()
+                    .any(|d| d.name == t.name && d.toolset.id == set.id)
+            })
+            .collect();
+        let weight = serde_json::to_vec(&mine).unwrap().len();
+        println!(
+            "  {:<15} {:>3} tools {:>6} bytes",
+            set.id,
+            mine.len(),
+            weight
+        );
+    }
     assert!(
         bytes <= BUDGET,
         "tools/list is {bytes} bytes, over the budget of {BUDGET}: shorten descriptions or schemas"

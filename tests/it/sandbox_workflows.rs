@@ -174,7 +174,11 @@ async fn tags_workflow() {
         .await;
     assert_eq!(connected.ok()["status"], "SUCCESS");
     assert!(connected.ok()["job_id"].as_str().is_some());
-    assert_eq!(connected.ok()["before"], Value::Null, "not connected before");
+    assert_eq!(
+        connected.ok()["before"],
+        Value::Null,
+        "not connected before"
+    );
     let group = connected.ok()["after"]["tag_group_id"]
         .as_str()
         .expect("tag_group_id")
