@@ -75,11 +75,10 @@ wire_enum! {
     pub enum SignOffAction { Approve = "approve" }
 }
 
-/// How long to wait for a search's results (0-60 seconds).
+// How long to wait for a search's results (0-60 seconds; 0: return the id at once). When the
+// search finishes in time the results are returned, otherwise the id with status RUNNING. Its
+// tools' descriptions say so (no type-level description in the schema).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
-#[schemars(
-    description = "Seconds to wait for the search to finish (0-60, default 0: return the id at once). When it finishes in time the results are returned; otherwise the id, with status RUNNING."
-)]
 pub struct WaitSeconds(#[schemars(range(min = 0, max = 60))] pub u64);
 
 impl<'de> Deserialize<'de> for WaitSeconds {
@@ -101,41 +100,23 @@ impl<'de> Deserialize<'de> for WaitSeconds {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchAudits {
-    /// Most results (default 10000, at most 100000).
     pub limit: Option<Limit<100000>>,
-    /// Results to skip.
     pub offset: Option<u64>,
-    /// RFC3339 UTC start time, e.g. 2025-01-01T00:00:00Z.
     pub from_date_time: Option<Name>,
-    /// RFC3339 UTC end time.
     pub to_date_time: Option<Name>,
-    /// Consuming user names (case-insensitive).
     pub consuming_user: Option<OneOrMany<String>>,
-    /// Consuming user emails.
     pub consuming_user_email: Option<OneOrMany<String>>,
-    /// Query ids.
     pub query_id: Option<OneOrMany<String>>,
-    /// Sidecar ids.
     pub sidecar_id: Option<OneOrMany<String>>,
-    /// Sidecar instance ids.
     pub sidecar_instance_id: Option<OneOrMany<String>>,
-    /// Table names.
     pub table_name: Option<OneOrMany<String>>,
-    /// Schema names.
     pub schema_name: Option<OneOrMany<String>>,
-    /// Database names.
     pub database_name: Option<OneOrMany<String>>,
-    /// Column names.
     pub column_name: Option<OneOrMany<String>>,
-    /// Statement types, e.g. SELECT.
     pub statement_type: Option<OneOrMany<String>>,
-    /// Case-insensitive text the SQL statement contains.
     pub statement_text_contains: Option<String>,
-    /// asc or desc (default desc).
     pub order_by: Option<OrderBy>,
-    /// event_time (default) or rows_accessed.
     pub sort_by: Option<SortBy>,
-    /// Seconds to wait for the results (0-60, default 0).
     #[serde(default, skip_serializing)]
     pub wait_seconds: WaitSeconds,
 }
@@ -143,39 +124,28 @@ pub struct SearchAudits {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Results {
-    /// The search_uuid the search returned.
     pub search_uuid: Name,
-    /// Most results in this page (at most 250).
     pub limit: Option<Limit<250>>,
-    /// The previous page's next_page_token.
     pub next_page_token: Option<PageToken>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchSystem {
-    /// The audit category.
     pub category: Category,
-    /// Most results (1-100, default 50).
     pub limit: Option<Limit<100>>,
-    /// Results to skip.
     pub offset: Option<u64>,
-    /// Milliseconds the API itself waits for results (-1 to 1000; -1 returns a token at once).
     pub wait: Option<ApiWait>,
-    /// ISO 8601 UTC start time (default 48 h ago; at most a week before `to`).
     #[serde(rename(serialize = "from"))]
     pub from_date_time: Option<Name>,
-    /// ISO 8601 UTC end time (default now).
     #[serde(rename(serialize = "to"))]
     pub to_date_time: Option<Name>,
-    /// Seconds to wait for the results (0-60, default 0).
     #[serde(default, skip_serializing)]
     pub wait_seconds: WaitSeconds,
 }
 
-/// The API-side wait of a system audit search: -1 to 1000 milliseconds.
+// The API-side wait of a system audit search: -1 to 1000 milliseconds (documented on its field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
-#[schemars(description = "Milliseconds the API waits for results, -1 to 1000.")]
 pub struct ApiWait(#[schemars(range(min = -1, max = 1000))] pub i64);
 
 impl<'de> Deserialize<'de> for ApiWait {
@@ -197,44 +167,27 @@ impl<'de> Deserialize<'de> for ApiWait {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SystemToken {
-    /// Token from search_system_audits or the previous page.
     pub token: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQueries {
-    /// Most results (default 10000, at most 100000).
     pub limit: Option<Limit<100000>>,
-    /// Results to skip.
     pub offset: Option<u64>,
-    /// RFC3339 UTC start time.
     pub from_date_time: Option<Name>,
-    /// RFC3339 UTC end time.
     pub to_date_time: Option<Name>,
-    /// Role that ran the query (case-insensitive).
     pub executing_role: Option<Name>,
-    /// User that ran the query (case-insensitive).
     pub executing_user: Option<Name>,
-    /// Query id.
     pub query_id: Option<Name>,
-    /// Policy tag name.
     pub policy_tag_name: Option<Name>,
-    /// Policy tag value.
     pub policy_tag_value: Option<Name>,
-    /// Database of the masked column.
     pub policy_column_database_name: Option<Name>,
-    /// Schema of the masked column.
     pub policy_column_schema_name: Option<Name>,
-    /// Table of the masked column.
     pub policy_column_table_name: Option<Name>,
-    /// Name of the masked column.
     pub policy_column_name: Option<Name>,
-    /// asc or desc (default desc).
     pub order_by: Option<OrderBy>,
-    /// event_time (default) or rows_accessed.
     pub sort_by: Option<SortBy>,
-    /// Seconds to wait for the results (0-60, default 0).
     #[serde(default, skip_serializing)]
     pub wait_seconds: WaitSeconds,
 }
@@ -242,11 +195,8 @@ pub struct SearchQueries {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListDefinitions {
-    /// Most definitions in this page.
     pub limit: Option<Limit<1000>>,
-    /// The previous page's cursor.
     pub cursor: Option<Cursor>,
-    /// true: only archived definitions; false or omitted: only active ones.
     pub archived: Option<bool>,
 }
 
@@ -259,25 +209,15 @@ macro_rules! definition {
         pub struct $name {
             $($extra)*
 
-            /// Unique display name.
             pub name: Name,
-            /// oltp or snowflake.
             pub integration_type: IntegrationType,
-            /// What the report is for.
             pub description: Option<String>,
-            /// Complete calendar days each report covers (not counting the trigger day).
             pub lookback_days: Option<u32>,
-            /// IANA time zone of the report window, e.g. America/New_York.
             pub timezone: Option<Name>,
-            /// 6-field AWS cron expression for scheduled reports, e.g. `0 9 ? * MON *`.
             pub schedule_cron: Option<Name>,
-            /// Whether the schedule is active.
             pub schedule_enabled: Option<bool>,
-            /// IANA time zone the schedule runs in.
             pub schedule_timezone: Option<Name>,
-            /// Delivery {"channels": [{"type": "email", "enabled": true, "recipients": [...]}]}, or its JSON text.
             pub delivery: Option<JsonOr<Map<String, Value>>>,
-            /// Filters {"filter_groups": [{"filters": [{"field", "pattern": {"match_type", "value"}}]}]}, or its JSON text.
             pub filters: Option<JsonOr<Map<String, Value>>>,
         }
     };
@@ -291,9 +231,7 @@ definition! {
 definition! {
     /// A report definition's replacement.
     pub struct UpdateDefinition {
-        /// Report definition id.
         pub definition_id: Name,
-        /// Allow the update to remove the existing delivery, filters or schedule it leaves out (default false: refused, listing them).
         #[serde(default)]
         pub replace_all: bool,
     }
@@ -319,38 +257,29 @@ impl UpdateDefinition {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DefinitionId {
-    /// Report definition id (from list_report_definitions).
     pub definition_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListInstances {
-    /// Report definition id.
     pub definition_id: Name,
-    /// Most items in this page.
     pub limit: Option<Limit<1000>>,
-    /// The previous page's cursor.
     pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceId {
-    /// Report definition id.
     pub definition_id: Name,
-    /// Report instance id (from list_report_instances).
     pub instance_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Download {
-    /// Report definition id.
     pub definition_id: Name,
-    /// Report instance id (from list_report_instances).
     pub instance_id: Name,
-    /// pdf (default) or csv.
     #[serde(default = "pdf")]
     pub format: Format,
 }
@@ -362,52 +291,37 @@ fn pdf() -> Format {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListOfInstance {
-    /// Report definition id.
     pub definition_id: Name,
-    /// Report instance id.
     pub instance_id: Name,
-    /// Most items in this page.
     pub limit: Option<Limit<1000>>,
-    /// The previous page's cursor.
     pub cursor: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
-    /// Report definition id.
     pub definition_id: Name,
-    /// Report instance id.
     pub instance_id: Name,
-    /// The comment.
     pub text: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentId {
-    /// Report definition id.
     pub definition_id: Name,
-    /// Report instance id.
     pub instance_id: Name,
-    /// Comment id (from list_report_comments).
     pub comment_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignOff {
-    /// Report definition id.
     pub definition_id: Name,
-    /// Report instance id.
     pub instance_id: Name,
-    /// approve (default).
     #[serde(default = "approve")]
     pub action: SignOffAction,
-    /// Attest that the report is accurate (default true).
     #[serde(default = "yes")]
     pub attestation: bool,
-    /// Comments recorded with the sign-off.
     pub comments: Option<String>,
 }
 
@@ -696,73 +610,73 @@ const INSTANCE: &str = "/audit-reports/definitions/{definition_id}/instances/{in
 pub fn tools() -> Vec<ToolDef> {
     vec![
         SET.tool("search_audits", "Search sidecar audits", Effect::Additive)
-            .description("Start a search of sidecar query audits (all filters ANDed); returns a search_uuid for get_audit_results, or with wait_seconds waits for the results. Use search_query_audits for Snowflake masking audits.")
+            .description("Start a sidecar audit search. ANDed filters: from_date_time, to_date_time (RFC3339 UTC), consuming_user, consuming_user_email, query_id, sidecar_id, sidecar_instance_id, database_name, schema_name, table_name, column_name, statement_type, statement_text_contains; offset, sort_by, order_by. wait_seconds waits; else poll get_audit_results.")
             .handler(search_audits),
-        SET.tool("get_audit_results", "Get sidecar audit results", Effect::ReadOnly)
-            .description("Get a page of results of a search_audits search; a 202 answer means it is still running. Pass next_page_token for the next page.")
+        SET.tool("get_audit_results", "Sidecar audit results", Effect::ReadOnly)
+            .description("Page of search_audits results by search_uuid (202: still running); next_page_token for more.")
             .request::<Results>(Method::GET, ScControl, "/v1/audits/{search_uuid}"),
         SET.tool("search_system_audits", "Search system audits", Effect::Additive)
-            .description("Search ALTR platform audit logs of one category (at most one week); returns results or a token for get_system_audit_results. wait_seconds waits for the results.")
+            .description("Search ALTR platform audit logs of one category; from_date_time, to_date_time ISO 8601 UTC (default last 48 h, span ≤ 1 week); offset; wait: API-side ms (-1: token at once). wait_seconds waits; else poll get_system_audit_results.")
             .handler(search_system_audits),
-        SET.tool("get_system_audit_results", "Get system audit results", Effect::ReadOnly)
-            .description("Get results of a search_system_audits search by token; while moreData is true, call again with the new token.")
+        SET.tool("get_system_audit_results", "System audit results", Effect::ReadOnly)
+            .description("search_system_audits results by token; while moreData is true, call again with the new token.")
             .request::<SystemToken>(Method::GET, AltrNet, "/api/systemaudits/query/result/{token}"),
-        SET.tool("search_query_audits", "Search Snowflake query audits", Effect::Additive)
-            .description("Start a search of Snowflake query audits (tag and column masking; all filters ANDed); returns a search_uuid for get_query_audit_results, or with wait_seconds waits for the results.")
+        SET.tool("search_query_audits", "Search Snowflake audits", Effect::Additive)
+            .description("Start a Snowflake masking audit search. ANDed filters: from_date_time, to_date_time (RFC3339 UTC), executing_role, executing_user, query_id, policy_tag_name, policy_tag_value, policy_column_database_name, policy_column_schema_name, policy_column_table_name, policy_column_name; offset, sort_by, order_by. wait_seconds waits; else poll get_query_audit_results.")
             .handler(search_query_audits),
-        SET.tool("get_query_audit_results", "Get Snowflake query audit results", Effect::ReadOnly)
-            .description("Get a page of results of a search_query_audits search; a 202 answer means it is still running. Pass next_page_token for the next page.")
+        SET.tool("get_query_audit_results", "Snowflake audit results", Effect::ReadOnly)
+            .description("Page of search_query_audits results by search_uuid (202: still running); next_page_token for more.")
             .request::<Results>(Method::GET, Api, "/v1/query-audits/results/{search_uuid}"),
-        SET.tool("list_report_definitions", "List audit report definitions", Effect::ReadOnly)
-            .description("List audit report definitions, newest first, active or archived, one page at a time (pass the previous page's cursor).")
+        SET.tool("list_report_definitions", "List report definitions", Effect::ReadOnly)
+            .description("Audit report definitions, newest first; archived=true: archived ones instead.")
             .request::<ListDefinitions>(Method::GET, AuditReport, "/audit-reports/definitions/"),
-        SET.tool("create_report_definition", "Create an audit report definition", Effect::Additive)
-            .description("Define an audit report: data source type, window, filters, schedule (6-field AWS cron) and delivery. Then trigger_report_definition runs it on demand.")
+        SET.tool("create_report_definition", "Create report definition", Effect::Additive)
+            .description("Define an audit report: name, integration_type, description; lookback_days (full days before trigger day) in timezone; schedule_cron (6-field AWS cron, e.g. `0 9 ? * MON *`), schedule_enabled, schedule_timezone (IANA zones); delivery {channels: [{type: email, enabled, recipients}]}; filters {filter_groups: [{filters: [{field, pattern: {match_type, value}}]}]}.")
             .handler(create_definition),
-        SET.tool("get_report_definition", "Get an audit report definition", Effect::ReadOnly)
-            .description("Get one audit report definition with its window, filters, schedule and delivery.")
+        SET.tool("get_report_definition", "Get report definition", Effect::ReadOnly)
+            .description("definition_id (from list_report_definitions): window, filters, schedule, delivery.")
             .request::<DefinitionId>(Method::GET, AuditReport, "/audit-reports/definitions/{definition_id}"),
-        SET.tool("update_report_definition", "Replace an audit report definition", Effect::Idempotent)
-            .description("Replace an audit report definition entirely (full replacement). Reads it first and refuses to drop its existing delivery, filters or schedule unless replace_all is true.")
+        SET.tool("update_report_definition", "Replace report definition", Effect::Idempotent)
+            .description("Replace definition_id whole; fields as create_report_definition (name, integration_type, description, lookback_days, timezone, schedule_cron, schedule_enabled, schedule_timezone). Refuses to drop existing delivery, filters or schedule unless replace_all.")
             .handler(update_definition),
-        SET.tool("archive_report_definition", "Archive an audit report definition", Effect::Destructive)
-            .description("Archive (soft-delete) an audit report definition: it stops running and leaves normal listings; restore_report_definition brings it back.")
+        SET.tool("archive_report_definition", "Archive report definition", Effect::Destructive)
+            .description("Soft-delete definition_id: no more runs, hidden from listings; restore_report_definition undoes.")
             .request::<DefinitionId>(Method::DELETE, AuditReport, "/audit-reports/definitions/{definition_id}"),
-        SET.tool("restore_report_definition", "Restore an audit report definition", Effect::Idempotent)
-            .description("Restore an archived audit report definition.")
+        SET.tool("restore_report_definition", "Restore report definition", Effect::Idempotent)
+            .description("Restore archived definition_id (list_report_definitions archived=true).")
             .request::<DefinitionId>(Method::POST, AuditReport, "/audit-reports/definitions/{definition_id}/restore"),
-        SET.tool("trigger_report_definition", "Run an audit report now", Effect::Additive)
-            .description("Generate a report instance of a definition now, outside its schedule (at most once per 5 minutes). Then list_report_instances.")
+        SET.tool("trigger_report_definition", "Run report now", Effect::Additive)
+            .description("Generate a report of definition_id now (at most once per 5 min); see list_report_instances.")
             .request::<DefinitionId>(Method::POST, AuditReport, "/audit-reports/definitions/{definition_id}/trigger"),
         SET.tool("list_report_instances", "List generated reports", Effect::ReadOnly)
-            .description("List the generated reports (instances) of a definition, newest first, one page at a time.")
+            .description("Generated reports (instance_id) of definition_id, newest first.")
             .request::<ListInstances>(Method::GET, AuditReport, "/audit-reports/definitions/{definition_id}/instances/"),
-        SET.tool("get_report_instance", "Get a generated report", Effect::ReadOnly)
-            .description("Get one generated report (instance): its window, status and sign-off state.")
+        SET.tool("get_report_instance", "Get generated report", Effect::ReadOnly)
+            .description("Window, status and sign-off state of report (definition_id, instance_id).")
             .request::<InstanceId>(Method::GET, AuditReport, INSTANCE),
-        SET.tool("get_report_instance_download_url", "Get a report download URL", Effect::ReadOnly)
-            .description("Get a pre-signed URL to download a generated report as pdf (default) or csv.")
+        SET.tool("get_report_instance_download_url", "Report download URL", Effect::ReadOnly)
+            .description("Pre-signed URL of report (definition_id, instance_id) in format pdf or csv.")
             .request::<Download>(Method::GET, AuditReport, "/audit-reports/definitions/{definition_id}/instances/{instance_id}/download"),
         SET.tool("list_report_comments", "List report comments", Effect::ReadOnly)
-            .description("List the comments on a generated report, pinned first, one page at a time.")
+            .description("Comments on report (definition_id, instance_id), pinned first.")
             .request::<ListOfInstance>(Method::GET, AuditReport, "/audit-reports/definitions/{definition_id}/instances/{instance_id}/comments/"),
-        SET.tool("create_report_comment", "Comment on a report", Effect::Additive)
-            .description("Add a comment to a generated report (instance), e.g. a finding to review.")
+        SET.tool("create_report_comment", "Comment on report", Effect::Additive)
+            .description("Add comment text to report (definition_id, instance_id), e.g. a finding.")
             .request::<NewComment>(Method::POST, AuditReport, "/audit-reports/definitions/{definition_id}/instances/{instance_id}/comments/"),
-        SET.tool("pin_report_comment", "Pin a report comment", Effect::Idempotent)
-            .description("Pin a comment on a generated report (one pinned comment per report).")
+        SET.tool("pin_report_comment", "Pin report comment", Effect::Idempotent)
+            .description("Pin comment_id (list_report_comments) on report (definition_id, instance_id); one pin per report.")
             .request::<CommentId>(Method::POST, AuditReport, "/audit-reports/definitions/{definition_id}/instances/{instance_id}/comments/{comment_id}/pin"),
-        SET.tool("unpin_report_comment", "Unpin a report comment", Effect::Idempotent)
-            .description("Unpin the pinned comment of a generated report.")
+        SET.tool("unpin_report_comment", "Unpin report comment", Effect::Idempotent)
+            .description("Unpin comment_id of report (definition_id, instance_id).")
             .request::<CommentId>(Method::POST, AuditReport, "/audit-reports/definitions/{definition_id}/instances/{instance_id}/comments/{comment_id}/unpin"),
-        SET.tool("get_report_sign_off", "Get my report sign-off", Effect::ReadOnly)
-            .description("Get the current user's sign-off on a generated report (empty if not signed off yet).")
+        SET.tool("get_report_sign_off", "Get my sign-off", Effect::ReadOnly)
+            .description("Current user's sign-off on report (definition_id, instance_id); empty if none.")
             .request::<InstanceId>(Method::GET, AuditReport, "/audit-reports/definitions/{definition_id}/instances/{instance_id}/sign_off"),
-        SET.tool("create_report_sign_off", "Sign off a report", Effect::Additive)
-            .description("Record the current user's sign-off (approve, with attestation) on a generated report, with optional comments.")
+        SET.tool("create_report_sign_off", "Sign off report", Effect::Additive)
+            .description("Sign off report (definition_id, instance_id) as current user: action, attestation (accurate), optional comments.")
             .request::<SignOff>(Method::POST, AuditReport, "/audit-reports/definitions/{definition_id}/instances/{instance_id}/sign_off"),
         SET.tool("list_report_sign_offs", "List report sign-offs", Effect::ReadOnly)
-            .description("List every user's sign-offs on a generated report, one page at a time.")
+            .description("All users' sign-offs on report (definition_id, instance_id).")
             .request::<ListOfInstance>(Method::GET, AuditReport, "/audit-reports/definitions/{definition_id}/instances/{instance_id}/sign_offs"),
     ]
     .into_iter()

@@ -127,11 +127,7 @@ async fn send_batch<const MAX: usize>(ctx: Ctx, req: ApiRequest, batch: &Batch<M
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tokenize<const MAX: usize> {
-    /// Values to tokenize, keyed by your own labels, e.g. {"ssn": "123-45-6789"}. The answer
-    /// maps the same labels to tokens.
     pub values: Batch<MAX>,
-    /// true: the same value always gets the same token (joinable); false (default): a new
-    /// token on every call.
     #[serde(default)]
     pub deterministic: bool,
 }
@@ -139,15 +135,12 @@ pub struct Tokenize<const MAX: usize> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tokens<const MAX: usize> {
-    /// Tokens keyed by your own labels, e.g. {"ssn": "<token>"}. The answer uses the same labels.
     pub tokens: Batch<MAX>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mixed<const MAX: usize> {
-    /// Values keyed by your own labels; tokens among them come back in clear text, anything
-    /// that is not a token comes back unchanged.
     pub values: Batch<MAX>,
 }
 
@@ -161,39 +154,39 @@ async fn tokenize<const MAX: usize>(ctx: Ctx, service: Service, p: Tokenize<MAX>
 pub fn tools() -> Vec<ToolDef> {
     use Service::{Critical, Vault};
     vec![
-        SET.tool("vault_tokenize", "Tokenize values (vault)", Effect::Additive)
-            .description("Replace sensitive values with vault tokens, up to 4,096 per call, keyed by your own labels. Set deterministic=true to get the same token for the same value every time.")
+        SET.tool("vault_tokenize", "Vault tokenize", Effect::Additive)
+            .description("Tokenize values {label: text} into vault tokens, same labels back; deterministic: same value, same token (joinable).")
             .handler(|ctx: Ctx, p: Tokenize<VAULT_MAX>| tokenize(ctx, Vault, p)),
-        SET.tool("vault_detokenize", "Detokenize vault tokens (clear text)", Effect::ClearText)
-            .description("Return the clear-text values behind vault tokens (up to 4,096 per call), keyed by your labels. Returns protected data: use only when the clear value is truly needed.")
+        SET.tool("vault_detokenize", "Vault detokenize (clear text)", Effect::ClearText)
+            .description("Clear text behind vault tokens {label: token}, same labels back. Protected data: only when truly needed.")
             .handler(|ctx: Ctx, p: Tokens<VAULT_MAX>| async move {
                 send_batch(ctx, ApiRequest::put(Vault, "/batch"), &p.tokens).await
             }),
-        SET.tool("vault_partial_detokenize", "Detokenize a mix of vault tokens and values (clear text)", Effect::ClearText)
-            .description("Like vault_detokenize for a batch that mixes tokens and plain values: tokens come back in clear text, other values unchanged. Returns protected data.")
+        SET.tool("vault_partial_detokenize", "Vault partial detokenize (clear text)", Effect::ClearText)
+            .description("As vault_detokenize, but values may mix tokens and plain text (returned unchanged). Clear text.")
             .handler(|ctx: Ctx, p: Mixed<VAULT_MAX>| async move {
                 send_batch(ctx, ApiRequest::put(Vault, "/batch/partial"), &p.values).await
             }),
         SET.tool("vault_delete_tokens", "Delete vault tokens", Effect::Destructive)
-            .description("Delete vault tokens (up to 4,096 per call) so they can never be detokenized again. Irreversible.")
+            .description("Delete vault tokens {label: token}: never detokenizable again.")
             .handler(|ctx: Ctx, p: Tokens<VAULT_MAX>| async move {
                 send_batch(ctx, ApiRequest::put(Vault, "/batch/delete"), &p.tokens).await
             }),
-        SET.tool("critical_tokenize", "Tokenize values (critical)", Effect::Additive)
-            .description("Replace highly sensitive values with critical tokens, up to 1,024 per call, keyed by your own labels. Set deterministic=true to get the same token for the same value every time.")
+        SET.tool("critical_tokenize", "Critical tokenize", Effect::Additive)
+            .description("As vault_tokenize, for highly sensitive data: values, deterministic.")
             .handler(|ctx: Ctx, p: Tokenize<CRITICAL_MAX>| tokenize(ctx, Critical, p)),
-        SET.tool("critical_detokenize", "Detokenize critical tokens (clear text)", Effect::ClearText)
-            .description("Return the clear-text values behind critical tokens (up to 1,024 per call), keyed by your labels. Returns protected data: use only when the clear value is truly needed.")
+        SET.tool("critical_detokenize", "Critical detokenize (clear text)", Effect::ClearText)
+            .description("Clear text behind critical tokens {label: token}, same labels back. Protected data: only when truly needed.")
             .handler(|ctx: Ctx, p: Tokens<CRITICAL_MAX>| async move {
                 send_batch(ctx, ApiRequest::put(Critical, "/batch"), &p.tokens).await
             }),
-        SET.tool("critical_partial_detokenize", "Detokenize a mix of critical tokens and values (clear text)", Effect::ClearText)
-            .description("Like critical_detokenize for a batch that mixes tokens and plain values: tokens come back in clear text, other values unchanged. Returns protected data.")
+        SET.tool("critical_partial_detokenize", "Critical partial detokenize (clear text)", Effect::ClearText)
+            .description("As critical_detokenize, but values may mix tokens and plain text (returned unchanged). Clear text.")
             .handler(|ctx: Ctx, p: Mixed<CRITICAL_MAX>| async move {
                 send_batch(ctx, ApiRequest::put(Critical, "/batch/partial"), &p.values).await
             }),
         SET.tool("critical_delete_tokens", "Delete critical tokens", Effect::Destructive)
-            .description("Delete critical tokens (up to 1,024 per call) so they can never be detokenized again. Irreversible.")
+            .description("Delete critical tokens {label: token}: never detokenizable again.")
             .handler(|ctx: Ctx, p: Tokens<CRITICAL_MAX>| async move {
                 send_batch(ctx, ApiRequest::put(Critical, "/batch/delete"), &p.tokens).await
             }),
