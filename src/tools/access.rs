@@ -242,40 +242,35 @@ fn one_item_list<S: Serializer>(id: &Id, s: S) -> Result<S::Ok, S::Error> {
     [id].serialize(s)
 }
 
+// Parameters without a `///` doc are documented by name in their tool's description. Nested
+// shapes are listed collapsed (`schemars(with)`), stated in the field's doc; the field's own type
+// still parses and validates them.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSnowflake {
-    /// Policy name, 1-255 characters.
     pub policy_name: Name,
-    /// What the policy is for, 1-255 characters.
     pub description: Name,
-    /// ALTR connection id of the Snowflake database (from get_databases).
     #[serde(rename(serialize = "connection_ids"), serialize_with = "one_item_list")]
     pub connection_id: Id,
-    /// Rules: [{actors: [{type: role, condition, identifiers}], objects: [{type, condition, identifiers | fully_qualified_identifiers}], access: [{name: read|write}]}], or that list as JSON text.
+    /// [{actors:[{type:role,condition:C,identifiers:[..]}],objects:[{type:database|schema|table|view,condition:C|fully_qualified,identifiers:[..]}],access:[{name:read|write}],tagged_objects?:[{check_against,tagged_with,tag_condition}]}]; C=equals|starts_with|ends_with; fully_qualified: fully_qualified_identifiers:[{database,schema,table,view}] instead
+    #[schemars(with = "Vec<Map<String, Value>>")]
     pub rules: JsonOr<NonEmpty<SnowflakeRule>>,
-    /// Check schedule {rate: day|cron, value}.
+    #[schemars(with = "Option<Map<String, Value>>")]
     pub policy_maintenance: Option<JsonOr<Maintenance>>,
-    /// The access request this policy fulfils.
     pub access_request_id: Option<Name>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOltp {
-    /// Policy name, 1-255 characters.
     pub policy_name: Name,
-    /// What the policy is for, 1-255 characters.
     pub description: Name,
-    /// Repository (connection) name.
     pub repo_name: Name,
-    /// Database type code, e.g. 4 for Oracle.
     pub database_type: Id,
-    /// Database type name, e.g. `oracle`.
     pub database_type_name: Name,
-    /// Rules: [{type: read, actors: [{type: idp_user|idp_group, condition: equals, identifiers}], objects: [{type: column, identifiers: [{database, schema, table, column}]}]}], or that list as JSON text.
+    /// [{type:read,actors:[{type:idp_user|idp_group,condition:equals,identifiers:[..]}],objects:[{type:column,identifiers:[{database,schema,table,column}]}]}]; parts {name,wildcard:bool}
+    #[schemars(with = "Vec<Map<String, Value>>")]
     pub rules: JsonOr<NonEmpty<OltpRule>>,
-    /// Identifier matching (default case_sensitive).
     #[serde(default = "case_sensitive")]
     pub case_sensitivity: CaseSensitivity,
 }
@@ -287,15 +282,11 @@ fn case_sensitive() -> CaseSensitivity {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSnowflake {
-    /// Access policy id (plain or URL-encoded).
     pub policy_id: Name,
-    /// Policy name, 1-255 characters.
     pub policy_name: Name,
-    /// The complete new rule list (same shape as create_snowflake_access_policy); it replaces every existing rule.
+    #[schemars(with = "Vec<Map<String, Value>>")]
     pub rules: JsonOr<NonEmpty<SnowflakeRule>>,
-    /// New description, 1-255 characters.
     pub description: Option<Name>,
-    /// Allow the update to remove existing rules that the new list leaves out (default false: refused, listing them).
     #[serde(default)]
     pub replace_all: bool,
 }
@@ -303,57 +294,43 @@ pub struct UpdateSnowflake {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyId {
-    /// Access policy id (plain or URL-encoded).
     pub policy_id: Name,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
-    /// Name of the person asking for access.
     pub requester: Name,
-    /// Why the access is needed.
     pub justification: Name,
-    /// ALTR connection id of the target database (from get_databases).
     pub connection_id: Id,
-    /// Rules asked for, in the create_snowflake_access_policy rule shape, or that list as JSON text.
+    #[schemars(with = "Vec<Map<String, Value>>")]
     pub rules: JsonOr<NonEmpty<SnowflakeRule>>,
-    /// The requester's email address.
     pub email: Option<Name>,
-    /// The requester's Snowflake role.
     pub role: Option<Name>,
-    /// Snowflake account details {account_region, account_name, organization_name}.
+    /// {account_region,account_name,organization_name}
     pub snowflake_metadata: Option<JsonOr<Map<String, Value>>>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListRequests {
-    /// Most requests to return (default 10).
     pub limit: Option<Limit<1000>>,
-    /// Only requests by this requester.
     pub requester: Option<Name>,
-    /// Only requests in this state.
     pub status: Option<RequestStatus>,
-    /// Order by creation time.
     pub sort: Option<SortOrder>,
-    /// The previous page's last_evaluated_key.
     pub exclusive_start_key: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestId {
-    /// Access request id (from get_access_requests).
     pub request_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Decision {
-    /// Access request id (from get_access_requests).
     pub request_id: Name,
-    /// Why; recorded with the decision.
     pub justification: Name,
 }
 
@@ -451,37 +428,37 @@ async fn create_request(ctx: Ctx, p: CreateRequest) -> Result<Value, ToolError> 
 /// The toolset's tools; their answers fence people's free text (see [`untrusted`]).
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        SET.tool("create_snowflake_access_policy", "Create a Snowflake access policy", Effect::Additive)
-            .description("Create an access management policy on a Snowflake connection: which roles may read or write which databases, schemas, tables or views. ALTR enforces it and re-checks it on the policy_maintenance schedule.")
+        SET.tool("create_snowflake_access_policy", "Create Snowflake access policy", Effect::Additive)
+            .description("Roles may read/write databases, schemas, tables or views of Snowflake connection_id (database_id); checked per policy_maintenance {rate:day|cron,value:N days|cron expr}. policy_name, description: 1-255 chars; access_request_id: request fulfilled. Returns policy_id.")
             .request::<CreateSnowflake>(Method::POST, Api, "/v1/unified-policy/management/policy/accessManagement/snowflake"),
-        SET.tool("create_oltp_access_policy", "Create an OLTP access policy", Effect::Additive)
-            .description("Create an access management policy on an OLTP repository: which IdP users or groups may read which columns.")
+        SET.tool("create_oltp_access_policy", "Create OLTP access policy", Effect::Additive)
+            .description("IdP users/groups may read columns of OLTP repository repo_name; database_type and database_type_name e.g. 4, oracle; case_sensitivity of identifiers. policy_name, description: 1-255 chars.")
             .request::<CreateOltp>(Method::POST, Api, "/v1/unified-policy/management/policy/accessManagement/oltp"),
-        SET.tool("update_snowflake_access_policy", "Replace a Snowflake access policy", Effect::Idempotent)
-            .description("Replace a Snowflake access policy's name, description and ALL its rules (full replacement). Reads the policy first and refuses to drop existing rules left out of `rules` unless replace_all is true. Returns {before, after}.")
+        SET.tool("update_snowflake_access_policy", "Replace Snowflake access policy", Effect::Idempotent)
+            .description("Replace policy_id's policy_name, description and ALL rules (as in create_snowflake_access_policy); refuses to drop rules left out unless replace_all. Returns {before, after}.")
             .handler(update_snowflake),
-        SET.tool("trigger_access_policy_check", "Check an access policy now", Effect::Additive)
-            .description("Run an access policy's compliance check now instead of waiting for its schedule.")
+        SET.tool("trigger_access_policy_check", "Run access check", Effect::Additive)
+            .description("Run policy_id's access compliance check now.")
             .request::<PolicyId>(Method::PUT, Api, "/v1/unified-policy/management/policy/accessManagement/triggerCheck/{policy_id~}"),
         SET.tool("create_access_request", "Request data access", Effect::Additive)
-            .description("Ask for access (rules in the Snowflake access policy shape) on a connection; an approver then approves or denies it. Follow it with get_access_request.")
+            .description("Ask approvers for access on connection_id (database_id): requester (optional email, Snowflake role), justification, rules as in create_snowflake_access_policy.")
             .handler(create_request),
         SET.tool("get_access_requests", "List access requests", Effect::ReadOnly)
-            .description("List access requests, filtered by requester or status, one page at a time (pass the previous page's last_evaluated_key as exclusive_start_key).")
+            .description("Access requests by requester or status, sort by creation time. limit default 10; next page: exclusive_start_key=last_evaluated_key.")
             .request::<ListRequests>(Method::GET, Api, "/v1/unified-policy/management/accessRequest"),
-        SET.tool("get_access_request", "Get an access request", Effect::ReadOnly)
-            .description("Get one access request: requester, justification, rules asked for and status.")
+        SET.tool("get_access_request", "Get access request", Effect::ReadOnly)
+            .description("Access request request_id: requester, justification, rules, status.")
             .request::<RequestId>(Method::GET, Api, "/v1/unified-policy/management/accessRequest/{request_id~}"),
-        SET.tool("approve_access_request", "Approve an access request", Effect::Idempotent)
-            .description("Approve an open access request with a justification; ALTR grants the access it asks for. Returns {before, after}.")
+        SET.tool("approve_access_request", "Approve access request", Effect::Idempotent)
+            .description("Approve open request request_id with justification; grants the access. Returns {before, after}.")
             .before("/v1/unified-policy/management/accessRequest/{request_id~}")
             .request::<Decision>(Method::PUT, Api, "/v1/unified-policy/management/accessRequest/{request_id~}/approve"),
-        SET.tool("deny_access_request", "Deny an access request", Effect::Idempotent)
-            .description("Deny an open access request with a justification; no access is granted. Returns {before, after}.")
+        SET.tool("deny_access_request", "Deny access request", Effect::Idempotent)
+            .description("Deny open request request_id with justification; grants nothing. Returns {before, after}.")
             .before("/v1/unified-policy/management/accessRequest/{request_id~}")
             .request::<Decision>(Method::PUT, Api, "/v1/unified-policy/management/accessRequest/{request_id~}/deny"),
-        SET.tool("cancel_access_request", "Cancel an access request", Effect::Idempotent)
-            .description("Withdraw an open access request (normally by its requester) with a justification. Returns {before, after}.")
+        SET.tool("cancel_access_request", "Cancel access request", Effect::Idempotent)
+            .description("Requester withdraws open request request_id with justification. Returns {before, after}.")
             .before("/v1/unified-policy/management/accessRequest/{request_id~}")
             .request::<Decision>(Method::PUT, Api, "/v1/unified-policy/management/accessRequest/{request_id~}/cancel"),
     ]

@@ -17,109 +17,78 @@ pub static SET: Toolset = Toolset {
     tools,
 };
 
+// Parameters without a `///` doc are documented by name in their tool's description.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseName {
-    /// Friendly database name (from get_databases).
     pub database_name: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDatabase {
-    /// Name to show for this database in ALTR.
     pub friendly_database_name: String,
-    /// Database platform, e.g. `snowflake` (use create_databricks_database for Databricks).
     pub database_type: String,
-    /// The database's real name on the platform.
     pub database_name: String,
-    /// Service user id (from get_service_users) to connect with; replaces username/password.
     pub service_user_id: Option<String>,
-    /// Username for password authentication (not with service_user_id).
     pub database_username: Option<String>,
-    /// Password for password authentication (not with service_user_id).
     pub database_password: Option<String>,
-    /// Host name of the database or account, e.g. `xy12345.snowflakecomputing.com`.
     pub hostname: Option<String>,
-    /// Port of the database, 1-65535.
     pub database_port: Option<Port>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDatabricks {
-    /// Name to show for this workspace in ALTR.
     pub friendly_database_name: String,
-    /// The Databricks catalog or database name.
     pub database_name: String,
-    /// Workspace host, e.g. `dbc-1234.cloud.databricks.com`.
     pub hostname: String,
-    /// Username for password/token authentication (not with service_user_id).
     pub database_username: Option<String>,
-    /// Password or personal access token (not with service_user_id).
     pub database_password: Option<String>,
-    /// Service user id to connect with; replaces username/password.
     pub service_user_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDatabase {
-    /// Database id (from get_databases).
     pub database_id: Id,
-    /// New display name.
     #[serde(rename(serialize = "friendlyDatabaseName"))]
     pub friendly_database_name: Option<String>,
-    /// Most concurrent connections ALTR may open.
     #[serde(rename(serialize = "maxNumberOfConnections"))]
     pub max_number_of_connections: Option<i64>,
-    /// Most concurrent classification batches.
     #[serde(rename(serialize = "maxNumberOfBatches"))]
     pub max_number_of_batches: Option<i64>,
-    /// Service user id to connect with.
     #[serde(rename(serialize = "serviceUserID"))]
     pub service_user_id: Option<String>,
-    /// Full connection string.
     #[serde(rename(serialize = "connectionString"))]
     pub connection_string: Option<String>,
-    /// New password for the connection user.
     #[serde(rename(serialize = "databasePassword"))]
     pub database_password: Option<String>,
-    /// New connection username.
     #[serde(rename(serialize = "databaseUsername"))]
     pub database_username: Option<String>,
-    /// Snowflake role ALTR uses.
     #[serde(rename(serialize = "snowflakeRole"))]
     pub snowflake_role: Option<String>,
-    /// Snowflake warehouse ALTR uses.
     #[serde(rename(serialize = "warehouseName"))]
     pub warehouse_name: Option<String>,
-    /// Whether ALTR classifies this database.
     #[serde(rename(serialize = "shouldClassify"))]
     pub should_classify: Option<bool>,
-    /// Whether ALTR collects data usage history.
     #[serde(rename(serialize = "dataUsageHistory"))]
     pub data_usage_history: Option<bool>,
-    /// Classification type to use.
     #[serde(rename(serialize = "classificationType"))]
     pub classification_type: Option<String>,
-    /// Re-run the connection setup.
     pub reinvoke: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseId {
-    /// Database id (from get_databases).
     pub database_id: Id,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Disconnect {
-    /// Database id (from get_databases).
     pub database_id: Id,
-    /// Disconnect even if clean-up on the database side fails (default false).
     #[serde(
         default,
         rename(serialize = "ignoreErrors"),
@@ -180,10 +149,10 @@ fn merge(base: &mut Value, extra: Value) {
 pub fn tools() -> Vec<ToolDef> {
     vec![
         SET.tool("get_databases", "List databases", Effect::ReadOnly)
-            .description("List every database connection registered in ALTR (Snowflake, Databricks, OLTP) with its numeric id, friendly name, type and status. Start here to find a database_id.")
+            .description("All database connections: id, friendly name, type, status.")
             .request::<NoParams>(Method::GET, AltrNet, "/api/databases"),
-        SET.tool("get_database_id", "Find a database by name", Effect::ReadOnly)
-            .description("Look up a database by its friendly name and return its numeric database_id and record. Fails with not_found when no database has that name.")
+        SET.tool("get_database_id", "Find database", Effect::ReadOnly)
+            .description("database_id and record for friendly database_name.")
             .handler(|ctx: Ctx, p: DatabaseName| async move {
                 let found = find_database(&ctx, &p.database_name).await?;
                 match found {
@@ -195,11 +164,11 @@ pub fn tools() -> Vec<ToolDef> {
                     }),
                 }
             }),
-        SET.tool("get_service_users", "List Snowflake service users", Effect::ReadOnly)
-            .description("List the Snowflake service users ALTR can connect with; pass one's id as service_user_id to create_database or update_database.")
+        SET.tool("get_service_users", "List service users", Effect::ReadOnly)
+            .description("Snowflake service users (service_user_id values).")
             .request::<NoParams>(Method::GET, ServiceUser, "/v1/services/snowflake/users"),
-        SET.tool("create_database", "Connect a database", Effect::Additive)
-            .description("Register a database connection in ALTR. Authenticate with service_user_id (see get_service_users) or with database_username and database_password, not both. For Databricks use create_databricks_database.")
+        SET.tool("create_database", "Connect database", Effect::Additive)
+            .description("Register a connection: friendly_database_name, real database_name, database_type e.g. snowflake, hostname, database_port; service_user_id or database_username+database_password, not both.")
             .handler(|ctx: Ctx, p: CreateDatabase| async move {
                 let mut body = json!({
                     "friendlyDatabaseName": p.friendly_database_name,
@@ -210,8 +179,8 @@ pub fn tools() -> Vec<ToolDef> {
                 merge(&mut body, object_without_nulls([("hostname", json!(p.hostname)), ("databasePort", json!(p.database_port.map(|p| p.0)))]));
                 ctx.send(ApiRequest::post(AltrNet, "/api/databases").json(body)).await
             }),
-        SET.tool("create_databricks_database", "Connect a Databricks workspace", Effect::Additive)
-            .description("Register a Databricks workspace in ALTR. Authenticate with service_user_id or with database_username and database_password (a token), not both.")
+        SET.tool("create_databricks_database", "Connect Databricks", Effect::Additive)
+            .description("Register Databricks workspace hostname, catalog database_name, friendly_database_name; service_user_id or database_username+database_password (token), not both.")
             .handler(|ctx: Ctx, p: CreateDatabricks| async move {
                 let mut body = json!({
                     "friendlyDatabaseName": p.friendly_database_name,
@@ -222,15 +191,15 @@ pub fn tools() -> Vec<ToolDef> {
                 merge(&mut body, object_without_nulls(auth_fields(p.service_user_id, p.database_username, p.database_password)?));
                 ctx.send(ApiRequest::post(AltrNet, "/api/databases").json(body)).await
             }),
-        SET.tool("update_database", "Update a database connection", Effect::Idempotent)
-            .description("Change settings of a database connection: name, credentials, Snowflake role and warehouse, classification and usage-history options. Only the fields given are changed; at least one is required.")
+        SET.tool("update_database", "Update database", Effect::Idempotent)
+            .description("Set database_id's friendly_database_name, database_username, database_password, service_user_id, connection_string, snowflake_role, warehouse_name, max_number_of_connections, max_number_of_batches, should_classify, data_usage_history, classification_type; reinvoke reruns setup. Refuses empty updates.")
             .require_change()
             .request::<UpdateDatabase>(Method::PATCH, AltrNet, "/api/databases/{database_id}"),
-        SET.tool("trigger_database_status_sync", "Re-check a database's status", Effect::Additive)
-            .description("Ask ALTR to re-check a database connection and refresh its status; read it back with get_databases.")
+        SET.tool("trigger_database_status_sync", "Re-check database", Effect::Additive)
+            .description("Re-check database_id's connection, refreshing status.")
             .request::<DatabaseId>(Method::PATCH, AltrNet, "/api/databases/{database_id}/status"),
-        SET.tool("disconnect_database", "Disconnect a database", Effect::Destructive)
-            .description("Remove a database connection from ALTR, with its governance. Set ignore_errors to disconnect even if clean-up inside the database fails.")
+        SET.tool("disconnect_database", "Disconnect database", Effect::Destructive)
+            .description("Remove database_id and its governance; ignore_errors: even if clean-up fails.")
             .request::<Disconnect>(Method::DELETE, AltrNet, "/api/databases/{database_id}"),
     ]
 }

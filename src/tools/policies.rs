@@ -57,39 +57,34 @@ pub const TAG_LEVELS: &[i64] = &[10000, 10001, 10002, 10003, 10004];
 /// Rules sent per batch request.
 pub const RULE_BATCH: usize = 99;
 
+// Parameters without a `///` doc are documented by name in their tool's description. Nested
+// shapes are listed collapsed (`schemars(with)`), stated in the field's doc; the field's own type
+// still parses and validates them.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyType {
-    /// Only policies of this type; omit for every type.
     pub policy_type: Option<PolicyKind>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyId {
-    /// Policy id from get_policies, e.g. `TAG#...` (plain or URL-encoded).
     pub policy_id: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SupportedMasks {
-    /// The policy type to list levels for.
     pub policy_type: MaskPolicyType,
-    /// The database platform.
     pub database_type: Option<DatabaseType>,
-    /// Column (field) id; required when policy_type is column.
     pub field_id: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePolicy {
-    /// Snowflake: the connected tag's upper-case name (see get_tags). Databricks: the raw tag name.
     pub tag: String,
-    /// TAG (default, Snowflake tag policy) or PUSHDOWN (Databricks, with database_ids).
     pub policy_type: Option<PolicyKind>,
-    /// Databricks database ids the pushdown policy applies to; not allowed for TAG policies.
     pub database_ids: Option<Vec<i64>>,
 }
 
@@ -111,9 +106,9 @@ pub struct RuleInput {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddRules {
-    /// Policy id from get_policies or create_policy.
     pub policy_id: String,
-    /// Rules to add: a list of {masking_policy, role, tag_value} (or its JSON text). Sent in batches of 99.
+    /// [{masking_policy:10000-10009,role,tag_value}]; tag policies 10000-10004; tag_value exact (get_tag_values)
+    #[schemars(with = "Vec<Map<String, Value>>")]
     pub rules: JsonOr<Vec<RuleInput>>,
 }
 
@@ -155,28 +150,24 @@ pub struct TimeWindow {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRule {
-    /// Policy id from get_policies.
     pub policy_id: String,
-    /// Rule id from get_rules.
     pub rule_id: String,
-    /// New masking level 10000-10009 (tag policies: 10000-10004).
+    /// Tag policies: 10000-10004
     pub masking_policy: Option<LenientInt<Level>>,
-    /// New role the rule applies to.
     pub role: Option<String>,
-    /// New tag value the rule applies to.
     pub tag_value: Option<String>,
-    /// Access-rate thresholds (one object or a list).
+    /// [{access_rate_unit:MINUTE|HOUR..,access_rate_limit:int,action:BLOCK|ALERT..}]
+    #[schemars(with = "Option<Vec<Map<String, Value>>>")]
     pub access_rate_thresholds: Option<OneOrMany<AccessRate>>,
-    /// Time-window thresholds (one object or a list).
+    /// [{day:[MONDAY..],start_time:{hour,minute},end_time:same,timezone:IANA,action:BLOCK|ALERT..}]
+    #[schemars(with = "Option<Vec<Map<String, Value>>>")]
     pub time_window_thresholds: Option<OneOrMany<TimeWindow>>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleId {
-    /// Policy id from get_policies.
     pub policy_id: String,
-    /// Rule id from get_rules.
     pub rule_id: String,
 }
 
@@ -197,18 +188,17 @@ pub struct RuleChange {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewMasking {
-    /// Policy id from get_policies (a tag policy, TAG#...).
     pub policy_id: String,
-    /// Proposed rules to add, as add_rules takes them: a list of {masking_policy, role, tag_value}.
+    /// [{masking_policy:10000-10009,role,tag_value}]
     #[serde(default)]
+    #[schemars(with = "Option<Vec<Map<String, Value>>>")]
     pub add: Option<JsonOr<Vec<RuleInput>>>,
-    /// Proposed changes, as update_rule takes them: a list of {rule_id, and any of masking_policy, role, tag_value}.
+    /// [{rule_id,masking_policy?:10000-10009,role?,tag_value?}]
     #[serde(default)]
+    #[schemars(with = "Option<Vec<Map<String, Value>>>")]
     pub update: Option<Vec<RuleChange>>,
-    /// Rule ids (from get_rules) proposed for deletion.
     #[serde(default)]
     pub delete: Option<Vec<String>>,
-    /// More roles to show, e.g. from get_roles; a role with no rule for a tag value sees the default.
     #[serde(default)]
     pub roles: Option<Vec<String>>,
 }
@@ -765,13 +755,13 @@ async fn get_roles(ctx: Ctx) -> Result<Value, ToolError> {
 pub fn tools() -> Vec<ToolDef> {
     vec![
         SET.tool("get_policies", "List masking policies", Effect::ReadOnly)
-            .description("List masking policies with their policy_id, tag and rule count, for one policy type or all of them. Use a policy_id with get_rules, add_rules or delete_policy.")
+            .description("Masking policies (policy_id, tag, rule count), of policy_type or all.")
             .handler(get_policies),
-        SET.tool("get_rules", "List a policy's rules", Effect::ReadOnly)
-            .description("List the masking rules of a policy (role, tag value, masking level, thresholds) with their rule ids, grouped by rule hash. Fetches all pages.")
+        SET.tool("get_rules", "List policy rules", Effect::ReadOnly)
+            .description("Rules of policy_id: rule_id, role, tag value, level, thresholds.")
             .handler(get_rules),
-        SET.tool("get_supported_masking_types", "List supported masking levels", Effect::ReadOnly)
-            .description("List the masking levels ALTR supports for a policy type (tag, tag_pushdown or column) and database type; column needs field_id. Check before add_rules.")
+        SET.tool("get_supported_masking_types", "List masking levels", Effect::ReadOnly)
+            .description("Levels ALTR supports for policy_type on database_type; column needs field_id.")
             .handler(|ctx: Ctx, p: SupportedMasks| async move {
                 if p.policy_type == MaskPolicyType::Column && p.field_id.is_none() {
                     return Err(ToolError::invalid("field_id", "is required when policy_type is column"));
@@ -786,8 +776,8 @@ pub fn tools() -> Vec<ToolDef> {
                 }
                 Ok(body)
             }),
-        SET.tool("create_policy", "Create a masking policy", Effect::Additive)
-            .description("Create an empty masking policy for a tag (one policy per tag); then add_rules. Snowflake: policy_type TAG and the connected tag's upper-case name, no database_ids. Databricks: policy_type PUSHDOWN, the raw tag name and database_ids. Until rules exist, tagged columns read as NULL.")
+        SET.tool("create_policy", "Create masking policy", Effect::Additive)
+            .description("Create the empty masking policy of tag (one per tag); add_rules next, else all reads NULL. policy_type TAG (default): Snowflake upper-case tag name; PUSHDOWN: raw Databricks tag, database_ids.")
             .handler(|ctx: Ctx, p: CreatePolicy| async move {
                 let policy_type = p.policy_type.unwrap_or(PolicyKind::Tag);
                 if p.tag.trim().is_empty() {
@@ -809,22 +799,22 @@ pub fn tools() -> Vec<ToolDef> {
                 Ok(response.get("data").filter(|d| d.get("policy_id").is_some()).cloned().unwrap_or(response))
             }),
         SET.tool("add_rules", "Add masking rules", Effect::Idempotent)
-            .description("Add masking rules to a policy: each says which role sees which tag value at which masking level (10000-10009; tag policies 10000-10004). Any number of rules, sent 99 per request.")
+            .description("Add masking rules to policy_id, any number, 99 per request; a later batch failing reports rules_added.")
             .handler(add_rules),
-        SET.tool("delete_policy", "Delete a masking policy", Effect::Destructive)
-            .description("Delete a masking policy and all its rules; the tag is no longer masked by ALTR. Returns {before, after}: the rules it had, and the API's answer.")
+        SET.tool("delete_policy", "Delete masking policy", Effect::Destructive)
+            .description("Delete policy_id and its rules; its tag goes unmasked. Returns {before (its rules), after}.")
             .handler(delete_policy),
-        SET.tool("update_rule", "Update a masking rule", Effect::Idempotent)
-            .description("Change one rule of a policy: masking level, role, tag value, access-rate or time-window thresholds. Only the fields given change; at least one is required. Returns {before, after}: the rule as it was, and the API's answer.")
+        SET.tool("update_rule", "Update masking rule", Effect::Idempotent)
+            .description("Change rule_id of policy_id: masking_policy, role, tag_value, access_rate_thresholds, time_window_thresholds; refuses empty updates. Returns {before, after}.")
             .handler(update_rule),
-        SET.tool("delete_rule", "Delete a masking rule", Effect::Destructive)
-            .description("Delete one masking rule (rule_id from get_rules) from a policy; users it covered fall back to the remaining rules. Returns {before, after}: the rule as it was, and the API's answer.")
+        SET.tool("delete_rule", "Delete masking rule", Effect::Destructive)
+            .description("Delete rule_id from policy_id; its roles fall back to remaining rules. Returns {before, after}.")
             .handler(delete_rule),
-        SET.tool("preview_masking", "Preview masking by role", Effect::ReadOnly)
-            .description("Show which masking level each role sees for each tag value of a policy, now and after proposed rule changes (add, update, delete in the shapes add_rules and update_rule take), and what would change. Sends no change; use it before add_rules, update_rule or delete_rule.")
+        SET.tool("preview_masking", "Preview masking", Effect::ReadOnly)
+            .description("Levels each role sees per tag value of policy_id, now and after proposed add, update, delete (rule ids); roles: more to show. Read-only; use before rule edits.")
             .handler(preview_masking),
         SET.tool("get_roles", "List roles", Effect::ReadOnly)
-            .description("List the role (user group) names that masking rules can name. Fetches all pages.")
+            .description("Role (user group) names for masking rules.")
             .handler(|ctx: Ctx, _: NoParams| get_roles(ctx)),
     ]
 }

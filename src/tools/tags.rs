@@ -2,7 +2,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::args::{NoParams, OneOrMany};
 use super::databases::find_database;
@@ -35,32 +35,28 @@ wire_enum! {
     pub enum Alphabet { Numeric = "numeric", Alphabetic = "alphabetic", Alphanumeric = "alphanumeric" }
 }
 
+// Parameters without a `///` doc are documented by name in their tool's description. Nested
+// shapes are listed collapsed (`schemars(with)`), stated in the field's doc; the field's own type
+// still parses and validates them.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagGroupId {
-    /// The tag's tag_group_id (from get_tags).
     pub tag_group_id: Name,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagName {
-    /// Tag name to list values for, e.g. `PII_TYPE`.
     pub tag_name: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagDetails {
-    /// Database id (from get_databases).
     pub database_id: Id,
-    /// The database's real name in Snowflake.
     pub database_name: String,
-    /// Tag name as in Snowflake (usually upper case).
     pub tag_name: String,
-    /// Schema that holds the tag.
     pub schema_name: String,
-    /// Only this protection type.
     #[serde(rename(serialize = "protection-type"))]
     pub protection_type: Option<ProtectionType>,
 }
@@ -85,35 +81,25 @@ pub struct FpeOptions {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTag {
-    /// The tag's tag_group_id (from get_tags).
     pub tag_group_id: String,
-    /// Numeric ALTR database id the tag belongs to.
     pub database_id: Id,
-    /// Display name of the tag.
     pub friendly_name: String,
-    /// How the tag's columns are protected (default governed).
     pub protection_type: Option<ProtectionType>,
-    /// Let a custom role provider decide roles (default false).
     #[serde(default)]
     pub custom_role_provider_enabled: bool,
-    /// Data types to mask, e.g. `["VARCHAR", "NUMBER"]` (a single type is accepted).
     pub mask_data_type_list: Option<OneOrMany<String>>,
-    /// Options for protection_type encryption-fpe.
+    /// {alphabet:numeric|alphabetic|alphanumeric,is_padded,key_name,tweak_name}; encryption-fpe only
+    #[schemars(with = "Option<Map<String, Value>>")]
     pub encryption_fpe_options: Option<FpeOptions>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagLocation {
-    /// Database id (from get_databases).
     pub database_id: Id,
-    /// The database's real name in Snowflake.
     pub database_name: String,
-    /// Schema that holds the tag.
     pub schema_name: String,
-    /// Tag name as in Snowflake.
     pub tag_name: String,
-    /// Disconnect even if clean-up in Snowflake fails (default false).
     #[serde(default)]
     pub ignore_errors: bool,
 }
@@ -121,11 +107,8 @@ pub struct TagLocation {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectTag {
-    /// Friendly database name (from get_databases).
     pub database_name: String,
-    /// Schema in that database that holds the tag.
     pub schema_name: String,
-    /// Tag name as in Snowflake (usually upper case); the tag must already exist there.
     pub tag_name: String,
 }
 
@@ -259,27 +242,27 @@ fn with_before(mut answer: Value, before: Result<Value, ToolError>, after: Value
 pub fn tools() -> Vec<ToolDef> {
     vec![
         SET.tool("get_tags", "List connected tags", Effect::ReadOnly)
-            .description("List every Snowflake tag connected to ALTR, with its tag_group_id, database, schema and masking settings. Fetches all pages.")
+            .description("Connected Snowflake tags: tag_group_id, database, schema, masking settings.")
             .handler(|ctx: Ctx, _: NoParams| get_tags(ctx)),
-        SET.tool("disconnect_tag", "Disconnect a tag", Effect::Destructive)
-            .description("Disconnect a tag from ALTR by its tag_group_id; masking policies on it stop applying. Returns {before, after}: the state read first, and the API's answer.")
+        SET.tool("disconnect_tag", "Disconnect tag", Effect::Destructive)
+            .description("Disconnect tag tag_group_id; its masking policies stop applying. Returns {before, after}.")
             .before("/v1/tag/masking/tag/{tag_group_id}")
             .request::<TagGroupId>(Method::DELETE, Api, "/v1/tag/masking/tag/{tag_group_id}"),
-        SET.tool("get_tag_values", "List a tag's values", Effect::ReadOnly)
-            .description("List the values a tag takes across connected databases (the tag_value of masking rules). Fetches all pages.")
+        SET.tool("get_tag_values", "List tag values", Effect::ReadOnly)
+            .description("Values of tag tag_name in connected databases: the tag_value masking rules match.")
             .handler(get_tag_values),
-        SET.tool("get_tag_details_by_group_id", "Get a tag by id", Effect::ReadOnly)
-            .description("Get one connected tag's details and masking configuration by its tag_group_id.")
+        SET.tool("get_tag_details_by_group_id", "Get tag by id", Effect::ReadOnly)
+            .description("Tag tag_group_id: details and masking configuration.")
             .request::<TagGroupId>(Method::GET, Api, "/v1/tag/masking/tag/{tag_group_id}"),
-        SET.tool("get_tag_details", "Get a tag by location", Effect::ReadOnly)
-            .description("Get a connected tag's details by database id, database name, schema and tag name, optionally for one protection type.")
+        SET.tool("get_tag_details", "Get tag by location", Effect::ReadOnly)
+            .description("Connected tag by database_id, database_name (real name), schema_name, tag_name; protection_type filters.")
             .request::<TagDetails>(
                 Method::GET,
                 Api,
                 "/v1/tag/masking/database/{database_id}/database-name/{database_name}/tag-name/{tag_name}/schema-name/{schema_name}",
             ),
-        SET.tool("update_tag", "Update a tag's masking", Effect::Idempotent)
-            .description("Replace a connected tag's masking configuration: protection type, custom role provider, data types to mask, and format-preserving encryption options (encryption-fpe only).")
+        SET.tool("update_tag", "Update tag masking", Effect::Idempotent)
+            .description("Replace tag_group_id's masking config (with database_id, friendly_name): protection_type (default governed), custom_role_provider_enabled, mask_data_type_list, encryption_fpe_options.")
             .handler(|ctx: Ctx, p: UpdateTag| async move {
                 let protection = p.protection_type.unwrap_or(ProtectionType::Governed);
                 if p.encryption_fpe_options.is_some() && protection != ProtectionType::EncryptionFpe {
@@ -302,13 +285,13 @@ pub fn tools() -> Vec<ToolDef> {
                 let path = path("/v1/tag/masking/tag/{}", &[seg("tag_group_id", &p.tag_group_id)])?;
                 ctx.send(ApiRequest::put(Api, path).json(body)).await
             }),
-        SET.tool("disconnect_tag_by_details", "Disconnect a tag by location", Effect::Destructive)
-            .description("Disconnect a tag from ALTR by database id, database name, schema and tag name (when its tag_group_id is not at hand).")
+        SET.tool("disconnect_tag_by_details", "Disconnect tag by location", Effect::Destructive)
+            .description("Disconnect tag by database_id, database_name (real name), schema_name, tag_name; ignore_errors: even if Snowflake clean-up fails.")
             .body_always()
             .in_query(&["ignore_errors"])
             .request::<TagLocation>(Method::DELETE, Api, "/v1/tag/masking/"),
-        SET.tool("connect_tag", "Connect a Snowflake tag", Effect::Additive)
-            .description("Connect an existing Snowflake tag to ALTR so masking policies can use it (Snowflake only; Databricks tags need no connecting). Give the database's friendly name; its id and real name are looked up. Then create_policy with the tag name.")
+        SET.tool("connect_tag", "Connect Snowflake tag", Effect::Additive)
+            .description("Connect existing Snowflake tag tag_name in schema_name of friendly database_name to ALTR; id and real name are looked up.")
             .handler(connect_tag),
     ]
 }

@@ -118,6 +118,9 @@ fn hand_examples(tool: &str) -> Option<Value> {
         "update_snowflake_access_policy" => Some(
             json!({"policy_id": "ACCESS#p1", "policy_name": "P2", "rules": [crate::access::sf_rule()], "replace_all": true}),
         ),
+        "add_rules" => Some(
+            json!({"policy_id": "PUSHDOWN#p2", "rules": [{"masking_policy": 10000, "role": "ANALYST", "tag_value": "x"}]}),
+        ),
         "update_rule" => {
             Some(json!({"policy_id": "PUSHDOWN#p2", "rule_id": "r1", "role": "ANALYST"}))
         }
