@@ -291,7 +291,7 @@ pub fn tools() -> Vec<ToolDef> {
             .in_query(&["ignore_errors"])
             .request::<TagLocation>(Method::DELETE, Api, "/v1/tag/masking/"),
         SET.tool("connect_tag", "Connect Snowflake tag", Effect::Additive)
-            .description("Connect existing Snowflake tag tag_name in schema_name of friendly database_name to ALTR; id and real name are looked up.")
+            .description("Connect existing Snowflake tag tag_name in schema_name of friendly database_name to ALTR; id and real name are looked up. Returns {before (null: was not connected), after}.")
             .handler(connect_tag),
     ]
 }

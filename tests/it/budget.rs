@@ -11,7 +11,7 @@ const TARGET: usize = 82_000;
 
 /// What the list may weigh today: lowered as descriptions are rewritten, until it is TARGET. A
 /// change that makes the list larger fails here.
-const BUDGET: usize = 106_000;
+const BUDGET: usize = 89_000;
 
 #[tokio::test]
 async fn all_tools_fit_the_tools_list_budget() {
