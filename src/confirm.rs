@@ -584,6 +584,13 @@ mod tests {
         v.as_object().unwrap().clone()
     }
 
+    fn code(e: &ToolError) -> &str {
+        match e {
+            ToolError::Failed { code, .. } => code,
+            _ => "",
+        }
+    }
+
     #[test]
     fn sealed_state_is_bound_to_caller_tool_and_arguments_in_any_key_order() {
         let tool = def("delete_rule");
@@ -618,16 +625,7 @@ mod tests {
         )
         .unwrap();
         let e = redeem(tool, &args, &origin("alice", Some(yes), Some(state))).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                ToolError::Failed {
-                    code: "confirmation_replayed",
-                    ..
-                }
-            ),
-            "{e}"
-        );
+        assert_eq!(code(&e), "confirmation_replayed", "{e}");
     }
 
     #[test]
@@ -646,17 +644,8 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         let yes = json!({"action": "accept", "content": {"confirm": true}});
         let e = redeem(tool, &args, &origin("alice", Some(yes), Some(stale))).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                ToolError::Failed {
-                    code: "confirmation_expired",
-                    ..
-                }
-            ),
-            "{e}"
-        );
-        for (answer, code) in [
+        assert_eq!(code(&e), "confirmation_expired", "{e}");
+        for (answer, expected) in [
             (
                 json!({"action": "accept", "content": {"confirm": false}}),
                 "declined",
@@ -672,10 +661,7 @@ mod tests {
                 &origin("alice", Some(answer.clone()), q.request_state),
             )
             .unwrap_err();
-            assert!(
-                matches!(&e, ToolError::Failed { code: c, .. } if *c == code),
-                "{answer}: {e}"
-            );
+            assert_eq!(code(&e), expected, "{answer}: {e}");
         }
     }
 

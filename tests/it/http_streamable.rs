@@ -126,21 +126,27 @@ async fn initialize_list_and_call_with_rmcp_client() {
     assert!(!server.log().contains("test-secret"), "secret logged");
 }
 
-#[tokio::test]
-async fn discover_first_client_of_the_newest_revision() {
-    let server = Server::start(T, &[]).await;
-    let client = tokio::time::timeout(
+/// A client of the newest revision: `server/discover`, no initialize.
+async fn discover<C: rmcp::ClientHandler>(
+    server: &Server,
+    handler: C,
+) -> RunningService<RoleClient, C> {
+    let mode = ClientLifecycleMode::Discover {
+        preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+    };
+    tokio::time::timeout(
         WAIT,
-        ClientConfig::default().serve_with_lifecycle(
-            transport(&server, None),
-            ClientLifecycleMode::Discover {
-                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-            },
-        ),
+        handler.serve_with_lifecycle(transport(server, None), mode),
     )
     .await
     .expect("discover in time")
-    .expect("discover");
+    .expect("discover")
+}
+
+#[tokio::test]
+async fn discover_first_client_of_the_newest_revision() {
+    let server = Server::start(T, &[]).await;
+    let client = discover(&server, ClientConfig::default()).await;
     let info = client.peer_info().expect("server info");
     assert_eq!(info.protocol_version, ProtocolVersion::V_2026_07_28);
     assert_eq!(info.instructions.as_deref(), Some(INSTRUCTIONS));
@@ -534,18 +540,7 @@ async fn newest_revision_clients_confirm_in_two_rounds() {
         .mount(&api)
         .await;
     let server = Server::start_with_api(T, &[("ALTR_CONFIRM", "required")], api).await;
-    let client = tokio::time::timeout(
-        WAIT,
-        SaysYes.serve_with_lifecycle(
-            transport(&server, None),
-            ClientLifecycleMode::Discover {
-                preferred_versions: vec![ProtocolVersion::V_2026_07_28],
-            },
-        ),
-    )
-    .await
-    .expect("discover in time")
-    .expect("discover");
+    let client = discover(&server, SaysYes).await;
     let deletes = || async {
         server
             .api

@@ -979,31 +979,29 @@ async fn declared_reads_before_the_change_keep_each_request_unchanged() {
             "/kma/keys/payments/card-key/sequence/1/deactivate",
             None,
         ),
-        (
-            "approve_access_request",
-            json!({"request_id": "ACCESS#r1", "justification": "ok"}),
-            "/api/v1/unified-policy/management/accessRequest/ACCESS%23r1",
-            "PUT",
-            "/api/v1/unified-policy/management/accessRequest/ACCESS%23r1/approve",
-            Some(json!({"justification": "ok"})),
-        ),
-        (
-            "deny_access_request",
-            json!({"request_id": "ACCESS#r1", "justification": "no"}),
-            "/api/v1/unified-policy/management/accessRequest/ACCESS%23r1",
-            "PUT",
-            "/api/v1/unified-policy/management/accessRequest/ACCESS%23r1/deny",
-            Some(json!({"justification": "no"})),
-        ),
-        (
-            "cancel_access_request",
-            json!({"request_id": "ACCESS#r1", "justification": "not needed"}),
-            "/api/v1/unified-policy/management/accessRequest/ACCESS%23r1",
-            "PUT",
-            "/api/v1/unified-policy/management/accessRequest/ACCESS%23r1/cancel",
-            Some(json!({"justification": "not needed"})),
-        ),
     ];
+    // Access requests: read, then PUT the decision.
+    let request = "/api/v1/unified-policy/management/accessRequest/ACCESS%23r1";
+    let decisions: Vec<(String, String)> = ["approve", "deny", "cancel"]
+        .iter()
+        .map(|verb| {
+            (
+                format!("{verb}_access_request"),
+                format!("{request}/{verb}"),
+            )
+        })
+        .collect();
+    let mut cases = cases;
+    for (tool, path) in &decisions {
+        cases.push((
+            tool,
+            json!({"request_id": "ACCESS#r1", "justification": "why"}),
+            request,
+            "PUT",
+            path,
+            Some(json!({"justification": "why"})),
+        ));
+    }
     for (tool, args, read, method, path, body) in cases {
         let h = Harness::with_env(&[("ALTR_CONFIRM", "never")]).await;
         let state = json!({"state_of": tool, "active": true});
