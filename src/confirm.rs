@@ -213,14 +213,7 @@ impl ConfirmPolicy {
                 in_flight: false,
             }))),
         };
-        let declined = |how: &str| ToolError::Failed {
-            code: "declined",
-            message: format!(
-                "The user {how} {}; nothing was sent to ALTR. Do not retry unless they ask for it.",
-                def.name
-            ),
-            details: None,
-        };
+        let declined = |how: &str| declined(def, how);
         let answered = match answer {
             Ok(Some(Confirmation { confirm: true })) => Ok(()),
             Ok(_) => Err(declined("did not confirm")),
@@ -240,6 +233,18 @@ impl ConfirmPolicy {
             }),
         };
         answered.map_err(Stop::Refused)
+    }
+}
+
+/// The failure of a call the human did not let go ahead.
+fn declined(def: &ToolDef, how: &str) -> ToolError {
+    ToolError::Failed {
+        code: "declined",
+        message: format!(
+            "The user {how} {}; nothing was sent to ALTR. Do not retry unless they ask for it.",
+            def.name
+        ),
+        details: None,
     }
 }
 
@@ -424,14 +429,7 @@ fn redeem(def: &ToolDef, args: &JsonObject, origin: &Origin) -> Result<(), ToolE
         .as_ref()
         .and_then(|r| r.get(QUESTION))
         .and_then(|v| serde_json::from_value::<ElicitResult>(v.clone()).ok());
-    let declined = |how: &str| ToolError::Failed {
-        code: "declined",
-        message: format!(
-            "The user {how} {}; nothing was sent to ALTR. Do not retry unless they ask for it.",
-            def.name
-        ),
-        details: None,
-    };
+    let declined = |how: &str| declined(def, how);
     match answer {
         None => Err(refuse(
             "confirmation_invalid",
