@@ -18,6 +18,7 @@ pub mod audit;
 pub mod call;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod confirm;
 pub mod discovery;
 pub mod logging;

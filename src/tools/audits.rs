@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
 use super::args::{JsonOr, OneOrMany};
-use super::params::{Cursor, Limit, Name, PageToken};
+use super::params::{Cursor, Limit, Name, PageToken, WaitSeconds};
 use super::request::{Endpoint, Placement};
 use super::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{
@@ -26,9 +26,6 @@ pub static SET: Toolset = Toolset {
     in_default: false,
     tools,
 };
-
-/// The longest a search waits for its results.
-pub const MAX_WAIT_SECONDS: u64 = 60;
 
 wire_enum! {
     /// Result order.
@@ -73,28 +70,6 @@ wire_enum! {
 wire_enum! {
     /// A sign-off decision.
     pub enum SignOffAction { Approve = "approve" }
-}
-
-// How long to wait for a search's results (0-60 seconds; 0: return the id at once). When the
-// search finishes in time the results are returned, otherwise the id with status RUNNING. Its
-// tools' descriptions say so (no type-level description in the schema).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
-pub struct WaitSeconds(#[schemars(range(min = 0, max = 60))] pub u64);
-
-impl<'de> Deserialize<'de> for WaitSeconds {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = match Value::deserialize(d)? {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse::<u64>().ok(),
-            _ => None,
-        };
-        match n {
-            Some(n) if n <= MAX_WAIT_SECONDS => Ok(WaitSeconds(n)),
-            _ => Err(serde::de::Error::custom(format!(
-                "must be a whole number of seconds from 0 to {MAX_WAIT_SECONDS}"
-            ))),
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::args::{object_without_nulls, JsonOr, NoParams};
 use super::paging::{collect_pages, NextPage, Pages};
-use super::params::{ContiguousId, Id, Limit, Name, NonEmpty, PageToken};
+use super::params::{ContiguousId, Id, Limit, Name, NonEmpty, PageToken, WaitSeconds};
 use super::{Ctx, Effect, Endpoint, ToolDef, ToolError, ToolResult, Toolset};
 use crate::client::{path, seg, ApiRequest, Method, Service::Classification};
 use crate::wire_enum;
@@ -84,12 +84,7 @@ impl std::fmt::Display for ClassificationType {
 
 impl<'de> Deserialize<'de> for ClassificationType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = match Value::deserialize(d)? {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse::<u64>().ok(),
-            _ => None,
-        };
-        match n {
+        match super::params::lenient_int(d)? {
             Some(n @ 1..=6) => Ok(ClassificationType(n as u8)),
             _ => Err(serde::de::Error::custom("must be one of 1, 2, 3, 4, 5, 6")),
         }
@@ -263,7 +258,7 @@ pub struct CreateJob {
     pub condition_types: Vec<String>,
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
-    pub wait_seconds: JobWait,
+    pub wait_seconds: WaitSeconds,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -277,7 +272,7 @@ pub struct CreateGdlpJob {
     pub sample_type: Option<SampleType>,
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
-    pub wait_seconds: JobWait,
+    pub wait_seconds: WaitSeconds,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -289,7 +284,7 @@ pub struct CreateDatabricksJob {
     pub condition_types: Vec<String>,
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
-    pub wait_seconds: JobWait,
+    pub wait_seconds: WaitSeconds,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -300,28 +295,6 @@ pub struct UpdateJobStatus {
 }
 
 /// Longest a create_*_job call waits for its job, in seconds.
-const MAX_JOB_WAIT: u64 = 60;
-
-// How long a create_*_job call waits for the job to finish (0-60 seconds).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
-pub struct JobWait(#[schemars(range(min = 0, max = 60))] pub u64);
-
-impl<'de> Deserialize<'de> for JobWait {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = match Value::deserialize(d)? {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse::<u64>().ok(),
-            _ => None,
-        };
-        match n {
-            Some(n) if n <= MAX_JOB_WAIT => Ok(JobWait(n)),
-            _ => Err(serde::de::Error::custom(format!(
-                "must be a whole number of seconds from 0 to {MAX_JOB_WAIT}"
-            ))),
-        }
-    }
-}
-
 /// Whether a job in this status is still working.
 fn job_running(job: &Value) -> bool {
     let status = ["/status", "/data/status", "/job/status"]
@@ -449,7 +422,7 @@ pub struct CreateOltpJob {
     pub task_id: Option<String>,
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
-    pub wait_seconds: JobWait,
+    pub wait_seconds: WaitSeconds,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

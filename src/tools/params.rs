@@ -26,16 +26,7 @@ impl<const MAX: u32> Limit<MAX> {
 
 impl<'de, const MAX: u32> Deserialize<'de> for Limit<MAX> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let message = || format!("must be a whole number from 1 to {MAX}");
-        let n = match Value::deserialize(d)? {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse::<u64>().ok(),
-            _ => None,
-        };
-        match n {
-            Some(n) if (1..=u64::from(MAX)).contains(&n) => Ok(Limit(n as u32)),
-            _ => Err(serde::de::Error::custom(message())),
-        }
+        bounded_int(d, 1, i64::from(MAX)).map(|n| Limit(n as u32))
     }
 }
 
@@ -142,13 +133,18 @@ impl fmt::Display for Id {
 }
 
 /// A whole number within `min..=max` from a JSON number or numeric text.
-fn bounded_int<'de, D: Deserializer<'de>>(d: D, min: i64, max: i64) -> Result<i64, D::Error> {
-    let n = match Value::deserialize(d)? {
+/// A whole number given as a JSON number or as numeric text (clients differ); `None` otherwise.
+pub fn lenient_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(match Value::deserialize(d)? {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse::<i64>().ok(),
         _ => None,
-    };
-    match n {
+    })
+}
+
+/// A whole number from `min` to `max` ([`lenient_int`]); the error states the range, not the value.
+pub fn bounded_int<'de, D: Deserializer<'de>>(d: D, min: i64, max: i64) -> Result<i64, D::Error> {
+    match lenient_int(d)? {
         Some(n) if (min..=max).contains(&n) => Ok(n),
         _ if max == i64::MAX => Err(serde::de::Error::custom(format!(
             "must be a whole number of at least {min}"
@@ -177,6 +173,25 @@ impl JsonSchema for Id {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({"type": "integer", "minimum": 1})
+    }
+}
+
+/// The most a call waits for a classification job or an audit search to finish.
+pub const MAX_WAIT_SECONDS: u64 = 60;
+
+// How long a call waits for long work to finish (0-60 seconds; 0: answer at once), reporting
+// progress meanwhile. The tools' descriptions name it (no type-level description in the schema).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, JsonSchema)]
+pub struct WaitSeconds(#[schemars(range(min = 0, max = 60))] pub u64);
+
+impl<'de> Deserialize<'de> for WaitSeconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match lenient_int(d)? {
+            Some(n) if (0..=MAX_WAIT_SECONDS as i64).contains(&n) => Ok(WaitSeconds(n as u64)),
+            _ => Err(serde::de::Error::custom(format!(
+                "must be a whole number of seconds from 0 to {MAX_WAIT_SECONDS}"
+            ))),
+        }
     }
 }
 

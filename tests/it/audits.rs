@@ -541,7 +541,7 @@ impl rmcp::ClientHandler for Recorder {
 
 #[tokio::test]
 async fn waiting_searches_report_progress_to_a_client_that_asks() {
-    use altr_mcp::client::{AltrClient, ClientConfig, Service};
+    use altr_mcp::client::{AltrClient, ClientConfig};
     use altr_mcp::server::AltrServer;
     use altr_mcp::settings::{Purpose, Settings, Sources};
     use altr_mcp::tools::{Registry, Selection};
@@ -571,14 +571,7 @@ async fn waiting_searches_report_progress_to_a_client_that_asks() {
     )
     .await;
 
-    let mut pairs: Vec<(String, String)> = vec![
-        ("ORG_ID".into(), "test-org".into()),
-        ("MAPI_KEY".into(), "test-key".into()),
-        ("MAPI_SECRET".into(), "test-secret".into()),
-    ];
-    for s in Service::ALL {
-        pairs.push((s.env_var().into(), format!("{}{}", h.api.uri(), prefix(s))));
-    }
+    let pairs = api_settings(&h.api);
     let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve).unwrap();
     let registry = Registry::select(&Selection::default()).unwrap();
     let server = AltrServer::new(

@@ -99,6 +99,21 @@ impl Call {
     }
 }
 
+/// Test settings with every service pointed at the fake API `api`.
+pub fn api_settings(api: &MockServer) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("ORG_ID".into(), "test-org".into()),
+        ("MAPI_KEY".into(), "test-key".into()),
+        ("MAPI_SECRET".into(), "test-secret".into()),
+        ("MAX_RETRY_AFTER".into(), "0.01".into()),
+        ("REQUEST_TIMEOUT".into(), "5".into()),
+    ];
+    for s in Service::ALL {
+        pairs.push((s.env_var().into(), format!("{}{}", api.uri(), prefix(s))));
+    }
+    pairs
+}
+
 impl Harness {
     /// A server with default settings pointed at a fresh fake API.
     pub async fn start() -> Harness {
@@ -108,17 +123,7 @@ impl Harness {
     /// A server with extra settings (e.g. `("MAX_RETRIES", "2")`).
     pub async fn with_env(extra: &[(&str, &str)]) -> Harness {
         let api = MockServer::start().await;
-        let mut pairs: Vec<(String, String)> = vec![
-            ("ORG_ID".into(), "test-org".into()),
-            ("MAPI_KEY".into(), "test-key".into()),
-            ("MAPI_SECRET".into(), "test-secret".into()),
-            ("MAX_RETRY_AFTER".into(), "0.01".into()),
-            ("REQUEST_TIMEOUT".into(), "5".into()),
-        ];
-        for s in Service::ALL {
-            pairs.push((s.env_var().into(), format!("{}{}", api.uri(), prefix(s))));
-        }
-        let client = connect(with_overrides(pairs, extra)).await;
+        let client = connect(with_overrides(api_settings(&api), extra)).await;
         Harness { api, client }
     }
 

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use altr_mcp::client::{AltrClient, ClientConfig, Service};
+use altr_mcp::client::{AltrClient, ClientConfig};
 use altr_mcp::sandbox::{Sandbox, Seed};
 use altr_mcp::server::AltrServer;
 use altr_mcp::settings::{Purpose, Settings, Sources};
@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 use wiremock::{matchers, Mock, ResponseTemplate};
 
-use crate::common::{args, connect_with, prefix, Harness, STEP};
+use crate::common::{api_settings, args, connect_with, Harness, STEP};
 
 /// A client that records the progress notifications it receives.
 #[derive(Clone, Default)]
@@ -156,14 +156,7 @@ async fn a_job_still_running_when_the_wait_ends_or_the_call_is_cancelled_is_retu
     assert!(data["message"].as_str().unwrap().contains("get_job"));
 
     // The call is cancelled while waiting: it stops polling and answers.
-    let mut pairs: Vec<(String, String)> = vec![
-        ("ORG_ID".into(), "test-org".into()),
-        ("MAPI_KEY".into(), "test-key".into()),
-        ("MAPI_SECRET".into(), "test-secret".into()),
-    ];
-    for s in Service::ALL {
-        pairs.push((s.env_var().into(), format!("{}{}", h.api.uri(), prefix(s))));
-    }
+    let pairs = api_settings(&h.api);
     let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve).unwrap();
     let server = AltrServer::new(
         Arc::new(Registry::select(&Selection::default()).unwrap()),
