@@ -525,29 +525,9 @@ async fn search_system_audits_waits_on_a_202_token() {
     assert_eq!(c.ok(), &json!({"token": "t1"}));
 }
 
-/// A client that records the progress notifications it receives.
-#[derive(Clone, Default)]
-struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<rmcp::model::ProgressNotificationParam>>>);
-
-impl rmcp::ClientHandler for Recorder {
-    async fn on_progress(
-        &self,
-        params: rmcp::model::ProgressNotificationParam,
-        _context: rmcp::service::NotificationContext<rmcp::RoleClient>,
-    ) {
-        self.0.lock().unwrap().push(params);
-    }
-}
-
 #[tokio::test]
 async fn waiting_searches_report_progress_to_a_client_that_asks() {
-    use altr_mcp::client::{AltrClient, ClientConfig};
-    use altr_mcp::server::AltrServer;
-    use altr_mcp::settings::{Purpose, Settings, Sources};
-    use altr_mcp::tools::{Registry, Selection};
     use rmcp::model::{CallToolRequestParams, NumberOrString, ProgressToken, RequestParamsMeta};
-    use rmcp::ServiceExt;
-    use std::sync::Arc;
 
     let h = Harness::start().await;
     h.mock(
@@ -571,21 +551,8 @@ async fn waiting_searches_report_progress_to_a_client_that_asks() {
     )
     .await;
 
-    let pairs = api_settings(&h.api);
-    let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve).unwrap();
-    let registry = Registry::select(&Selection::default()).unwrap();
-    let server = AltrServer::new(
-        Arc::new(registry),
-        Arc::new(AltrClient::new(ClientConfig::from_settings(&settings))),
-    );
-    let (server_io, client_io) = tokio::io::duplex(1 << 20);
-    tokio::spawn(async move {
-        if let Ok(running) = server.serve(server_io).await {
-            let _ = running.waiting().await;
-        }
-    });
-    let recorder = Recorder::default();
-    let client = recorder.clone().serve(client_io).await.unwrap();
+    let recorder = crate::progress::Recorder::default();
+    let client = connect_with(api_settings(&h.api), recorder.clone()).await;
 
     let mut params = CallToolRequestParams::new("search_audits".to_string())
         .with_arguments(args(json!({"wait_seconds": 5})));
@@ -593,14 +560,7 @@ async fn waiting_searches_report_progress_to_a_client_that_asks() {
     let result = client.call_tool(params).await.unwrap();
     let envelope: Value = result.structured_content.unwrap();
     assert_eq!(envelope["data"]["status"], "COMPLETED", "{envelope}");
-    // Notifications may land just after the result.
-    for _ in 0..50 {
-        if recorder.0.lock().unwrap().len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let seen = recorder.0.lock().unwrap().clone();
+    let seen = recorder.wait_for(2).await;
     assert_eq!(seen.len(), 2, "one per poll: {seen:?}");
     // rmcp's client puts its own token on the request; every notification carries that one.
     assert!(seen

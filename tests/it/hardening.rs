@@ -30,17 +30,7 @@ const CONNECT: &str = "/api/v1/tag/masking/";
 
 /// The env pairs of a server pointed at `api`, with `extra` on top.
 fn pairs_for(api: &MockServer, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = vec![
-        ("ORG_ID".into(), "test-org".into()),
-        ("MAPI_KEY".into(), "test-key".into()),
-        ("MAPI_SECRET".into(), "test-secret".into()),
-        ("MAX_RETRY_AFTER".into(), "0.01".into()),
-        ("REQUEST_TIMEOUT".into(), "5".into()),
-    ];
-    for s in altr_mcp::client::Service::ALL {
-        pairs.push((s.env_var().into(), format!("{}{}", api.uri(), prefix(s))));
-    }
-    with_overrides(pairs, extra)
+    with_overrides(api_settings(api), extra)
 }
 
 /// The server exactly as the binary builds it (settings, selection, client, limits), served to

@@ -23,7 +23,21 @@ use crate::common::{api_settings, args, connect_with, Harness, STEP};
 
 /// A client that records the progress notifications it receives.
 #[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<ProgressNotificationParam>>>);
+pub struct Recorder(Arc<Mutex<Vec<ProgressNotificationParam>>>);
+
+impl Recorder {
+    /// The notifications received, once there are `n` (they may land just after the result) or
+    /// after a second.
+    pub async fn wait_for(&self, n: usize) -> Vec<ProgressNotificationParam> {
+        for _ in 0..50 {
+            if self.0.lock().unwrap().len() >= n {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        self.0.lock().unwrap().clone()
+    }
+}
 
 impl ClientHandler for Recorder {
     async fn on_progress(
@@ -56,13 +70,7 @@ async fn a_waiting_job_start_reports_progress_until_the_job_completes() {
     assert_eq!(job["data"]["status"], "COMPLETED", "{envelope}");
     let id = envelope["data"]["job_id"].as_str().unwrap();
     assert_eq!(job["data"]["id"], id);
-    for _ in 0..50 {
-        if recorder.0.lock().unwrap().len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let seen = recorder.0.lock().unwrap().clone();
+    let seen = recorder.wait_for(2).await;
     assert_eq!(seen.len(), 2, "one per poll: {seen:?}");
     assert!(
         seen[0].message.as_deref().unwrap().contains("50% done"),
