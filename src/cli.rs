@@ -2,6 +2,8 @@
 //! selected tools without credentials, `altr-mcp --sandbox` to serve against a built-in simulated
 //! ALTR org, and `altr-mcp sandbox` to run that simulated ALTR API alone.
 
+pub mod call;
+
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,12 +13,12 @@ use rmcp::ServiceExt;
 
 use crate::client::retry::RetryPolicy;
 use crate::client::{AltrClient, ClientConfig};
-use crate::redact::Scrubber;
-use crate::server::{AltrServer, ServerOptions};
-use crate::settings::{
+use crate::config::{
     selection_lists, Purpose, Settings, SettingsError, Sources, Transport, VARIABLES,
 };
-use crate::tools::{docs, Registry, Selection};
+use crate::registry::{docs, Registry, Selection};
+use crate::safety::redact::Scrubber;
+use crate::server::{AltrServer, ServerOptions};
 
 impl ClientConfig {
     /// The client's configuration from the settings (the client itself does not know them).
@@ -60,7 +62,7 @@ pub fn build_server(settings: &Settings, registry: Arc<Registry>) -> Result<Altr
     let client =
         AltrClient::try_new(ClientConfig::from_settings(settings)).map_err(|e| e.to_string())?;
     let audit = match &settings.audit_log {
-        Some(target) => Some(crate::audit::AuditLog::open(target)?),
+        Some(target) => Some(crate::safety::audit::AuditLog::open(target)?),
         None => None,
     };
     Ok(AltrServer::new(registry, Arc::new(client))
@@ -221,7 +223,7 @@ pub fn main() -> ExitCode {
     }
     if settings.transport == Transport::Stdio && std::io::IsTerminal::is_terminal(&std::io::stdin())
     {
-        eprintln!("{}", crate::call::STDIO_HINT);
+        eprintln!("{}", crate::cli::call::STDIO_HINT);
     }
     let registry = Arc::new(registry);
     let runtime = match runtime() {
@@ -241,7 +243,7 @@ pub fn main() -> ExitCode {
 /// Serve MCP on the configured transport until the client goes away or a signal arrives.
 pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), String> {
     let server = build_server(&settings, registry.clone())?;
-    let server = crate::discovery::apply(server, &settings).map_err(|e| e.to_string())?;
+    let server = crate::server::discovery::apply(server, &settings).map_err(|e| e.to_string())?;
     tracing::info!(
         transport = settings.transport.as_str(),
         tools = registry.tools().len(),
@@ -305,8 +307,8 @@ fn run_call(
         .get_many::<String>("arg")
         .map(|v| v.cloned().collect())
         .unwrap_or_default();
-    let args = crate::call::schema_of(registry, &tool).and_then(|schema| {
-        crate::call::arguments(
+    let args = crate::cli::call::schema_of(registry, &tool).and_then(|schema| {
+        crate::cli::call::arguments(
             &schema,
             sub.get_one::<String>("json").map(String::as_str),
             &pairs,
@@ -328,7 +330,7 @@ fn run_call(
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    runtime.block_on(crate::call::run(&server, &tool, args))
+    runtime.block_on(crate::cli::call::run(&server, &tool, args))
 }
 
 /// How to use the sandbox, shown by `altr-mcp sandbox --help`.

@@ -14,20 +14,14 @@
     )
 )]
 
-pub mod audit;
-pub mod call;
 pub mod cli;
 pub mod client;
 pub mod clock;
-pub mod confirm;
-pub mod discovery;
+pub mod config;
 pub mod logging;
-pub mod patterns;
-pub mod prompts;
-pub mod redact;
-pub mod resources;
+pub mod registry;
+pub mod safety;
 pub mod sandbox;
 pub mod server;
-pub mod settings;
-pub mod tools;
+pub mod toolsets;
 pub mod transport;

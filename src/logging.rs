@@ -9,8 +9,8 @@ use std::io::{self, Write};
 use tracing_subscriber::filter::{EnvFilter, LevelFilter};
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::redact::{escape_log_text, is_unsafe_in_log};
-use crate::settings::LogFormat;
+use crate::config::LogFormat;
+use crate::safety::redact::{escape_log_text, is_unsafe_in_log};
 
 /// Writes each formatted event to stderr with unsafe characters escaped; the event's own final
 /// newline is kept.

@@ -8,6 +8,10 @@
 // Logging is deprecated by a newer protocol revision but still used by current clients.
 #![allow(deprecated)]
 
+pub mod discovery;
+pub mod prompts;
+pub mod resources;
+
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -22,11 +26,11 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::audit::{AuditLog, Origin};
 use crate::client::{AltrClient, ApiError, CallContext, CALL};
-use crate::confirm::{ConfirmPolicy, Stop};
-use crate::redact::redact;
-use crate::tools::{ctx::is_idempotent, Ctx, Effect, Registry, ToolError};
+use crate::registry::{ctx::is_idempotent, Ctx, Effect, Registry, ToolError};
+use crate::safety::audit::{AuditLog, Origin};
+use crate::safety::confirm::{ConfirmPolicy, Stop};
+use crate::safety::redact::redact;
 
 /// The server instructions sent to clients on initialize and discover.
 pub const INSTRUCTIONS: &str = include_str!("../instructions.md");
@@ -65,7 +69,7 @@ pub struct AltrServer {
     /// The audit trail (ALTR_AUDIT_LOG), when configured.
     audit: Option<Arc<AuditLog>>,
     /// Toolset discovery (ALTR_DYNAMIC_TOOLSETS), per session; none: every registry tool listed.
-    discovery: Option<crate::discovery::Discovery>,
+    discovery: Option<crate::server::discovery::Discovery>,
 }
 
 /// The one-line record of a call.
@@ -102,7 +106,7 @@ impl AltrServer {
         }
     }
 
-    /// This server with a confirmation policy and an audit trail ([`crate::confirm`], [`crate::audit`]).
+    /// This server with a confirmation policy and an audit trail ([`crate::safety::confirm`], [`crate::safety::audit`]).
     pub fn with_safety(mut self, confirm: ConfirmPolicy, audit: Option<AuditLog>) -> Self {
         self.confirm = Arc::new(confirm);
         self.audit = audit.map(Arc::new);
@@ -113,7 +117,7 @@ impl AltrServer {
     pub fn with_discovery(
         mut self,
         registry: Arc<Registry>,
-        discovery: crate::discovery::Discovery,
+        discovery: crate::server::discovery::Discovery,
     ) -> Self {
         self.registry = registry;
         self.listed = Arc::new(OnceLock::new());
@@ -249,8 +253,8 @@ impl AltrServer {
         };
         let mut args = arguments.unwrap_or_default();
         let limit = self.options.call_timeout;
-        // Dry run and confirmation ([`crate::tools::dryrun`], [`crate::confirm`]) before the call.
-        let flags = crate::tools::dryrun::take_flags(def, &mut args)
+        // Dry run and confirmation ([`crate::registry::dryrun`], [`crate::safety::confirm`]) before the call.
+        let flags = crate::registry::dryrun::take_flags(def, &mut args)
             .and_then(|mut f| self.confirm.take_added(def, &mut args, &mut f).map(|_| f));
         let gate = match flags {
             Ok(f) => self
@@ -297,7 +301,7 @@ impl AltrServer {
             }
         };
         let dry_run = matches!(gate, Ok(f) if f.dry_run);
-        let rehearsal = dry_run.then(|| Arc::new(crate::tools::dryrun::Rehearsal::default()));
+        let rehearsal = dry_run.then(|| Arc::new(crate::registry::dryrun::Rehearsal::default()));
         let call = Arc::new(CallContext::new(
             Some(is_idempotent(def.effect)),
             cancel.clone(),
@@ -418,13 +422,13 @@ impl AltrServer {
         let Some(log) = &self.audit else {
             return result;
         };
-        let outcome = crate::audit::outcome(&result, dry_run);
+        let outcome = crate::safety::audit::outcome(&result, dry_run);
         let code = result.as_ref().err().map(|e| match e {
             ToolError::Invalid { .. } => "invalid_argument",
             ToolError::Api(api) => api.code(),
             ToolError::Failed { code, .. } => code,
         });
-        let line = crate::audit::entry(
+        let line = crate::safety::audit::entry(
             tool,
             effect,
             &outcome,
@@ -656,7 +660,7 @@ impl ServerHandler for AltrServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListPromptsResult, McpError> {
         Ok(rmcp::model::ListPromptsResult::with_all_items(
-            crate::prompts::list(),
+            crate::server::prompts::list(),
         ))
     }
 
@@ -665,7 +669,7 @@ impl ServerHandler for AltrServer {
         request: rmcp::model::GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::GetPromptResponse, McpError> {
-        crate::prompts::get(&request.name, request.arguments.as_ref())
+        crate::server::prompts::get(&request.name, request.arguments.as_ref())
             .map(rmcp::model::GetPromptResponse::Complete)
             .map_err(|e| McpError::invalid_params(e.to_string(), None))
     }
@@ -676,7 +680,7 @@ impl ServerHandler for AltrServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListResourcesResult, McpError> {
         Ok(rmcp::model::ListResourcesResult::with_all_items(
-            crate::resources::list(),
+            crate::server::resources::list(),
         ))
     }
 
@@ -686,7 +690,7 @@ impl ServerHandler for AltrServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListResourceTemplatesResult, McpError> {
         Ok(rmcp::model::ListResourceTemplatesResult::with_all_items(
-            crate::resources::templates(),
+            crate::server::resources::templates(),
         ))
     }
 
@@ -695,7 +699,7 @@ impl ServerHandler for AltrServer {
         request: rmcp::model::ReadResourceRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ReadResourceResponse, McpError> {
-        match crate::resources::read(self, &request.uri).await {
+        match crate::server::resources::read(self, &request.uri).await {
             Ok(r) => Ok(rmcp::model::ReadResourceResponse::Complete(r)),
             Err(e) => Err(McpError::resource_not_found(e.to_string(), None)),
         }
@@ -706,7 +710,10 @@ impl ServerHandler for AltrServer {
         request: rmcp::model::CompleteRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::CompleteResult, McpError> {
-        Ok(crate::prompts::complete(self, &request.argument.name, &request.argument.value).await)
+        Ok(
+            crate::server::prompts::complete(self, &request.argument.name, &request.argument.value)
+                .await,
+        )
     }
 
     async fn set_level(
@@ -740,7 +747,7 @@ impl ServerHandler for AltrServer {
             }
         }
         let mut origin = Origin::of(&context);
-        origin.round = crate::confirm::Round {
+        origin.round = crate::safety::confirm::Round {
             newest: context
                 .protocol_version()
                 .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str()),
@@ -792,7 +799,9 @@ impl ServerHandler for AltrServer {
                 rmcp::model::ErrorCode::METHOD_NOT_FOUND,
                 format!(
                     "Method not found: {}",
-                    crate::redact::escape_log_text(&crate::client::error::truncate(method, 100))
+                    crate::safety::redact::escape_log_text(&crate::client::error::truncate(
+                        method, 100
+                    ))
                 ),
                 None,
             ));

@@ -1,6 +1,6 @@
 //! The checks every MCP request over HTTP passes, on both HTTP transports: `Host` and `Origin`
 //! against allow-lists (DNS-rebinding protection), the bearer token, the body size and JSON syntax.
-//! The patterns themselves are parsed once, at start-up, in [`crate::patterns`].
+//! The patterns themselves are parsed once, at start-up, in [`crate::config::patterns`].
 
 use std::sync::Arc;
 
@@ -16,12 +16,12 @@ use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
 use super::inflight::Inflight;
-use crate::patterns::{default_port, parse_origin_header, split_authority, Origin};
-pub use crate::patterns::{
+use crate::config::patterns::{default_port, parse_origin_header, split_authority, Origin};
+pub use crate::config::patterns::{
     is_loopback_bind, is_wildcard_bind, parse_host_pattern, parse_origin_pattern, HostPattern,
     OriginPattern, PortPattern, LOOPBACK_HOSTS,
 };
-use crate::settings::Secret;
+use crate::config::Secret;
 
 /// The largest request body accepted (4 MiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -388,7 +388,8 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
     match st.policy.check_caller(req.headers(), authority.as_deref()) {
         Err(r) => return r.into_response(),
         Ok(Some(name)) => {
-            req.extensions_mut().insert(crate::audit::CallerName(name));
+            req.extensions_mut()
+                .insert(crate::safety::audit::CallerName(name));
         }
         Ok(None) => {}
     }

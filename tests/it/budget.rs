@@ -14,7 +14,7 @@ const TARGET: usize = 82_000;
 async fn all_tools_fit_the_tools_list_budget() {
     let h = Harness::with_env(&[("ALTR_ALLOW_CLEARTEXT", "true"), ("ALTR_TOOLSETS", "all")]).await;
     let tools = h.client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), altr_mcp::tools::all_tools().len());
+    assert_eq!(tools.len(), altr_mcp::toolsets::all_tools().len());
     assert_eq!(tools.len(), 173);
     let bytes = serde_json::to_vec(&json!({ "tools": tools }))
         .unwrap()
@@ -25,11 +25,11 @@ async fn all_tools_fit_the_tools_list_budget() {
         bytes / tools.len()
     );
     // Per toolset, to show where the bytes go.
-    for set in altr_mcp::tools::TOOLSETS {
+    for set in altr_mcp::toolsets::TOOLSETS {
         let mine: Vec<_> = tools
             .iter()
             .filter(|t| {
-                altr_mcp::tools::all_tools()
+                altr_mcp::toolsets::all_tools()
                     .iter()
                     .any(|d| d.name == t.name && d.toolset.id == set.id)
             })

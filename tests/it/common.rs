@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use altr_mcp::client::{AltrClient, ClientConfig, Service};
+use altr_mcp::config::{Purpose, Settings, Sources};
+use altr_mcp::registry::{Registry, Selection};
 use altr_mcp::server::AltrServer;
-use altr_mcp::settings::{Purpose, Settings, Sources};
-use altr_mcp::tools::{Registry, Selection};
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
@@ -244,10 +244,11 @@ async fn connect_lifecycle<C: rmcp::ClientHandler>(
     let audit = settings
         .audit_log
         .as_deref()
-        .map(|t| altr_mcp::audit::AuditLog::open(t).expect("audit log opens"));
+        .map(|t| altr_mcp::safety::audit::AuditLog::open(t).expect("audit log opens"));
     let server =
         AltrServer::new(Arc::new(registry), client).with_safety(settings.confirm.clone(), audit);
-    let server = altr_mcp::discovery::apply(server, &settings).expect("test selection is valid");
+    let server =
+        altr_mcp::server::discovery::apply(server, &settings).expect("test selection is valid");
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(running) = server.serve(server_io).await {
@@ -509,16 +510,16 @@ pub fn with_args(base: &Value, extra: Value) -> Value {
 
 /// How many tools a server lists with default settings (clear-text tools are hidden).
 pub fn default_tool_count() -> usize {
-    altr_mcp::tools::all_tools()
+    altr_mcp::toolsets::all_tools()
         .iter()
-        .filter(|t| t.effect != altr_mcp::tools::Effect::ClearText)
+        .filter(|t| t.effect != altr_mcp::registry::Effect::ClearText)
         .count()
 }
 
 /// How many tools a read-only server lists with default settings.
 pub fn read_only_tool_count() -> usize {
-    altr_mcp::tools::all_tools()
+    altr_mcp::toolsets::all_tools()
         .iter()
-        .filter(|t| t.effect == altr_mcp::tools::Effect::ReadOnly)
+        .filter(|t| t.effect == altr_mcp::registry::Effect::ReadOnly)
         .count()
 }

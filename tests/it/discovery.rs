@@ -96,7 +96,7 @@ async fn sessions_start_small_and_enable_toolsets_on_demand() {
     assert_eq!(names.len(), 50 + 2, "{names:?}");
     assert!(names.contains("list_toolsets") && names.contains("enable_toolset"));
     assert!(names.contains("create_job") && !names.contains("list_keys"));
-    assert!(altr_mcp::tools::all_tools()
+    assert!(altr_mcp::toolsets::all_tools()
         .iter()
         .all(|t| t.name != "list_toolsets" && t.name != "enable_toolset"));
 
@@ -216,13 +216,12 @@ async fn a_configured_selection_is_the_starting_set() {
 
 #[test]
 fn the_setting_is_validated() {
-    let src = altr_mcp::settings::Sources::from_pairs([
+    let src = altr_mcp::config::Sources::from_pairs([
         ("ORG_ID", "o"),
         ("MAPI_KEY", "k"),
         ("MAPI_SECRET", "s"),
         ("ALTR_DYNAMIC_TOOLSETS", "perhaps"),
     ]);
-    let e =
-        altr_mcp::settings::Settings::load(&src, altr_mcp::settings::Purpose::Serve).unwrap_err();
+    let e = altr_mcp::config::Settings::load(&src, altr_mcp::config::Purpose::Serve).unwrap_err();
     assert!(e.to_string().contains("ALTR_DYNAMIC_TOOLSETS"), "{e}");
 }

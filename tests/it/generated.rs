@@ -3,7 +3,7 @@
 //! parameter, each parameter with a wrong type, and hostile path ids. A domain adds its table to
 //! [`tables`]; everything else follows from its tool declarations.
 
-use altr_mcp::tools::{Registry, ToolDef};
+use altr_mcp::registry::{Registry, ToolDef};
 use serde_json::{json, Map, Value};
 use wiremock::{Mock, ResponseTemplate};
 

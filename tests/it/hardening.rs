@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use altr_mcp::settings::{Purpose, Sources};
+use altr_mcp::config::{Purpose, Sources};
 use rmcp::model::{
     CallToolRequestParams, ClientRequest, LoggingLevel, LoggingMessageNotificationParam, Request,
     SetLevelRequestParams,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::common::prefix;
 use altr_mcp::client::Service;
-use altr_mcp::tools::{Registry, Selection};
+use altr_mcp::registry::{Registry, Selection};
 use serde_json::{json, Value};
 use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
 

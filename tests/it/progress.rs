@@ -5,10 +5,10 @@
 use std::sync::{Arc, Mutex};
 
 use altr_mcp::client::{AltrClient, ClientConfig};
+use altr_mcp::config::{Purpose, Settings, Sources};
+use altr_mcp::registry::{Registry, Selection};
 use altr_mcp::sandbox::{Sandbox, Seed};
 use altr_mcp::server::AltrServer;
-use altr_mcp::settings::{Purpose, Settings, Sources};
-use altr_mcp::tools::{Registry, Selection};
 use rmcp::model::{
     CallToolRequestParams, NumberOrString, ProgressNotificationParam, ProgressToken,
     RequestParamsMeta,

@@ -56,7 +56,7 @@ async fn workflow_prompts_are_listed_and_filled_in() {
         assert!(text.contains(part), "{part}: {text}");
     }
     // Every tool a prompt names is a real tool.
-    let tools: Vec<&str> = altr_mcp::tools::all_tools()
+    let tools: Vec<&str> = altr_mcp::toolsets::all_tools()
         .iter()
         .map(|t| t.name)
         .collect();

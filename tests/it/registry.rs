@@ -3,9 +3,10 @@
 
 use std::collections::BTreeSet;
 
+use altr_mcp::registry::args::{shared_doc, SHARED_PARAMETERS};
+use altr_mcp::registry::{docs, Effect, Registry, Selection, SelectionError};
 use altr_mcp::server::INSTRUCTIONS;
-use altr_mcp::tools::args::{shared_doc, SHARED_PARAMETERS};
-use altr_mcp::tools::{all_tools, docs, Effect, Registry, Selection, SelectionError, TOOLSETS};
+use altr_mcp::toolsets::{all_tools, TOOLSETS};
 use serde_json::Value;
 
 fn select(
@@ -189,7 +190,7 @@ fn toolsets_read_only_and_restrictions_select_tools() {
         default.tools().len() <= 60,
         "the default set fits Cursor and Windsurf"
     );
-    for name in altr_mcp::discovery::DAILY_TOOLS {
+    for name in altr_mcp::server::discovery::DAILY_TOOLS {
         assert!(
             default.get(name).is_some(),
             "{name} is a known tool in default"
@@ -273,7 +274,7 @@ fn instructions_name_only_real_tools() {
 #[test]
 fn readme_documents_every_setting_and_tool() {
     let readme = include_str!("../../README.md");
-    for (var, _) in altr_mcp::settings::VARIABLES {
+    for (var, _) in altr_mcp::config::VARIABLES {
         assert!(
             readme.contains(&format!("`{var}`")),
             "README does not document {var}"

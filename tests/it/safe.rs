@@ -4,9 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use altr_mcp::registry::dryrun::takes_dry_run;
+use altr_mcp::registry::{Effect, Registry};
 use altr_mcp::sandbox::Sandbox;
-use altr_mcp::tools::dryrun::takes_dry_run;
-use altr_mcp::tools::{Effect, Registry};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, ElicitRequestParams,
     ElicitResult, ElicitationAction, Implementation,
@@ -728,7 +728,7 @@ async fn newest_protocol_clients_confirm_through_the_result_with_sealed_state() 
 
 #[test]
 fn confirm_settings_are_checked_at_start() {
-    use altr_mcp::settings::{Purpose, Settings, Sources};
+    use altr_mcp::config::{Purpose, Settings, Sources};
     let load = |pairs: &[(&str, &str)]| {
         let mut all = vec![("ORG_ID", "o"), ("MAPI_KEY", "k"), ("MAPI_SECRET", "s")];
         all.extend_from_slice(pairs);

@@ -191,9 +191,10 @@ async fn bad_fault_specs_are_refused() {
     assert_eq!(faults_of(&s, "GET", DATABASES), [None]);
 }
 
-/// The paths into the tools or the client that Rust source uses: `crate::tools::..` anywhere,
-/// and any `use` of `crate`, `altr_mcp` or `super` naming a `tools` or `client` segment
-/// (`use crate::{client::Service, ..}`, `use super::super::tools`).
+/// The paths into the tools or the client that Rust source uses: `crate::registry::..`,
+/// `crate::toolsets::..` or `crate::client::..` anywhere, and any `use` of `crate`, `altr_mcp` or
+/// `super` naming a `registry`, `toolsets` or `client` segment (`use crate::{client::Service, ..}`,
+/// `use super::super::registry`).
 fn forbidden_imports(source: &str) -> Vec<String> {
     let mut found = Vec::new();
     // Comments may name them (the module docs say what the sandbox is independent of).
@@ -205,9 +206,11 @@ fn forbidden_imports(source: &str) -> Vec<String> {
     let source = code.as_str();
     let compact: String = source.chars().filter(|c| !c.is_whitespace()).collect();
     for direct in [
-        "crate::tools",
+        "crate::registry",
+        "crate::toolsets",
         "crate::client",
-        "altr_mcp::tools",
+        "altr_mcp::registry",
+        "altr_mcp::toolsets",
         "altr_mcp::client",
     ] {
         if compact.contains(direct) {
@@ -223,7 +226,11 @@ fn forbidden_imports(source: &str) -> Vec<String> {
             .filter(|t| !t.is_empty())
             .collect();
         let from_here = matches!(tokens.first(), Some(&"crate" | &"altr_mcp" | &"super"));
-        if from_here && tokens.iter().any(|t| *t == "tools" || *t == "client") {
+        if from_here
+            && tokens
+                .iter()
+                .any(|t| matches!(*t, "registry" | "toolsets" | "client"))
+        {
             found.push(statement.trim().to_string());
         }
     }
@@ -237,19 +244,19 @@ fn sandbox_does_not_import_the_tools_or_the_client() {
     for bad in [
         "use crate::client::Service;",
         "use crate::{\n    sandbox::Fail,\n    client::{self, Service},\n};",
-        "use super::super::tools;",
-        "let x = crate :: tools::registry();",
+        "use super::super::toolsets;",
+        "let x = crate :: registry::all();",
         "use altr_mcp::client;",
     ] {
         assert!(!forbidden_imports(bad).is_empty(), "not caught: {bad}");
     }
     assert!(forbidden_imports(
-        "//! independent of `crate::tools`\nuse super::{store, Body};\nlet client = 1;"
+        "//! independent of `crate::registry`\nuse super::{store, Body};\nlet client = 1;"
     )
     .is_empty());
 
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sandbox");
-    let mut paths = vec![dir];
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut paths = vec![src.join("sandbox"), src.join("sandbox.rs")];
     let mut checked = 0;
     let mut offences = Vec::new();
     while let Some(path) = paths.pop() {

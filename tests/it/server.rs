@@ -40,9 +40,9 @@ async fn tools_list_has_every_tool_annotated() {
 async fn read_only_mode_lists_and_serves_only_reads() {
     let h = Harness::with_env(&[("ALTR_READ_ONLY", "true")]).await;
     let tools = h.client.list_all_tools().await.unwrap();
-    let reads = altr_mcp::tools::all_tools()
+    let reads = altr_mcp::toolsets::all_tools()
         .iter()
-        .filter(|t| t.effect == altr_mcp::tools::Effect::ReadOnly)
+        .filter(|t| t.effect == altr_mcp::registry::Effect::ReadOnly)
         .count();
     assert_eq!(tools.len(), reads);
     assert!(tools

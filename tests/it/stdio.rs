@@ -189,9 +189,9 @@ fn tools_subcommand_lists_without_credentials() {
     );
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
-    let reads = altr_mcp::tools::all_tools()
+    let reads = altr_mcp::toolsets::all_tools()
         .iter()
-        .filter(|t| t.effect == altr_mcp::tools::Effect::ReadOnly)
+        .filter(|t| t.effect == altr_mcp::registry::Effect::ReadOnly)
         .count();
     assert_eq!(v.as_array().unwrap().len(), reads - 1);
     let (code, out, _) = run(&["tools", "--altr-toolsets", "policies"], &[]);

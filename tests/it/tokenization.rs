@@ -3,7 +3,7 @@
 //! cycle against the sandbox.
 
 use crate::common::*;
-use altr_mcp::tools::{Registry, Selection};
+use altr_mcp::registry::{Registry, Selection};
 use rmcp::model::CallToolRequestParams;
 use serde_json::{json, Map, Value};
 use wiremock::{Mock, Request, ResponseTemplate};
@@ -523,7 +523,7 @@ async fn gate_open_keeps_values_tokens_and_clear_text_out_of_the_log() {
 
 #[test]
 fn gate_setting_is_a_validated_boolean() {
-    use altr_mcp::settings::{Purpose, Settings, Sources};
+    use altr_mcp::config::{Purpose, Settings, Sources};
     let load = |v: &str| {
         Settings::load(
             &Sources::from_pairs([("ALTR_ALLOW_CLEARTEXT", v)]),

@@ -5,11 +5,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::args::{JsonOr, LenientInt, Level, NoParams, OneOrMany};
-use super::paging::{collect_pages, Collected, More, NextPage, Pages};
-use super::request::{before_after, nothing_to_update};
-use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{path, seg_decoded, ApiRequest, Service::AltrNet, Service::Api};
+use crate::registry::args::{JsonOr, LenientInt, Level, NoParams, OneOrMany};
+use crate::registry::paging::{collect_pages, Collected, More, NextPage, Pages};
+use crate::registry::request::{before_after, nothing_to_update};
+use crate::registry::{Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::wire_enum;
 
 pub static SET: Toolset = Toolset {

@@ -13,9 +13,10 @@ use std::sync::{Arc, Mutex};
 use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
 use serde_json::{json, Value};
 
+use crate::config::Settings;
+use crate::registry::{Registry, Selection, SelectionError, ToolError};
 use crate::server::{failure, success, AltrServer};
-use crate::settings::Settings;
-use crate::tools::{Registry, Selection, SelectionError, ToolError, TOOLSETS};
+use crate::toolsets::TOOLSETS;
 
 /// Tools of toolsets outside `default` that `default` includes one by one: starting, reading and
 /// browsing classification jobs; the usual audit searches; DAM alert triage. With the whole
@@ -189,7 +190,7 @@ impl Discovery {
             }
             None => return Err(ToolError::invalid("toolset", "is required")),
         };
-        let Some(ts) = crate::tools::toolset(&id) else {
+        let Some(ts) = crate::toolsets::toolset(&id) else {
             let ids: Vec<&str> = TOOLSETS.iter().map(|t| t.id).collect();
             return Err(ToolError::invalid(
                 "toolset",

@@ -2,12 +2,16 @@
 //! [`Settings`] value. A flag wins over its environment variable; environment variable names are
 //! matched case-insensitively (as the Python server does), so `org_id` works as well as `ORG_ID`.
 
+pub mod patterns;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use crate::client::Service;
-use crate::patterns::{parse_host_pattern, parse_origin_pattern, HostPattern, OriginPattern};
+use crate::config::patterns::{
+    parse_host_pattern, parse_origin_pattern, HostPattern, OriginPattern,
+};
 
 /// A secret that never shows itself in `Debug` or `Display` output.
 #[derive(Clone, PartialEq, Eq)]
@@ -212,7 +216,7 @@ pub struct Settings {
     /// Base URL per service, without a trailing slash.
     pub base_urls: BTreeMap<Service, String>,
     /// Which calls need a human's yes (`ALTR_CONFIRM`, `ALTR_CONFIRM_TOOLS`).
-    pub confirm: crate::confirm::ConfirmPolicy,
+    pub confirm: crate::safety::confirm::ConfirmPolicy,
     /// Where the audit trail goes (`ALTR_AUDIT_LOG`): a path or `-` for stderr.
     pub audit_log: Option<String>,
     /// Named bearer tokens (`MCP_AUTH_TOKENS`): (name, token).
@@ -515,14 +519,14 @@ impl Settings {
             base_urls.insert(service, url.trim_end_matches('/').to_string());
         }
 
-        let confirm = match crate::confirm::ConfirmPolicy::parse(
+        let confirm = match crate::safety::confirm::ConfirmPolicy::parse(
             &r.string("ALTR_CONFIRM", "elicit"),
             &r.list("ALTR_CONFIRM_TOOLS"),
         ) {
             Ok(p) => p,
             Err(problems) => {
                 r.problems.extend(problems);
-                crate::confirm::ConfirmPolicy::default()
+                crate::safety::confirm::ConfirmPolicy::default()
             }
         };
         let audit_log = r

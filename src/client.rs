@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 pub use error::ApiError;
 use retry::{Decision, Outcome, RetryPolicy};
 
-use crate::redact::Scrubber;
+use crate::safety::redact::Scrubber;
 
 /// The ALTR services, each with its own base URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use rmcp::model::JsonObject;
 use serde_json::Value;
 
+use crate::registry::Registry;
 use crate::server::AltrServer;
-use crate::tools::Registry;
 
 /// A usage problem: printed on stderr, exit status 1.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,9 +4,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::params::{ContiguousId, Limit, Name};
-use super::{Effect, ToolDef, Toolset};
 use crate::client::{Method, Service::ScControl};
+use crate::registry::params::{ContiguousId, Limit, Name};
+use crate::registry::{Effect, ToolDef, Toolset};
 
 pub static SET: Toolset = Toolset {
     id: "telemetry",

@@ -10,10 +10,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::args::JsonOr;
-use super::params::{ContiguousId, Limit, Name, Port};
-use super::{Ctx, Effect, ToolDef, ToolError, ToolResult, Toolset};
 use crate::client::{path, seg, ApiRequest, Method, Service::ScControl};
+use crate::registry::args::JsonOr;
+use crate::registry::params::{ContiguousId, Limit, Name, Port};
+use crate::registry::{Ctx, Effect, ToolDef, ToolError, ToolResult, Toolset};
 use crate::wire_enum;
 
 pub static SET: Toolset = Toolset {

@@ -16,7 +16,7 @@ use rmcp::service::RequestContext;
 use rmcp::{Peer, RoleServer};
 use serde_json::{json, Value};
 
-use crate::tools::{Effect, ToolError};
+use crate::registry::{Effect, ToolError};
 
 /// Where audit lines go.
 #[derive(Debug)]
@@ -85,7 +85,7 @@ impl AuditLog {
 pub struct Origin {
     pub peer: Option<Peer<RoleServer>>,
     /// The multi-round-trip part of the call (protocol 2026-07-28), for confirmation.
-    pub round: crate::confirm::Round,
+    pub round: crate::safety::confirm::Round,
     /// The caller's name (token name over HTTP, clientInfo name over stdio).
     pub caller: Option<String>,
 }

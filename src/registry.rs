@@ -2,24 +2,13 @@
 //! typed parameters, handler), one file per domain, and the selection rules (toolsets, read-only
 //! mode, RESTRICTED_TOOLS) that decide which tools a server exposes.
 
-pub mod access;
 pub mod args;
-pub mod audits;
-pub mod classification;
 pub mod ctx;
-pub mod dam;
-pub mod databases;
 pub mod docs;
 pub mod dryrun;
-pub mod keys;
 pub mod paging;
 pub mod params;
-pub mod policies;
 pub mod request;
-pub mod sidecars;
-pub mod tags;
-pub mod telemetry;
-pub mod tokenization;
 pub mod untrusted;
 
 use std::collections::BTreeSet;
@@ -205,29 +194,6 @@ impl Toolset {
             wire: Wire::default(),
         }
     }
-}
-
-/// Every toolset, in listing order. A new domain adds its line here and its `SET` in its file.
-pub static TOOLSETS: &[&Toolset] = &[
-    &databases::SET,
-    &tags::SET,
-    &policies::SET,
-    &classification::SET,
-    &access::SET,
-    &audits::SET,
-    &dam::SET,
-    &telemetry::SET,
-    &sidecars::SET,
-    &tokenization::SET,
-    &keys::SET,
-];
-
-/// The toolset with this id.
-pub fn toolset(id: &str) -> Option<&'static Toolset> {
-    TOOLSETS
-        .iter()
-        .copied()
-        .find(|t| t.id.eq_ignore_ascii_case(id))
 }
 
 /// One tool: its MCP description and its handler.
@@ -445,11 +411,6 @@ impl ToolDef {
     }
 }
 
-/// Every tool of every domain, in listing order.
-pub fn all_tools() -> Vec<ToolDef> {
-    TOOLSETS.iter().flat_map(|ts| (ts.tools)()).collect()
-}
-
 /// Why a tool selection was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectionError {
@@ -482,12 +443,12 @@ impl Registry {
     /// Apply a selection to every tool. Unknown names in any list are an error: a typo must not
     /// silently leave a tool exposed.
     pub fn select(sel: &Selection) -> Result<Registry, SelectionError> {
-        let all = all_tools();
+        let all = crate::toolsets::all_tools();
         let mut wanted: Vec<&'static str> = Vec::new();
-        // `default` also takes the daily tools of other toolsets (crate::discovery::DAILY_TOOLS).
+        // `default` also takes the daily tools of other toolsets (crate::server::discovery::DAILY_TOOLS).
         let mut daily = false;
         let mut unknown = Vec::new();
-        let every = || TOOLSETS.iter().map(|t| t.id);
+        let every = || crate::toolsets::TOOLSETS.iter().map(|t| t.id);
         if sel.toolsets.is_empty() {
             wanted.extend(every());
         }
@@ -495,10 +456,15 @@ impl Registry {
             match name.to_ascii_lowercase().as_str() {
                 "all" => wanted.extend(every()),
                 "default" => {
-                    wanted.extend(TOOLSETS.iter().filter(|t| t.in_default).map(|t| t.id));
+                    wanted.extend(
+                        crate::toolsets::TOOLSETS
+                            .iter()
+                            .filter(|t| t.in_default)
+                            .map(|t| t.id),
+                    );
                     daily = true;
                 }
-                other => match toolset(other) {
+                other => match crate::toolsets::toolset(other) {
                     Some(t) => wanted.push(t.id),
                     None => unknown.push(name.clone()),
                 },
@@ -527,7 +493,7 @@ impl Registry {
         for t in all {
             let allowed_by_mode = t.effect.is_read_only() || !sel.read_only;
             let allowed_clear_text = t.effect != Effect::ClearText || sel.allow_cleartext;
-            let in_daily = daily && crate::discovery::DAILY_TOOLS.contains(&t.name);
+            let in_daily = daily && crate::server::discovery::DAILY_TOOLS.contains(&t.name);
             let keep = (wanted.contains(&t.toolset.id) || in_daily)
                 && allowed_by_mode
                 && allowed_clear_text
@@ -551,7 +517,7 @@ impl Registry {
     /// Every tool, unfiltered.
     pub fn everything() -> Registry {
         Registry {
-            tools: all_tools(),
+            tools: crate::toolsets::all_tools(),
             hidden: BTreeSet::new(),
             gated: BTreeSet::new(),
         }
@@ -576,7 +542,7 @@ impl Registry {
     }
 }
 
-pub use crate::redact::redact;
+pub use crate::safety::redact::redact;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@
 //! `{"dry_run": true, "would_send": [...], "before": ...}`.
 //!
 //! The same pass is how a destructive call is shown to a human before it is confirmed
-//! ([`crate::confirm`]).
+//! ([`crate::safety::confirm`]).
 
 use std::collections::BTreeSet;
 use std::sync::{Mutex, OnceLock};
@@ -12,9 +12,10 @@ use std::sync::{Mutex, OnceLock};
 use rmcp::model::JsonObject;
 use serde_json::{json, Map, Value};
 
-use super::{all_tools, ToolDef, ToolError, ToolResult};
+use super::{ToolDef, ToolError, ToolResult};
 use crate::client::{ApiRequest, Method};
-use crate::redact::redact;
+use crate::safety::redact::redact;
+use crate::toolsets::all_tools;
 
 /// The parameter every non-read-only tool takes.
 pub const DRY_RUN: &str = "dry_run";

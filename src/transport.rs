@@ -26,9 +26,9 @@ use tokio_util::sync::CancellationToken;
 
 use self::inflight::Inflight;
 use self::security::{is_loopback_bind, GuardState, Policy};
-use crate::patterns::{HostPattern, OriginPattern};
+use crate::config::patterns::{HostPattern, OriginPattern};
+use crate::config::{Secret, Settings, Transport};
 use crate::server::AltrServer;
-use crate::settings::{Secret, Settings, Transport};
 
 /// How long a shutdown waits for requests in flight.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -355,7 +355,7 @@ mod tests {
     #[test]
     fn options_come_from_settings_without_showing_the_token() {
         let s = Settings::load(
-            &crate::settings::Sources::from_pairs([
+            &crate::config::Sources::from_pairs([
                 ("ORG_ID", "o"),
                 ("MAPI_KEY", "k"),
                 ("MAPI_SECRET", "s"),
@@ -363,7 +363,7 @@ mod tests {
                 ("MCP_AUTH_TOKEN", "hunter2-token"),
                 ("MCP_SESSION_IDLE_TIMEOUT", "42"),
             ]),
-            crate::settings::Purpose::Serve,
+            crate::config::Purpose::Serve,
         )
         .unwrap();
         let o = HttpOptions::from_settings(&s);

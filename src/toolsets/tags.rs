@@ -4,12 +4,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::args::{NoParams, OneOrMany};
 use super::databases::find_database;
-use super::paging::{collect_pages, More, NextPage, Pages};
-use super::params::{Id, Name};
-use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{path, seg, ApiRequest, Method, Service::Api};
+use crate::registry::args::{NoParams, OneOrMany};
+use crate::registry::paging::{collect_pages, More, NextPage, Pages};
+use crate::registry::params::{Id, Name};
+use crate::registry::{Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::wire_enum;
 
 pub static SET: Toolset = Toolset {
@@ -231,9 +231,10 @@ async fn connect_tag(ctx: Ctx, p: ConnectTag) -> Result<Value, ToolError> {
 
 /// A connect answer with `{before, after}`: the connection read first and the API's answer.
 fn with_before(mut answer: Value, before: Result<Value, ToolError>, after: Value) -> Value {
-    if let (Value::Object(out), Value::Object(extra)) =
-        (&mut answer, super::request::before_after(before, after))
-    {
+    if let (Value::Object(out), Value::Object(extra)) = (
+        &mut answer,
+        crate::registry::request::before_after(before, after),
+    ) {
         out.extend(extra);
     }
     answer

@@ -8,11 +8,11 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
-use super::args::{object_without_nulls, JsonOr, NoParams};
-use super::paging::{collect_pages, NextPage, Pages};
-use super::params::{ContiguousId, Id, Limit, Name, NonEmpty, PageToken, WaitSeconds};
-use super::{Ctx, Effect, Endpoint, ToolDef, ToolError, ToolResult, Toolset};
 use crate::client::{path, seg, ApiRequest, Method, Service::Classification};
+use crate::registry::args::{object_without_nulls, JsonOr, NoParams};
+use crate::registry::paging::{collect_pages, NextPage, Pages};
+use crate::registry::params::{ContiguousId, Id, Limit, Name, NonEmpty, PageToken, WaitSeconds};
+use crate::registry::{Ctx, Effect, Endpoint, ToolDef, ToolError, ToolResult, Toolset};
 use crate::wire_enum;
 
 pub static SET: Toolset = Toolset {
@@ -84,7 +84,7 @@ impl std::fmt::Display for ClassificationType {
 
 impl<'de> Deserialize<'de> for ClassificationType {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match super::params::lenient_int(d)? {
+        match crate::registry::params::lenient_int(d)? {
             Some(n @ 1..=6) => Ok(ClassificationType(n as u8)),
             _ => Err(serde::de::Error::custom("must be one of 1, 2, 3, 4, 5, 6")),
         }

@@ -7,7 +7,7 @@ use rmcp::model::{JsonObject, ReadResourceResult, Resource, ResourceContents, Re
 use serde_json::{json, Value};
 
 use crate::server::AltrServer;
-use crate::tools::TOOLSETS;
+use crate::toolsets::TOOLSETS;
 
 /// The masking levels reference.
 pub const MASKING_LEVELS: &str = "altr://reference/masking-levels";

@@ -12,8 +12,8 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use super::{Ctx, Effect, ToolDef, ToolResult, Toolset};
 use crate::client::{ApiRequest, Method, Service};
+use crate::registry::{Ctx, Effect, ToolDef, ToolResult, Toolset};
 
 pub static SET: Toolset = Toolset {
     id: "tokenization",

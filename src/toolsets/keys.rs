@@ -4,9 +4,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::params::{ContiguousId, Id, Limit, Name};
-use super::{Effect, ToolDef, Toolset};
 use crate::client::{Method, Service::Kma};
+use crate::registry::params::{ContiguousId, Id, Limit, Name};
+use crate::registry::{Effect, ToolDef, Toolset};
 use crate::wire_enum;
 
 pub static SET: Toolset = Toolset {

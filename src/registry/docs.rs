@@ -2,7 +2,8 @@
 
 use serde_json::{json, Value};
 
-use super::{Effect, Registry, TOOLSETS};
+use super::{Effect, Registry};
+use crate::toolsets::TOOLSETS;
 
 fn effect_label(e: Effect) -> &'static str {
     match e {

@@ -1,5 +1,5 @@
 //! Host and Origin patterns (`MCP_ALLOWED_HOSTS`, `MCP_ALLOWED_ORIGINS`) and the headers they
-//! are matched against, parsed once at start-up by [`crate::settings`] and used by the HTTP
+//! are matched against, parsed once at start-up by [`crate::config`] and used by the HTTP
 //! guard. A leaf module: it imports nothing of this crate.
 
 use std::net::IpAddr;

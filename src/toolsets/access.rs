@@ -6,10 +6,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
-use super::args::JsonOr;
-use super::params::{Cursor, Id, Limit, Name, NonEmpty};
-use super::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{path, seg_decoded, ApiRequest, Method, Service::Api};
+use crate::registry::args::JsonOr;
+use crate::registry::params::{Cursor, Id, Limit, Name, NonEmpty};
+use crate::registry::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::wire_enum;
 
 pub static SET: Toolset = Toolset {
@@ -400,7 +400,7 @@ async fn update_snowflake(ctx: Ctx, p: UpdateSnowflake) -> Result<Value, ToolErr
     let after = ctx
         .send(ApiRequest::put(Api, at).json(Value::Object(body)))
         .await?;
-    Ok(super::request::before_after(before, after))
+    Ok(crate::registry::request::before_after(before, after))
 }
 
 async fn create_request(ctx: Ctx, p: CreateRequest) -> Result<Value, ToolError> {

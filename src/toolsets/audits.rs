@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
-use super::args::{JsonOr, OneOrMany};
-use super::params::{Cursor, Limit, Name, PageToken, WaitSeconds};
-use super::request::{Endpoint, Placement};
-use super::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{
     path, seg, ApiRequest, Method, Service, Service::AltrNet, Service::Api, Service::AuditReport,
     Service::ScControl,
 };
+use crate::registry::args::{JsonOr, OneOrMany};
+use crate::registry::params::{Cursor, Limit, Name, PageToken, WaitSeconds};
+use crate::registry::request::{Endpoint, Placement};
+use crate::registry::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::wire_enum;
 
 pub static SET: Toolset = Toolset {

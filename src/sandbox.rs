@@ -6,7 +6,7 @@
 //! `.../vault/api/v2` ...). State lives in memory: ids are assigned, lists page with real cursors,
 //! creates show up in later reads, updates change them, deletes remove them, unknown ids are 404.
 //!
-//! The simulator is written from the API facts, independently of `crate::tools` and of the
+//! The simulator is written from the API facts, independently of `crate::registry` and of the
 //! client's request building, so a bug in either cannot pass both.
 //!
 //! Layout: this file holds the server, the shared state, the helpers every domain uses and the

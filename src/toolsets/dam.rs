@@ -5,11 +5,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::args::JsonOr;
-use super::params::{ContiguousId, Limit, Name};
-use super::request::Endpoint;
-use super::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{Method, Service::DamAlerting};
+use crate::registry::args::JsonOr;
+use crate::registry::params::{ContiguousId, Limit, Name};
+use crate::registry::request::Endpoint;
+use crate::registry::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::wire_enum;
 
 pub static SET: Toolset = Toolset {
@@ -68,7 +68,7 @@ pub struct CreateRule {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window_type: Option<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<super::params::Id>,
+    pub threshold: Option<crate::registry::params::Id>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timezone: Option<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]

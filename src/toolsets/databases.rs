@@ -4,10 +4,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::args::{object_without_nulls, NoParams};
-use super::params::{Id, Port};
-use super::{Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::client::{ApiRequest, Method, Service::AltrNet, Service::ServiceUser};
+use crate::registry::args::{object_without_nulls, NoParams};
+use crate::registry::params::{Id, Port};
+use crate::registry::{Ctx, Effect, ToolDef, ToolError, Toolset};
 
 pub static SET: Toolset = Toolset {
     id: "databases",

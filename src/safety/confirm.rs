@@ -1,7 +1,7 @@
 //! Confirmation of destructive calls (ALTR_CONFIRM, ALTR_CONFIRM_TOOLS).
 //!
 //! A call the policy covers is first rehearsed (a dry run: validation and reads, no write; see
-//! [`crate::tools::dryrun`]), so a refused call is refused as usual and the human is shown what
+//! [`crate::registry::dryrun`]), so a refused call is refused as usual and the human is shown what
 //! will be sent and what is there now. Then:
 //! - `elicit` (default): a client that declared form elicitation is asked; decline, cancel or no
 //!   answer sends nothing and fails with `declined`. Other clients proceed.
@@ -32,11 +32,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::audit::Origin;
 use crate::client::{ApiError, CallContext, CALL};
-use crate::tools::ctx::is_idempotent;
-use crate::tools::dryrun::{Flags, Rehearsal};
-use crate::tools::{all_tools, Ctx, Effect, ToolDef, ToolError};
+use crate::registry::ctx::is_idempotent;
+use crate::registry::dryrun::{Flags, Rehearsal};
+use crate::registry::{Ctx, Effect, ToolDef, ToolError};
+use crate::safety::audit::Origin;
+use crate::toolsets::all_tools;
 
 /// How long a human has to answer a confirmation.
 pub const ANSWER_TIME: Duration = Duration::from_secs(600);
@@ -122,16 +123,16 @@ impl ConfirmPolicy {
 
     /// Whether the tool takes `confirm` on this server.
     pub fn takes_confirm(&self, def: &ToolDef) -> bool {
-        crate::tools::dryrun::takes_confirm(def) || self.added.contains(def.name)
+        crate::registry::dryrun::takes_confirm(def) || self.added.contains(def.name)
     }
 
     /// The listed tool, with `confirm` for the non-destructive tools this policy adds.
     pub fn list(&self, def: &ToolDef, mut tool: rmcp::model::Tool) -> rmcp::model::Tool {
-        if self.added.contains(def.name) && !crate::tools::dryrun::takes_confirm(def) {
+        if self.added.contains(def.name) && !crate::registry::dryrun::takes_confirm(def) {
             let mut schema = (*tool.input_schema).clone();
             if let Some(Value::Object(props)) = schema.get_mut("properties") {
                 props.insert(
-                    crate::tools::dryrun::CONFIRM.into(),
+                    crate::registry::dryrun::CONFIRM.into(),
                     json!({"type": "boolean"}),
                 );
             }
@@ -148,13 +149,13 @@ impl ConfirmPolicy {
         args: &mut JsonObject,
         flags: &mut Flags,
     ) -> Result<(), ToolError> {
-        if self.added.contains(def.name) && !crate::tools::dryrun::takes_confirm(def) {
-            match args.remove(crate::tools::dryrun::CONFIRM) {
+        if self.added.contains(def.name) && !crate::registry::dryrun::takes_confirm(def) {
+            match args.remove(crate::registry::dryrun::CONFIRM) {
                 None | Some(Value::Null) => {}
                 Some(Value::Bool(b)) => flags.confirm = b,
                 Some(_) => {
                     return Err(ToolError::invalid(
-                        crate::tools::dryrun::CONFIRM,
+                        crate::registry::dryrun::CONFIRM,
                         "expected a boolean",
                     ))
                 }

@@ -1,0 +1,6 @@
+//! What keeps a call safe around the tools: confirmation of destructive calls with sealed state,
+//! the audit trail, and redaction of secrets in what is logged or shown.
+
+pub mod audit;
+pub mod confirm;
+pub mod redact;

@@ -1,0 +1,44 @@
+//! The toolsets: one file per ALTR domain, each declaring its tools on the shared mechanism of
+//! [`crate::registry`]. A new domain is a file here, its `pub mod` line and its line in [`TOOLSETS`].
+
+pub mod access;
+pub mod audits;
+pub mod classification;
+pub mod dam;
+pub mod databases;
+pub mod keys;
+pub mod policies;
+pub mod sidecars;
+pub mod tags;
+pub mod telemetry;
+pub mod tokenization;
+
+use crate::registry::{ToolDef, Toolset};
+
+/// Every toolset, in listing order. A new domain adds its line here and its `SET` in its file.
+pub static TOOLSETS: &[&Toolset] = &[
+    &databases::SET,
+    &tags::SET,
+    &policies::SET,
+    &classification::SET,
+    &access::SET,
+    &audits::SET,
+    &dam::SET,
+    &telemetry::SET,
+    &sidecars::SET,
+    &tokenization::SET,
+    &keys::SET,
+];
+
+/// The toolset with this id.
+pub fn toolset(id: &str) -> Option<&'static Toolset> {
+    TOOLSETS
+        .iter()
+        .copied()
+        .find(|t| t.id.eq_ignore_ascii_case(id))
+}
+
+/// Every tool of every domain, in listing order.
+pub fn all_tools() -> Vec<ToolDef> {
+    TOOLSETS.iter().flat_map(|ts| (ts.tools)()).collect()
+}
