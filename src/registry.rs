@@ -205,6 +205,8 @@ pub struct ToolDef {
     pub description: &'static str,
     pub toolset: &'static Toolset,
     pub schema: fn() -> JsonObject,
+    /// The input schema with each parameter's long description, for the reference docs.
+    pub documented_schema: fn() -> JsonObject,
     pub handler: Handler,
     /// The request a declarative tool sends (`None` for tools with their own handler).
     pub endpoint: Option<Arc<Endpoint>>,
@@ -310,6 +312,7 @@ impl ToolBuilder {
             description: self.description,
             toolset: self.toolset,
             schema: args::schema::<P>,
+            documented_schema: args::documented_schema::<P>,
             handler,
             endpoint,
         }

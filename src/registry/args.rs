@@ -133,8 +133,23 @@ pub fn shared_doc(name: &str) -> Option<&'static str> {
         .map(|(_, d)| *d)
 }
 
-/// The input schema of `P`: self-contained (no `$ref`), object-rooted, without `$schema`/`title`.
+/// The key of a parameter's long description, for the reference docs only: a field written
+/// `#[schemars(extend("x-doc" = "..."))]` is documented at length in `docs/index.md` and the
+/// generated README, while tools/list (paid for in every prompt) carries only its short form.
+pub const DOC_ONLY: &str = "x-doc";
+
+/// The input schema of `P` as listed: self-contained (no `$ref`), object-rooted, without
+/// `$schema`/`title`, and without the doc-only long descriptions.
 pub fn schema<P: JsonSchema>() -> JsonObject {
+    schema_with::<P>(false)
+}
+
+/// [`schema`] with each parameter's doc-only long description ([`DOC_ONLY`]) kept, for the docs.
+pub fn documented_schema<P: JsonSchema>() -> JsonObject {
+    schema_with::<P>(true)
+}
+
+fn schema_with<P: JsonSchema>(keep_docs: bool) -> JsonObject {
     let mut settings = schemars::generate::SchemaSettings::draft2020_12();
     settings.inline_subschemas = true;
     let schema = settings.into_generator().into_root_schema_for::<P>();
@@ -150,9 +165,12 @@ pub fn schema<P: JsonSchema>() -> JsonObject {
     if let Some(Value::Object(props)) = obj.get_mut("properties") {
         for (name, p) in props.iter_mut() {
             simplify(p);
-            if shared_doc(name).is_some() {
-                if let Value::Object(o) = p {
+            if let Value::Object(o) = p {
+                if shared_doc(name).is_some() {
                     o.shift_remove("description");
+                }
+                if !keep_docs {
+                    o.shift_remove(DOC_ONLY);
                 }
             }
         }

@@ -93,7 +93,7 @@ pub fn markdown(registry: &Registry) -> String {
                 effect_label(t.effect),
                 t.description
             ));
-            let schema = (t.schema)();
+            let schema = (t.documented_schema)();
             let required: Vec<&str> = schema
                 .get("required")
                 .and_then(Value::as_array)
@@ -110,7 +110,8 @@ pub fn markdown(registry: &Registry) -> String {
                 // Shared parameters are documented once; others may be explained in the tool's
                 // description above the table.
                 let desc = p
-                    .get("description")
+                    .get(super::args::DOC_ONLY)
+                    .or_else(|| p.get("description"))
                     .and_then(Value::as_str)
                     .or_else(|| super::args::shared_doc(name))
                     .unwrap_or("(see the description)")

@@ -48,6 +48,7 @@ pub struct ListRules {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleId {
+    #[schemars(extend("x-doc" = "The DAM rule's id, as list_dam_rules returns it."))]
     pub rule_id: Name,
 }
 
