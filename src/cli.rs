@@ -86,12 +86,12 @@ pub fn load(sources: &Sources, purpose: Purpose) -> Result<(Settings, Registry),
             ..Selection::default()
         },
     ] {
-        if let Err(e) = Registry::select(&sel) {
+        if let Err(e) = crate::toolsets::select(&sel) {
             problems.push(e.to_string());
         }
     }
     match settings {
-        Ok(s) if problems.is_empty() => match Registry::select(&selection_of(&s)) {
+        Ok(s) if problems.is_empty() => match crate::toolsets::select(&selection_of(&s)) {
             Ok(r) => Ok((s, r)),
             Err(e) => Err(SettingsError {
                 missing: Vec::new(),

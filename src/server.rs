@@ -254,7 +254,7 @@ impl AltrServer {
         let mut args = arguments.unwrap_or_default();
         let limit = self.options.call_timeout;
         // Dry run and confirmation ([`crate::registry::dryrun`], [`crate::safety::confirm`]) before the call.
-        let flags = crate::registry::dryrun::take_flags(def, &mut args)
+        let flags = crate::registry::flags::take(def, false, &mut args)
             .and_then(|mut f| self.confirm.take_added(def, &mut args, &mut f).map(|_| f));
         let gate = match flags {
             Ok(f) => self
@@ -329,7 +329,7 @@ impl AltrServer {
             },
         };
         let result = match &rehearsal {
-            Some(r) => r.finish(result),
+            Some(r) => r.finish(result, redact),
             None => result,
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;

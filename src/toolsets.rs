@@ -13,10 +13,11 @@ pub mod tags;
 pub mod telemetry;
 pub mod tokenization;
 
-use crate::registry::{ToolDef, Toolset};
+use crate::registry::select::{self, Catalogue};
+use crate::registry::{Registry, Selection, SelectionError, ToolDef, Toolset};
 
 /// Every toolset, in listing order. A new domain adds its line here and its `SET` in its file.
-pub static TOOLSETS: &[&Toolset] = &[
+pub static TOOLSETS: Catalogue = &[
     &databases::SET,
     &tags::SET,
     &policies::SET,
@@ -30,15 +31,22 @@ pub static TOOLSETS: &[&Toolset] = &[
     &keys::SET,
 ];
 
-/// The toolset with this id.
+/// The toolset with this id (any case).
 pub fn toolset(id: &str) -> Option<&'static Toolset> {
-    TOOLSETS
-        .iter()
-        .copied()
-        .find(|t| t.id.eq_ignore_ascii_case(id))
+    select::toolset(TOOLSETS, id)
 }
 
 /// Every tool of every domain, in listing order.
 pub fn all_tools() -> Vec<ToolDef> {
-    TOOLSETS.iter().flat_map(|ts| (ts.tools)()).collect()
+    select::all_tools(TOOLSETS)
+}
+
+/// The tools this selection exposes.
+pub fn select(sel: &Selection) -> Result<Registry, SelectionError> {
+    Registry::select(TOOLSETS, sel)
+}
+
+/// Every tool, unfiltered.
+pub fn everything() -> Registry {
+    Registry::everything(TOOLSETS)
 }

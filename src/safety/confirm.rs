@@ -34,7 +34,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::client::{ApiError, CallContext, CALL};
 use crate::registry::ctx::is_idempotent;
-use crate::registry::dryrun::{Flags, Rehearsal};
+use crate::registry::dryrun::Rehearsal;
+use crate::registry::flags::{self, Flags};
 use crate::registry::{Ctx, Effect, ToolDef, ToolError};
 use crate::safety::audit::Origin;
 use crate::toolsets::all_tools;
@@ -123,18 +124,15 @@ impl ConfirmPolicy {
 
     /// Whether the tool takes `confirm` on this server.
     pub fn takes_confirm(&self, def: &ToolDef) -> bool {
-        crate::registry::dryrun::takes_confirm(def) || self.added.contains(def.name)
+        flags::takes_confirm(def, false) || self.added.contains(def.name)
     }
 
     /// The listed tool, with `confirm` for the non-destructive tools this policy adds.
     pub fn list(&self, def: &ToolDef, mut tool: rmcp::model::Tool) -> rmcp::model::Tool {
-        if self.added.contains(def.name) && !crate::registry::dryrun::takes_confirm(def) {
+        if self.added.contains(def.name) && !flags::takes_confirm(def, false) {
             let mut schema = (*tool.input_schema).clone();
             if let Some(Value::Object(props)) = schema.get_mut("properties") {
-                props.insert(
-                    crate::registry::dryrun::CONFIRM.into(),
-                    json!({"type": "boolean"}),
-                );
+                props.insert(flags::CONFIRM.into(), json!({"type": "boolean"}));
             }
             tool.input_schema = Arc::new(schema);
         }
@@ -149,16 +147,11 @@ impl ConfirmPolicy {
         args: &mut JsonObject,
         flags: &mut Flags,
     ) -> Result<(), ToolError> {
-        if self.added.contains(def.name) && !crate::registry::dryrun::takes_confirm(def) {
-            match args.remove(crate::registry::dryrun::CONFIRM) {
+        if self.added.contains(def.name) && !flags::takes_confirm(def, false) {
+            match args.remove(flags::CONFIRM) {
                 None | Some(Value::Null) => {}
                 Some(Value::Bool(b)) => flags.confirm = b,
-                Some(_) => {
-                    return Err(ToolError::invalid(
-                        crate::registry::dryrun::CONFIRM,
-                        "expected a boolean",
-                    ))
-                }
+                Some(_) => return Err(ToolError::invalid(flags::CONFIRM, "expected a boolean")),
             }
         }
         Ok(())
@@ -498,7 +491,7 @@ async fn rehearse(
             in_flight: true,
         })),
     };
-    rehearsal.finish(result)
+    rehearsal.finish(result, crate::safety::redact::redact)
 }
 
 /// The question put to the human: the tool, the ids given, what goes with it, the requests.

@@ -18,26 +18,6 @@ use crate::registry::{Registry, Selection, SelectionError, ToolError};
 use crate::server::{failure, success, AltrServer};
 use crate::toolsets::TOOLSETS;
 
-/// Tools of toolsets outside `default` that `default` includes one by one: starting, reading and
-/// browsing classification jobs; the usual audit searches; DAM alert triage. With the whole
-/// databases, tags, policies and access toolsets this makes the default set.
-pub static DAILY_TOOLS: &[&str] = &[
-    "get_collections",
-    "get_jobs",
-    "get_job",
-    "create_job",
-    "get_job_findings",
-    "get_classification_report",
-    "search_audits",
-    "get_audit_results",
-    "search_query_audits",
-    "get_query_audit_results",
-    "list_dam_alerts",
-    "get_dam_alert",
-    "acknowledge_dam_alert",
-    "list_dam_rules",
-];
-
 /// The tool that lists the toolsets.
 pub const LIST_TOOLSETS: &str = "list_toolsets";
 /// The tool that enables a toolset for the session.
@@ -290,12 +270,12 @@ pub fn apply(server: AltrServer, settings: &Settings) -> Result<AltrServer, Sele
         restricted: settings.restricted_tools.clone(),
         allow_cleartext: settings.allow_cleartext,
     };
-    let bound = Registry::select(&base)?;
+    let bound = crate::toolsets::select(&base)?;
     let toolsets = if settings.toolsets.is_empty() {
         vec!["default".to_string()]
     } else {
         settings.toolsets.clone()
     };
-    let initial = Registry::select(&Selection { toolsets, ..base })?;
+    let initial = crate::toolsets::select(&Selection { toolsets, ..base })?;
     Ok(server.with_discovery(Arc::new(bound), Discovery::new(&initial)))
 }

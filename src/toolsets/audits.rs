@@ -585,9 +585,11 @@ const INSTANCE: &str = "/audit-reports/definitions/{definition_id}/instances/{in
 pub fn tools() -> Vec<ToolDef> {
     vec![
         SET.tool("search_audits", "Search sidecar audits", Effect::Additive)
+        .in_default()
             .description("Start a sidecar audit search. ANDed filters: from_date_time, to_date_time (RFC3339 UTC), consuming_user, consuming_user_email, query_id, sidecar_id, sidecar_instance_id, database_name, schema_name, table_name, column_name, statement_type, statement_text_contains; offset, sort_by, order_by. wait_seconds waits; else poll get_audit_results.")
             .handler(search_audits),
         SET.tool("get_audit_results", "Sidecar audit results", Effect::ReadOnly)
+        .in_default()
             .description("Page of search_audits results by search_uuid (202: still running); next_page_token for more.")
             .request::<Results>(Method::GET, ScControl, "/v1/audits/{search_uuid}"),
         SET.tool("search_system_audits", "Search system audits", Effect::Additive)
@@ -597,9 +599,11 @@ pub fn tools() -> Vec<ToolDef> {
             .description("search_system_audits results by token; while moreData is true, call again with the new token.")
             .request::<SystemToken>(Method::GET, AltrNet, "/api/systemaudits/query/result/{token}"),
         SET.tool("search_query_audits", "Search Snowflake audits", Effect::Additive)
+        .in_default()
             .description("Start a Snowflake masking audit search. ANDed filters: from_date_time, to_date_time (RFC3339 UTC), executing_role, executing_user, query_id, policy_tag_name, policy_tag_value, policy_column_database_name, policy_column_schema_name, policy_column_table_name, policy_column_name; offset, sort_by, order_by. wait_seconds waits; else poll get_query_audit_results.")
             .handler(search_query_audits),
         SET.tool("get_query_audit_results", "Snowflake audit results", Effect::ReadOnly)
+        .in_default()
             .description("Page of search_query_audits results by search_uuid (202: still running); next_page_token for more.")
             .request::<Results>(Method::GET, Api, "/v1/query-audits/results/{search_uuid}"),
         SET.tool("list_report_definitions", "List report definitions", Effect::ReadOnly)

@@ -868,6 +868,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Delete classifier_name, also from its collections.")
             .request::<ClassifierName>(DELETE, Classification, "/v1/classifiers/{classifier_name}"),
         SET.tool("get_collections", "List collections", ReadOnly)
+        .in_default()
             .description("Every classifier collection (a job runs one).")
             .handler(|ctx: Ctx, _: NoParams| list_all(ctx, "/v1/collections", "collections")),
         SET.tool("get_collection", "Get collection", ReadOnly)
@@ -902,18 +903,21 @@ pub fn tools() -> Vec<ToolDef> {
             .description("One page of the classifiers ALTR manages.")
             .request::<ManagedPage>(GET, Classification, "/v1/collections/altr-managed/classifiers"),
         SET.tool("get_jobs", "List jobs", ReadOnly)
+        .in_default()
             .description("Jobs by status, job_type, database_id, agent_id, classification_type; order by creation. All pages unless limit/contiguous_id.")
             .handler(get_jobs),
         SET.tool("get_active_jobs", "List active jobs", ReadOnly)
             .description("Running or paused jobs (a page), by database_id or agent_id.")
             .request::<ActiveJobs>(GET, Classification, "/v1/jobs/active"),
         SET.tool("get_job", "Get job", ReadOnly)
+        .in_default()
             .description("job_id's status, progress; poll after create_*_job until COMPLETED.")
             .request::<JobId>(GET, Classification, "/v1/jobs/{job_id}"),
         SET.tool("get_job_summary", "Job summary", ReadOnly)
             .description("job_id's scanned columns, findings per classifier and confidence.")
             .request::<JobId>(GET, Classification, "/v1/jobs/{job_id}/summary"),
         SET.tool("create_job", "Start Snowflake job", Additive)
+        .in_default()
             .description("ALTR-native scan of Snowflake database_id with collection_name, job_type; also condition_types, requires_review, wait_seconds.")
             .handler(create_job),
         SET.tool("create_gdlp_job", "Start DLP job", Additive)
@@ -929,6 +933,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Classify repo_name via agent_id (list_sc_agents) as service_user_name with collection_name. sample_strategy METADATA reads no data (no sample_*); else sample_size rows (default 1000), or 1-100 if sample_type PERCENT. Also classification_type, condition_types, sid (Oracle), service_name, task_id, requires_review, wait_seconds.")
             .handler(create_oltp_job),
         SET.tool("get_job_findings", "Findings by database", ReadOnly)
+        .in_default()
             .description("job_id's findings per database (then get_job_findings_schemas). Filters: classifier_name, confirmed_status; include_column_status_counts.")
             .request::<Findings>(GET, Classification, "/v1/jobs/{job_id}/findings"),
         SET.tool("get_job_findings_schemas", "Findings by schema", ReadOnly)
@@ -974,6 +979,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Cancel job_id's pending report confirmation, reopening review.")
             .request::<JobId>(POST, Classification, "/v1/jobs/{job_id}/report/cancel"),
         SET.tool("get_classification_report", "Download job report", ReadOnly)
+        .in_default()
             .description("Download job_id's classification report (JSON).")
             .handler(get_classification_report),
     ]

@@ -175,6 +175,7 @@ async fn create_rule(ctx: Ctx, p: CreateRule) -> Result<Value, ToolError> {
 pub fn tools() -> Vec<ToolDef> {
     vec![
         SET.tool("list_dam_rules", "List DAM rules", Effect::ReadOnly)
+        .in_default()
             .description("Alert rules, filtered by enabled, severity, rule_type.")
             .request::<ListRules>(Method::GET, DamAlerting, "/rules"),
         SET.tool("get_dam_rule", "Get DAM rule", Effect::ReadOnly)
@@ -193,12 +194,15 @@ pub fn tools() -> Vec<ToolDef> {
             .before("/rules/{rule_id}")
             .request::<RuleId>(Method::DELETE, DamAlerting, "/rules/{rule_id}"),
         SET.tool("list_dam_alerts", "List DAM alerts", Effect::ReadOnly)
+        .in_default()
             .description("Alerts, filtered by rule_id, state, severity.")
             .request::<ListAlerts>(Method::GET, DamAlerting, "/alerts"),
         SET.tool("get_dam_alert", "Get DAM alert", Effect::ReadOnly)
+        .in_default()
             .description("alert_id (from list_dam_alerts): raising rule, events, severity, state.")
             .request::<AlertId>(Method::GET, DamAlerting, "/alerts/{alert_id}"),
         SET.tool("acknowledge_dam_alert", "Acknowledge DAM alert", Effect::Idempotent)
+        .in_default()
             .description("Acknowledge new alert_id; comment required if its rule has comment_required.")
             .empty_object()
             .request::<Acknowledge>(Method::PATCH, DamAlerting, "/alerts/{alert_id}/acknowledge"),

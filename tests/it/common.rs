@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use altr_mcp::client::{AltrClient, ClientConfig, Service};
 use altr_mcp::config::{Purpose, Settings, Sources};
-use altr_mcp::registry::{Registry, Selection};
+use altr_mcp::registry::Selection;
 use altr_mcp::server::AltrServer;
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
 use rmcp::service::RunningService;
@@ -233,7 +233,7 @@ async fn connect_lifecycle<C: rmcp::ClientHandler>(
 ) -> RunningService<RoleClient, C> {
     let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve)
         .expect("test settings are valid");
-    let registry = Registry::select(&Selection {
+    let registry = altr_mcp::toolsets::select(&Selection {
         toolsets: settings.toolsets.clone(),
         read_only: settings.read_only,
         restricted: settings.restricted_tools.clone(),

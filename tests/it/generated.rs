@@ -3,7 +3,7 @@
 //! parameter, each parameter with a wrong type, and hostile path ids. A domain adds its table to
 //! [`tables`]; everything else follows from its tool declarations.
 
-use altr_mcp::registry::{Registry, ToolDef};
+use altr_mcp::registry::ToolDef;
 use serde_json::{json, Map, Value};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -75,7 +75,7 @@ const HAND_TESTED: &[(&str, &str)] = &[
 const EVERY_TOOL: &[(&str, &str)] = &[("ALTR_ALLOW_CLEARTEXT", "true")];
 
 fn all() -> Vec<ToolDef> {
-    Registry::everything().tools().to_vec()
+    altr_mcp::toolsets::everything().tools().to_vec()
 }
 
 /// The first table row of each tool, whose arguments are the tool's valid example.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::common::prefix;
 use altr_mcp::client::Service;
-use altr_mcp::registry::{Registry, Selection};
+use altr_mcp::registry::Selection;
 use serde_json::{json, Value};
 use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
 
@@ -26,7 +26,7 @@ pub fn databases() -> Value {
 
 /// The tool names the default configuration exposes (what stdio serves).
 pub fn expected_tools() -> Vec<String> {
-    let registry = Registry::select(&Selection::default()).expect("default selection");
+    let registry = altr_mcp::toolsets::select(&Selection::default()).expect("default selection");
     let mut names: Vec<String> = registry
         .tools()
         .iter()

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use altr_mcp::client::{AltrClient, ClientConfig};
 use altr_mcp::config::{Purpose, Settings, Sources};
-use altr_mcp::registry::{Registry, Selection};
+use altr_mcp::registry::Selection;
 use altr_mcp::sandbox::{Sandbox, Seed};
 use altr_mcp::server::AltrServer;
 use rmcp::model::{
@@ -167,7 +167,7 @@ async fn a_job_still_running_when_the_wait_ends_or_the_call_is_cancelled_is_retu
     let pairs = api_settings(&h.api);
     let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve).unwrap();
     let server = AltrServer::new(
-        Arc::new(Registry::select(&Selection::default()).unwrap()),
+        Arc::new(altr_mcp::toolsets::select(&Selection::default()).unwrap()),
         Arc::new(AltrClient::new(ClientConfig::from_settings(&settings))),
     );
     let cancel = CancellationToken::new();

@@ -4,8 +4,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use altr_mcp::registry::dryrun::takes_dry_run;
-use altr_mcp::registry::{Effect, Registry};
+use altr_mcp::registry::flags::takes_dry_run;
+use altr_mcp::registry::Effect;
 use altr_mcp::sandbox::Sandbox;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, ClientCapabilities, ClientConfig, ElicitRequestParams,
@@ -69,7 +69,7 @@ async fn dry_run_of_every_write_tool_sends_no_write() {
     let rows = crate::generated::tables();
     let mut rehearsed = 0;
     let mut tried = 0;
-    for t in Registry::everything().tools() {
+    for t in altr_mcp::toolsets::everything().tools() {
         if !takes_dry_run(t) {
             continue;
         }
@@ -102,7 +102,7 @@ async fn dry_run_of_every_write_tool_sends_no_write() {
         }
         rehearsed += 1;
     }
-    let writers = Registry::everything()
+    let writers = altr_mcp::toolsets::everything()
         .tools()
         .iter()
         .filter(|t| !t.effect.is_read_only())
@@ -110,7 +110,7 @@ async fn dry_run_of_every_write_tool_sends_no_write() {
     // All but record_bulk_job_decision, whose own dry_run goes to the API.
     assert_eq!(tried, writers - 1);
     // Every declarative write tool, at least, rehearses with its example.
-    let declarative = Registry::everything()
+    let declarative = altr_mcp::toolsets::everything()
         .tools()
         .iter()
         .filter(|t| takes_dry_run(t) && t.endpoint.is_some())
@@ -914,7 +914,7 @@ async fn over_http_the_audit_log_names_the_caller_by_its_token() {
 
 #[test]
 fn every_destructive_tool_takes_confirm() {
-    for t in Registry::everything().tools() {
+    for t in altr_mcp::toolsets::everything().tools() {
         let listed = t.to_tool();
         let has = listed.input_schema["properties"]
             .as_object()

@@ -3,7 +3,7 @@
 //! cycle against the sandbox.
 
 use crate::common::*;
-use altr_mcp::registry::{Registry, Selection};
+use altr_mcp::registry::Selection;
 use rmcp::model::CallToolRequestParams;
 use serde_json::{json, Map, Value};
 use wiremock::{Mock, Request, ResponseTemplate};
@@ -399,8 +399,8 @@ async fn gate_restricted_tools_stay_hidden_with_the_gate_open() {
 
 #[test]
 fn gate_is_a_registry_rule() {
-    let closed = Registry::select(&Selection::default()).unwrap();
-    let open = Registry::select(&Selection {
+    let closed = altr_mcp::toolsets::select(&Selection::default()).unwrap();
+    let open = altr_mcp::toolsets::select(&Selection {
         allow_cleartext: true,
         ..Selection::default()
     })
