@@ -3,6 +3,9 @@
 //! ALTR org, and `altr-mcp sandbox` to run that simulated ALTR API alone.
 
 pub mod call;
+pub mod compose;
+
+pub use compose::{build_server, load, selection_of, server_options};
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -11,103 +14,8 @@ use std::sync::Arc;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use rmcp::ServiceExt;
 
-use crate::client::retry::RetryPolicy;
-use crate::client::{AltrClient, ClientConfig};
-use crate::config::{
-    selection_lists, Purpose, Settings, SettingsError, Sources, Transport, VARIABLES,
-};
-use crate::registry::{docs, Registry, Selection};
-use crate::safety::redact::Scrubber;
-use crate::server::{AltrServer, ServerOptions};
-
-impl ClientConfig {
-    /// The client's configuration from the settings (the client itself does not know them).
-    pub fn from_settings(s: &Settings) -> Self {
-        let mut c = ClientConfig::new(
-            s.base_urls.clone(),
-            s.mapi_key.expose(),
-            s.mapi_secret.expose(),
-        );
-        c.timeout = s.request_timeout;
-        c.retry = RetryPolicy {
-            max_attempts: s.max_retries.max(1),
-            max_delay: s.max_retry_after,
-        };
-        c.max_response_bytes = s.max_response_bytes;
-        let basic = c
-            .authorization
-            .strip_prefix("Basic ")
-            .unwrap_or_default()
-            .to_string();
-        let mut secrets = vec![basic, s.mapi_secret.expose().to_string()];
-        if let Some(t) = &s.auth_token {
-            secrets.push(t.expose().to_string());
-        }
-        secrets.extend(s.auth_tokens.iter().map(|(_, t)| t.expose().to_string()));
-        c.scrub = Scrubber::new(secrets);
-        c
-    }
-}
-
-/// The server's per-call limits from the settings.
-pub fn server_options(s: &Settings) -> ServerOptions {
-    ServerOptions {
-        call_timeout: s.call_timeout,
-        max_result_bytes: s.max_result_bytes,
-    }
-}
-
-/// The MCP server for these settings and tools; fails when the HTTP client cannot be set up.
-pub fn build_server(settings: &Settings, registry: Arc<Registry>) -> Result<AltrServer, String> {
-    let client =
-        AltrClient::try_new(ClientConfig::from_settings(settings)).map_err(|e| e.to_string())?;
-    let audit = match &settings.audit_log {
-        Some(target) => Some(crate::safety::audit::AuditLog::open(target)?),
-        None => None,
-    };
-    Ok(AltrServer::new(registry, Arc::new(client))
-        .with_options(server_options(settings))
-        .with_safety(settings.confirm.clone(), audit))
-}
-
-/// Settings and tool selection together, every problem of both reported at once.
-pub fn load(sources: &Sources, purpose: Purpose) -> Result<(Settings, Registry), SettingsError> {
-    let settings = Settings::load(sources, purpose);
-    let (toolsets, restricted) = selection_lists(sources);
-    let mut problems = Vec::new();
-    // Checked separately, so an unknown toolset does not hide an unknown tool name.
-    for sel in [
-        Selection {
-            toolsets: toolsets.clone(),
-            ..Selection::default()
-        },
-        Selection {
-            restricted: restricted.clone(),
-            ..Selection::default()
-        },
-    ] {
-        if let Err(e) = crate::toolsets::select(&sel) {
-            problems.push(e.to_string());
-        }
-    }
-    match settings {
-        Ok(s) if problems.is_empty() => match crate::toolsets::select(&selection_of(&s)) {
-            Ok(r) => Ok((s, r)),
-            Err(e) => Err(SettingsError {
-                missing: Vec::new(),
-                problems: vec![e.to_string()],
-            }),
-        },
-        Ok(_) => Err(SettingsError {
-            missing: Vec::new(),
-            problems,
-        }),
-        Err(mut e) => {
-            e.problems.extend(problems);
-            Err(e)
-        }
-    }
-}
+use crate::config::{Purpose, Settings, Sources, Transport, VARIABLES};
+use crate::registry::{docs, Registry};
 
 /// The flag for a variable: `MAX_RETRIES` -> `max-retries`.
 pub fn flag_name(var: &str) -> String {
@@ -160,15 +68,6 @@ pub fn flags_of(m: &ArgMatches) -> BTreeMap<String, String> {
                 .map(|v| (var.to_string(), v.clone()))
         })
         .collect()
-}
-
-pub fn selection_of(s: &Settings) -> Selection {
-    Selection {
-        toolsets: s.toolsets.clone(),
-        read_only: s.read_only,
-        restricted: s.restricted_tools.clone(),
-        allow_cleartext: s.allow_cleartext,
-    }
 }
 
 /// The async runtime: two workers are plenty for an MCP server and keep start-up cheap.
@@ -243,7 +142,7 @@ pub fn main() -> ExitCode {
 /// Serve MCP on the configured transport until the client goes away or a signal arrives.
 pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), String> {
     let server = build_server(&settings, registry.clone())?;
-    let server = crate::server::discovery::apply(server, &settings).map_err(|e| e.to_string())?;
+    let server = compose::with_dynamic_toolsets(server, &settings).map_err(|e| e.to_string())?;
     tracing::info!(
         transport = settings.transport.as_str(),
         tools = registry.tools().len(),

@@ -522,6 +522,7 @@ impl Settings {
         let confirm = match crate::safety::confirm::ConfirmPolicy::parse(
             &r.string("ALTR_CONFIRM", "elicit"),
             &r.list("ALTR_CONFIRM_TOOLS"),
+            &crate::toolsets::all_tools(),
         ) {
             Ok(p) => p,
             Err(problems) => {

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::ToolError;
+use super::error::ToolError;
 
 /// Parameters of a tool that takes none.
 #[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]

@@ -16,7 +16,8 @@ use rmcp::{Peer, RoleServer};
 use tokio_util::sync::CancellationToken;
 
 use super::dryrun::{self, Rehearsal};
-use super::{Effect, ToolResult};
+use super::effect::Effect;
+use super::error::ToolResult;
 use crate::client::{AltrClient, ApiError, ApiRequest};
 
 /// State shared by every tool call of a server.
@@ -54,11 +55,6 @@ impl std::fmt::Debug for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Progress").finish_non_exhaustive()
     }
-}
-
-/// Whether repeating an operation with this effect is safe.
-pub fn is_idempotent(effect: Effect) -> bool {
-    !matches!(effect, Effect::Additive)
 }
 
 impl Ctx {
@@ -111,7 +107,7 @@ impl Ctx {
     /// it already says.
     pub fn prepare(&self, req: ApiRequest) -> ApiRequest {
         match (req.idempotent, self.effect) {
-            (None, Some(effect)) => req.idempotent(is_idempotent(effect)),
+            (None, Some(effect)) => req.idempotent(effect.is_idempotent()),
             _ => req,
         }
     }

@@ -6,7 +6,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{Ctx, ToolError};
+use super::ctx::Ctx;
+use super::error::ToolError;
 use crate::client::{ApiError, ApiRequest};
 
 /// The most pages one tool call will fetch.

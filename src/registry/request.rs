@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value};
 
-use super::ToolError;
+use super::error::ToolError;
 use crate::client::{path, seg, seg_decoded, ApiRequest, Method, Seg, Service};
 
 /// Where the fields that are not path holes go.

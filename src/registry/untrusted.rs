@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::ToolDef;
+use super::tool::ToolDef;
 
 /// Answer fields whose string values are people's free text.
 pub const FIELDS: &[&str] = &[

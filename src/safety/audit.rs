@@ -12,8 +12,6 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use rmcp::service::RequestContext;
-use rmcp::{Peer, RoleServer};
 use serde_json::{json, Value};
 
 use crate::registry::{Effect, ToolError};
@@ -80,40 +78,6 @@ impl AuditLog {
     }
 }
 
-/// Who made a call, and the client to ask for confirmation.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub peer: Option<Peer<RoleServer>>,
-    /// The multi-round-trip part of the call (protocol 2026-07-28), for confirmation.
-    pub round: crate::safety::confirm::Round,
-    /// The caller's name (token name over HTTP, clientInfo name over stdio).
-    pub caller: Option<String>,
-}
-
-/// The name bound to the bearer token of an HTTP request (set by the transport's guard).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallerName(pub String);
-
-impl Origin {
-    /// The origin of a request: the token's name when the transport put one in the HTTP
-    /// request's extensions, else the client's declared name.
-    pub fn of(context: &RequestContext<RoleServer>) -> Origin {
-        let by_token = context
-            .extensions
-            .get::<axum::http::request::Parts>()
-            .and_then(|p| p.extensions.get::<CallerName>())
-            .or_else(|| context.extensions.get::<CallerName>())
-            .map(|c| c.0.clone());
-        let caller =
-            by_token.or_else(|| context.client_info().map(|i| format!("client:{}", i.name)));
-        Origin {
-            peer: Some(context.peer.clone()),
-            caller,
-            round: Default::default(),
-        }
-    }
-}
-
 /// The effect class as written in the log.
 pub fn effect_name(effect: Effect) -> &'static str {
     match effect {
@@ -130,13 +94,13 @@ pub fn outcome(result: &Result<Value, ToolError>, dry_run: bool) -> String {
     match result {
         Ok(_) if dry_run => "dry_run".into(),
         Ok(_) => "ok".into(),
-        Err(ToolError::Invalid { .. }) => "refused".into(),
-        Err(ToolError::Failed { code, .. }) => match *code {
+        Err(e) => match e.code() {
             "declined" => "declined".into(),
-            "confirmation_required" | "tool_unavailable" | "unknown_tool" => "refused".into(),
+            "invalid_argument" | "confirmation_required" | "tool_unavailable" | "unknown_tool" => {
+                "refused".into()
+            }
             other => other.into(),
         },
-        Err(ToolError::Api(e)) => e.code().into(),
     }
 }
 

@@ -18,27 +18,23 @@
 //! or misplaced state is refused and nothing is sent.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rmcp::model::{
-    ElicitResult, ElicitationAction, InputRequest, InputRequiredResult, InputResponses, JsonObject,
+    ElicitResult, ElicitationAction, InputRequest, InputRequiredResult, JsonObject,
     ProtocolVersion, RequestStateCodec, RequestStateError, SealOptions,
 };
-use rmcp::service::{ElicitationError, ElicitationMode};
+use rmcp::service::ElicitationMode;
 use rmcp::{Peer, RoleServer};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio_util::sync::CancellationToken;
 
-use crate::client::{ApiError, CallContext, CALL};
-use crate::registry::ctx::is_idempotent;
-use crate::registry::dryrun::Rehearsal;
-use crate::registry::flags::{self, Flags};
-use crate::registry::{Ctx, Effect, ToolDef, ToolError};
-use crate::safety::audit::Origin;
-use crate::toolsets::all_tools;
+use super::caller::Origin;
+use crate::registry::effect::Effect;
+use crate::registry::error::ToolError;
+use crate::registry::tool::ToolDef;
 
 /// How long a human has to answer a confirmation.
 pub const ANSWER_TIME: Duration = Duration::from_secs(600);
@@ -62,8 +58,9 @@ pub struct ConfirmPolicy {
 }
 
 impl ConfirmPolicy {
-    /// From ALTR_CONFIRM and the ALTR_CONFIRM_TOOLS list; the problems, one per message.
-    pub fn parse(mode: &str, overrides: &[String]) -> Result<Self, Vec<String>> {
+    /// From ALTR_CONFIRM and the ALTR_CONFIRM_TOOLS list, checked against every tool the server
+    /// knows (`tools`); the problems, one per message.
+    pub fn parse(mode: &str, overrides: &[String], tools: &[ToolDef]) -> Result<Self, Vec<String>> {
         let mut problems = Vec::new();
         let mode = match mode.trim().to_ascii_lowercase().as_str() {
             "" | "elicit" => Mode::Elicit,
@@ -74,7 +71,6 @@ impl ConfirmPolicy {
                 Mode::Elicit
             }
         };
-        let tools = all_tools();
         let mut policy = ConfirmPolicy {
             mode,
             ..Default::default()
@@ -122,116 +118,14 @@ impl ConfirmPolicy {
             && !self.removed.contains(def.name)
     }
 
-    /// Whether the tool takes `confirm` on this server.
-    pub fn takes_confirm(&self, def: &ToolDef) -> bool {
-        flags::takes_confirm(def, false) || self.added.contains(def.name)
-    }
-
-    /// The listed tool, with `confirm` for the non-destructive tools this policy adds.
-    pub fn list(&self, def: &ToolDef, mut tool: rmcp::model::Tool) -> rmcp::model::Tool {
-        if self.added.contains(def.name) && !flags::takes_confirm(def, false) {
-            let mut schema = (*tool.input_schema).clone();
-            if let Some(Value::Object(props)) = schema.get_mut("properties") {
-                props.insert(flags::CONFIRM.into(), json!({"type": "boolean"}));
-            }
-            tool.input_schema = Arc::new(schema);
-        }
-        tool
-    }
-
-    /// Take `confirm` from the arguments of a tool this policy adds (destructive tools had theirs
-    /// taken with `dry_run`).
-    pub fn take_added(
-        &self,
-        def: &ToolDef,
-        args: &mut JsonObject,
-        flags: &mut Flags,
-    ) -> Result<(), ToolError> {
-        if self.added.contains(def.name) && !flags::takes_confirm(def, false) {
-            match args.remove(flags::CONFIRM) {
-                None | Some(Value::Null) => {}
-                Some(Value::Bool(b)) => flags.confirm = b,
-                Some(_) => return Err(ToolError::invalid(flags::CONFIRM, "expected a boolean")),
-            }
-        }
-        Ok(())
-    }
-
-    /// Decide whether the call may go on: `Ok` to send it, otherwise the failure to return
-    /// (nothing sent). `base` is the server's context, `args` the tool's own arguments.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn gate(
-        &self,
-        def: &ToolDef,
-        args: &JsonObject,
-        flags: Flags,
-        base: &Ctx,
-        origin: &Origin,
-        cancel: &CancellationToken,
-        limit: Duration,
-    ) -> Result<(), Stop> {
-        if flags.dry_run || !self.covers(def) {
-            return Ok(());
-        }
-        let peer = origin.peer.as_ref();
-        let round = &origin.round;
-        // A client of the newest protocol answering an earlier question: check the state, then
-        // the answer.
-        if round.request_state.is_some() || round.input_responses.is_some() {
-            return redeem(def, args, origin).map_err(Stop::Refused);
-        }
-        let ask_in_result = round.newest && round.can_elicit;
-        let can_ask = ask_in_result || peer.is_some_and(can_elicit);
-        if !can_ask && (self.mode == Mode::Elicit || flags.confirm) {
-            return Ok(());
-        }
-        // Rehearse: validation and reads run, writes are recorded.
-        let shown = rehearse(def, args, base, cancel, limit).await?;
-        if ask_in_result {
-            return Err(Stop::Ask(ask(def, args, origin, &shown)?));
-        }
-        let Some(peer) = peer.filter(|_| can_ask) else {
-            return Err(Stop::Refused(ToolError::Failed {
-                code: "confirmation_required",
-                message: format!("{} deletes or disables something and this server requires a human's confirmation (ALTR_CONFIRM=required), which this client cannot ask for. Nothing was sent. Show the user what would be sent (details) and, only if they agree, call again with `confirm: true`.", def.name),
-                details: Some(shown),
-            }));
-        };
-        let message = describe(def, args, &shown);
-        let answer = tokio::select! {
-            a = peer.elicit_with_timeout::<Confirmation>(message, Some(ANSWER_TIME)) => a,
-            _ = cancel.cancelled() => return Err(Stop::Refused(ToolError::Api(ApiError::Cancelled {
-                method: "the".into(),
-                path: "confirmation".into(),
-                completed: 0,
-                in_flight: false,
-            }))),
-        };
-        let declined = |how: &str| declined(def, how);
-        let answered = match answer {
-            Ok(Some(Confirmation { confirm: true })) => Ok(()),
-            Ok(_) => Err(declined("did not confirm")),
-            Err(ElicitationError::UserDeclined) => Err(declined("declined")),
-            Err(ElicitationError::UserCancelled) => Err(declined("cancelled")),
-            Err(ElicitationError::Service(rmcp::ServiceError::Timeout { .. })) => {
-                Err(declined("gave no answer in time to"))
-            }
-            Err(e) => Err(ToolError::Failed {
-                code: "confirmation_failed",
-                message: format!(
-                    "The confirmation of {} could not be obtained ({}); nothing was sent to ALTR.",
-                    def.name,
-                    crate::client::error::truncate(&e.to_string(), 200)
-                ),
-                details: None,
-            }),
-        };
-        answered.map_err(Stop::Refused)
+    /// Whether the policy adds `confirm` to this tool although it is not destructive (`+name`).
+    pub fn adds(&self, name: &str) -> bool {
+        self.added.contains(name)
     }
 }
 
 /// The failure of a call the human did not let go ahead.
-fn declined(def: &ToolDef, how: &str) -> ToolError {
+pub fn declined(def: &ToolDef, how: &str) -> ToolError {
     ToolError::Failed {
         code: "declined",
         message: format!(
@@ -240,35 +134,6 @@ fn declined(def: &ToolDef, how: &str) -> ToolError {
         ),
         details: None,
     }
-}
-
-/// Why a call did not go ahead at the gate.
-#[derive(Debug)]
-pub enum Stop {
-    /// Refused or declined: the failure to return (nothing sent).
-    Refused(ToolError),
-    /// The human's answer is needed first: the input-required result to return (protocol
-    /// 2026-07-28).
-    Ask(InputRequiredResult),
-}
-
-impl From<ToolError> for Stop {
-    fn from(e: ToolError) -> Self {
-        Stop::Refused(e)
-    }
-}
-
-/// What a call of protocol 2026-07-28 carries for the multi-round-trip confirmation.
-#[derive(Debug, Clone, Default)]
-pub struct Round {
-    /// The client speaks 2026-07-28 or newer: no server-to-client request during a call.
-    pub newest: bool,
-    /// It declared form elicitation for this request.
-    pub can_elicit: bool,
-    /// Its answers to an earlier input-required result.
-    pub input_responses: Option<InputResponses>,
-    /// The state of that result, echoed back.
-    pub request_state: Option<String>,
 }
 
 /// The key of the one question in an input-required result.
@@ -325,7 +190,7 @@ fn binding(def: &ToolDef, args: &JsonObject, origin: &Origin) -> Vec<u8> {
 }
 
 /// The input-required result that asks the human about this call.
-fn ask(
+pub fn ask(
     def: &ToolDef,
     args: &JsonObject,
     origin: &Origin,
@@ -364,7 +229,7 @@ fn ask(
 
 /// Check the state and the answer a client of protocol 2026-07-28 sent back: `Ok` to send the
 /// call, else why not (nothing sent).
-fn redeem(def: &ToolDef, args: &JsonObject, origin: &Origin) -> Result<(), ToolError> {
+pub fn redeem(def: &ToolDef, args: &JsonObject, origin: &Origin) -> Result<(), ToolError> {
     let refuse = |code: &'static str, why: &str| {
         ToolError::Failed {
         code,
@@ -454,7 +319,7 @@ rmcp::elicit_safe!(Confirmation);
 
 /// Whether this client can be asked with a form (declared it, on a protocol that allows
 /// server-to-client requests).
-fn can_elicit(peer: &Peer<RoleServer>) -> bool {
+pub fn can_elicit(peer: &Peer<RoleServer>) -> bool {
     let old_protocol = peer
         .peer_info()
         .is_none_or(|i| i.protocol_version < ProtocolVersion::V_2026_07_28);
@@ -464,38 +329,8 @@ fn can_elicit(peer: &Peer<RoleServer>) -> bool {
             .contains(&ElicitationMode::Form)
 }
 
-/// The dry run of a call: what it would send and the state it read.
-async fn rehearse(
-    def: &ToolDef,
-    args: &JsonObject,
-    base: &Ctx,
-    cancel: &CancellationToken,
-    limit: Duration,
-) -> Result<Value, ToolError> {
-    let rehearsal = Arc::new(Rehearsal::default());
-    let mut ctx = base.for_call(def.effect, cancel.clone());
-    ctx.dry_run = Some(rehearsal.clone());
-    let call = Arc::new(CallContext::new(
-        Some(is_idempotent(def.effect)),
-        cancel.clone(),
-        Some(limit),
-    ));
-    let run = CALL.scope(call.clone(), (def.handler)(ctx, args.clone()));
-    let result = match tokio::time::timeout(limit + Duration::from_secs(1), run).await {
-        Ok(r) => r,
-        Err(_) => Err(ToolError::Api(ApiError::Deadline {
-            method: "the".into(),
-            path: "rehearsal".into(),
-            limit_secs: limit.as_secs_f64(),
-            completed: call.completed(),
-            in_flight: true,
-        })),
-    };
-    rehearsal.finish(result, crate::safety::redact::redact)
-}
-
 /// The question put to the human: the tool, the ids given, what goes with it, the requests.
-fn describe(def: &ToolDef, args: &JsonObject, shown: &Value) -> String {
+pub fn describe(def: &ToolDef, args: &JsonObject, shown: &Value) -> String {
     let ids: Vec<String> = args
         .iter()
         .filter(|(k, _)| k.ends_with("id") || k.ends_with("ids") || k.ends_with("name"))
@@ -551,6 +386,8 @@ fn describe(def: &ToolDef, args: &JsonObject, shown: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::safety::caller::Round;
+    use crate::toolsets::all_tools;
 
     fn def(name: &str) -> &'static ToolDef {
         Box::leak(Box::new(all_tools()))
@@ -659,8 +496,12 @@ mod tests {
 
     #[test]
     fn modes_and_overrides_parse_and_unknown_names_are_refused() {
-        let p = ConfirmPolicy::parse("required", &["+add_rules".into(), "-delete_rule".into()])
-            .unwrap();
+        let p = ConfirmPolicy::parse(
+            "required",
+            &["+add_rules".into(), "-delete_rule".into()],
+            &all_tools(),
+        )
+        .unwrap();
         assert_eq!(p.mode, Mode::Required);
         let tools = all_tools();
         let get = |n: &str| tools.iter().find(|t| t.name == n).unwrap();
@@ -668,11 +509,12 @@ mod tests {
         assert!(!p.covers(get("delete_rule")));
         assert!(p.covers(get("delete_policy")));
         assert!(!p.covers(get("get_rules")));
-        let never = ConfirmPolicy::parse("never", &[]).unwrap();
+        let never = ConfirmPolicy::parse("never", &[], &all_tools()).unwrap();
         assert!(!never.covers(get("delete_policy")));
         let e = ConfirmPolicy::parse(
             "sometimes",
             &["+no_such_tool".into(), "x".into(), "+get_rules".into()],
+            &all_tools(),
         )
         .unwrap_err();
         assert_eq!(e.len(), 4, "{e:?}");

@@ -13,9 +13,8 @@ use std::sync::{Arc, Mutex};
 use rmcp::model::{CallToolResult, JsonObject, Tool, ToolAnnotations};
 use serde_json::{json, Value};
 
-use crate::config::Settings;
-use crate::registry::{Registry, Selection, SelectionError, ToolError};
-use crate::server::{failure, success, AltrServer};
+use super::envelope::{failure, success};
+use crate::registry::{Registry, ToolError};
 use crate::toolsets::TOOLSETS;
 
 /// The tool that lists the toolsets.
@@ -76,8 +75,9 @@ impl Discovery {
         tools
     }
 
-    /// Answer a call to a discovery tool, or refuse a tool of a toolset not enabled yet; `None`
-    /// for every other call. `peer` is told when the tool list changes.
+    /// Answer a call to a discovery tool; `None` for every other call (the pipeline's selection
+    /// gate refuses a tool of a toolset not enabled yet). `peer` is told when the tool list
+    /// changes.
     pub async fn intercept(
         &self,
         registry: &Registry,
@@ -101,20 +101,7 @@ impl Discovery {
                 }
                 Err(e) => failure(&e),
             }),
-            _ => {
-                let def = registry.get(name)?;
-                if self.visible(registry, name) {
-                    return None;
-                }
-                Some(failure(&ToolError::Failed {
-                    code: "tool_unavailable",
-                    message: format!(
-                        "Tool '{name}' is in the `{id}` toolset, which this session has not enabled; call enable_toolset with toolset `{id}` first.",
-                        id = def.toolset.id
-                    ),
-                    details: None,
-                }))
-            }
+            _ => None,
         }
     }
 
@@ -256,26 +243,4 @@ pub fn discovery_tools() -> Vec<Tool> {
                 .open_world(false),
         ),
     ]
-}
-
-/// With ALTR_DYNAMIC_TOOLSETS: serve every tool the settings allow, starting each session with
-/// the configured selection (`default` when ALTR_TOOLSETS is unset). Otherwise `server` as is.
-pub fn apply(server: AltrServer, settings: &Settings) -> Result<AltrServer, SelectionError> {
-    if !settings.dynamic_toolsets {
-        return Ok(server);
-    }
-    let base = Selection {
-        toolsets: vec!["all".into()],
-        read_only: settings.read_only,
-        restricted: settings.restricted_tools.clone(),
-        allow_cleartext: settings.allow_cleartext,
-    };
-    let bound = crate::toolsets::select(&base)?;
-    let toolsets = if settings.toolsets.is_empty() {
-        vec!["default".to_string()]
-    } else {
-        settings.toolsets.clone()
-    };
-    let initial = crate::toolsets::select(&Selection { toolsets, ..base })?;
-    Ok(server.with_discovery(Arc::new(bound), Discovery::new(&initial)))
 }

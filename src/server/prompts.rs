@@ -9,7 +9,7 @@ use rmcp::model::{
 };
 use serde_json::Value;
 
-use crate::server::AltrServer;
+use super::pipeline::Pipeline;
 
 /// One argument of a prompt: its name, what it is, whether it is required.
 struct Arg {
@@ -215,7 +215,7 @@ pub fn collect(v: &Value, key: &str, out: &mut Vec<String>) {
 
 /// Values for `argument` that start with `prefix` (any letter case), from the live org; none
 /// when the argument has no source, the source tool is not exposed, or the call fails.
-pub async fn complete(server: &AltrServer, argument: &str, prefix: &str) -> CompleteResult {
+pub async fn complete(server: &Pipeline, argument: &str, prefix: &str) -> CompleteResult {
     let mut values = Vec::new();
     if let Some((tool, key)) = source(argument) {
         if let Some(result) = server.call(tool, None).await {

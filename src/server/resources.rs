@@ -6,8 +6,7 @@
 use rmcp::model::{JsonObject, ReadResourceResult, Resource, ResourceContents, ResourceTemplate};
 use serde_json::{json, Value};
 
-use crate::server::AltrServer;
-use crate::toolsets::TOOLSETS;
+use super::pipeline::Pipeline;
 
 /// The masking levels reference.
 pub const MASKING_LEVELS: &str = "altr://reference/masking-levels";
@@ -62,7 +61,7 @@ pub enum ResourceError {
 
 /// The masking levels section of the server instructions.
 fn masking_levels() -> String {
-    let text = crate::server::INSTRUCTIONS;
+    let text = super::instructions::INSTRUCTIONS;
     let start = text.find("## Masking levels").unwrap_or(0);
     let rest = text.get(start..).unwrap_or_default();
     let end = rest
@@ -72,9 +71,11 @@ fn masking_levels() -> String {
     rest.get(..end).unwrap_or(rest).trim().to_string()
 }
 
-fn catalogue(server: &AltrServer) -> Value {
-    let exposed: Vec<&str> = server.tool_list().iter().map(|t| t.name.as_ref()).collect();
-    let sets: Vec<Value> = TOOLSETS
+fn catalogue(server: &Pipeline) -> Value {
+    let exposed: Vec<&str> = server.registry().tools().iter().map(|t| t.name).collect();
+    let sets: Vec<Value> = server
+        .registry()
+        .toolsets()
         .iter()
         .map(|ts| {
             let tools: Vec<Value> = (ts.tools)()
@@ -89,7 +90,7 @@ fn catalogue(server: &AltrServer) -> Value {
 
 /// The data of a read-only tool, as the resource's JSON.
 async fn view(
-    server: &AltrServer,
+    server: &Pipeline,
     uri: &str,
     tool: &str,
     args: Option<JsonObject>,
@@ -115,7 +116,7 @@ async fn view(
 }
 
 /// Read the resource at `uri`.
-pub async fn read(server: &AltrServer, uri: &str) -> Result<ReadResourceResult, ResourceError> {
+pub async fn read(server: &Pipeline, uri: &str) -> Result<ReadResourceResult, ResourceError> {
     let (text, mime) = match uri {
         MASKING_LEVELS => (masking_levels(), "text/markdown"),
         TOOLSETS_URI => (

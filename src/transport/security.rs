@@ -389,7 +389,7 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
         Err(r) => return r.into_response(),
         Ok(Some(name)) => {
             req.extensions_mut()
-                .insert(crate::safety::audit::CallerName(name));
+                .insert(crate::safety::caller::CallerName(name));
         }
         Ok(None) => {}
     }

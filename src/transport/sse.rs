@@ -235,7 +235,7 @@ async fn open_stream(State(st): State<SseState>) -> Response {
 async fn post_message(
     State(st): State<SseState>,
     Query(query): Query<HashMap<String, String>>,
-    caller: Option<axum::Extension<crate::safety::audit::CallerName>>,
+    caller: Option<axum::Extension<crate::safety::caller::CallerName>>,
     body: Bytes,
 ) -> Response {
     let Some(id) = query.get("sessionId").or_else(|| query.get("session_id")) else {

@@ -247,8 +247,8 @@ async fn connect_lifecycle<C: rmcp::ClientHandler>(
         .map(|t| altr_mcp::safety::audit::AuditLog::open(t).expect("audit log opens"));
     let server =
         AltrServer::new(Arc::new(registry), client).with_safety(settings.confirm.clone(), audit);
-    let server =
-        altr_mcp::server::discovery::apply(server, &settings).expect("test selection is valid");
+    let server = altr_mcp::cli::compose::with_dynamic_toolsets(server, &settings)
+        .expect("test selection is valid");
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
     tokio::spawn(async move {
         if let Ok(running) = server.serve(server_io).await {

@@ -1,0 +1,137 @@
+//! Composing the server from the settings: the client's configuration, the tool selection, the
+//! safety settings and toolset discovery, every problem of settings and selection reported at once.
+
+use std::sync::Arc;
+
+use crate::client::retry::RetryPolicy;
+use crate::client::{AltrClient, ClientConfig};
+use crate::config::{selection_lists, Purpose, Settings, SettingsError, Sources};
+use crate::registry::{Registry, Selection, SelectionError};
+use crate::safety::redact::Scrubber;
+use crate::server::{AltrServer, ServerOptions};
+
+impl ClientConfig {
+    /// The client's configuration from the settings (the client itself does not know them).
+    pub fn from_settings(s: &Settings) -> Self {
+        let mut c = ClientConfig::new(
+            s.base_urls.clone(),
+            s.mapi_key.expose(),
+            s.mapi_secret.expose(),
+        );
+        c.timeout = s.request_timeout;
+        c.retry = RetryPolicy {
+            max_attempts: s.max_retries.max(1),
+            max_delay: s.max_retry_after,
+        };
+        c.max_response_bytes = s.max_response_bytes;
+        let basic = c
+            .authorization
+            .strip_prefix("Basic ")
+            .unwrap_or_default()
+            .to_string();
+        let mut secrets = vec![basic, s.mapi_secret.expose().to_string()];
+        if let Some(t) = &s.auth_token {
+            secrets.push(t.expose().to_string());
+        }
+        secrets.extend(s.auth_tokens.iter().map(|(_, t)| t.expose().to_string()));
+        c.scrub = Scrubber::new(secrets);
+        c
+    }
+}
+
+/// The server's per-call limits from the settings.
+pub fn server_options(s: &Settings) -> ServerOptions {
+    ServerOptions {
+        call_timeout: s.call_timeout,
+        max_result_bytes: s.max_result_bytes,
+    }
+}
+
+/// The MCP server for these settings and tools; fails when the HTTP client cannot be set up.
+pub fn build_server(settings: &Settings, registry: Arc<Registry>) -> Result<AltrServer, String> {
+    let client =
+        AltrClient::try_new(ClientConfig::from_settings(settings)).map_err(|e| e.to_string())?;
+    let audit = match &settings.audit_log {
+        Some(target) => Some(crate::safety::audit::AuditLog::open(target)?),
+        None => None,
+    };
+    Ok(AltrServer::new(registry, Arc::new(client))
+        .with_options(server_options(settings))
+        .with_safety(settings.confirm.clone(), audit))
+}
+
+/// Settings and tool selection together, every problem of both reported at once.
+pub fn load(sources: &Sources, purpose: Purpose) -> Result<(Settings, Registry), SettingsError> {
+    let settings = Settings::load(sources, purpose);
+    let (toolsets, restricted) = selection_lists(sources);
+    let mut problems = Vec::new();
+    // Checked separately, so an unknown toolset does not hide an unknown tool name.
+    for sel in [
+        Selection {
+            toolsets: toolsets.clone(),
+            ..Selection::default()
+        },
+        Selection {
+            restricted: restricted.clone(),
+            ..Selection::default()
+        },
+    ] {
+        if let Err(e) = crate::toolsets::select(&sel) {
+            problems.push(e.to_string());
+        }
+    }
+    match settings {
+        Ok(s) if problems.is_empty() => match crate::toolsets::select(&selection_of(&s)) {
+            Ok(r) => Ok((s, r)),
+            Err(e) => Err(SettingsError {
+                missing: Vec::new(),
+                problems: vec![e.to_string()],
+            }),
+        },
+        Ok(_) => Err(SettingsError {
+            missing: Vec::new(),
+            problems,
+        }),
+        Err(mut e) => {
+            e.problems.extend(problems);
+            Err(e)
+        }
+    }
+}
+
+pub fn selection_of(s: &Settings) -> Selection {
+    Selection {
+        toolsets: s.toolsets.clone(),
+        read_only: s.read_only,
+        restricted: s.restricted_tools.clone(),
+        allow_cleartext: s.allow_cleartext,
+    }
+}
+
+/// With ALTR_DYNAMIC_TOOLSETS: serve every tool the settings allow, starting each session with
+/// the configured selection (`default` when ALTR_TOOLSETS is unset). Otherwise `server` as is.
+pub fn with_dynamic_toolsets(
+    server: AltrServer,
+    settings: &Settings,
+) -> Result<AltrServer, SelectionError> {
+    if !settings.dynamic_toolsets {
+        return Ok(server);
+    }
+    let base = Selection {
+        toolsets: vec!["all".into()],
+        read_only: settings.read_only,
+        restricted: settings.restricted_tools.clone(),
+        allow_cleartext: settings.allow_cleartext,
+    };
+    let bound = crate::toolsets::select(&base)?;
+    let toolsets = if settings.toolsets.is_empty() {
+        vec!["default".to_string()]
+    } else {
+        settings.toolsets.clone()
+    };
+    let initial = crate::toolsets::select(&Selection { toolsets, ..base })?;
+    Ok(server.with_discovery(
+        Arc::new(bound),
+        crate::server::discovery::Discovery::new(&initial),
+    ))
+}

@@ -1,0 +1,36 @@
+//! The gates of the call pipeline, in the order they run (see [`super::pipeline`]). Each is a
+//! small type with one job; adding one is a file here and a line in [`standard`].
+
+pub mod arguments;
+pub mod audit;
+pub mod confirmation;
+pub mod dry_run;
+pub mod selection;
+
+use std::sync::Arc;
+
+use super::pipeline::Gate;
+use crate::safety::audit::AuditLog;
+use crate::safety::confirm::ConfirmPolicy;
+
+/// The gates every call goes through, in order:
+/// 1. selection: is the tool exposed here (toolsets, read-only mode, RESTRICTED_TOOLS, the
+///    clear-text gate, the session's dynamic toolsets)?
+/// 2. arguments: take the server's own `dry_run` and `confirm` out of the tool's arguments;
+/// 3. authorization: who may call what (caller permission, support mode) goes here;
+/// 4. confirmation: a human's yes for destructive calls (ALTR_CONFIRM);
+/// 5. dry run: writes recorded instead of sent;
+/// 6. then the handler runs, under its deadline and cancellation;
+/// 7. audit: the record of the outcome (ALTR_AUDIT_LOG), written before the result returns.
+pub fn standard(confirm: Arc<ConfirmPolicy>, audit: Option<Arc<AuditLog>>) -> Vec<Arc<dyn Gate>> {
+    let mut gates: Vec<Arc<dyn Gate>> = vec![
+        Arc::new(selection::Selection),
+        Arc::new(arguments::ServerArguments),
+        Arc::new(confirmation::Confirmation::new(confirm)),
+        Arc::new(dry_run::DryRun),
+    ];
+    if let Some(log) = audit {
+        gates.push(Arc::new(audit::Audit::new(log)));
+    }
+    gates
+}

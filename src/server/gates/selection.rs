@@ -1,0 +1,37 @@
+//! Is the tool exposed here? Finds the called tool among those the server's selection exposes
+//! (toolsets, ALTR_READ_ONLY, RESTRICTED_TOOLS, the clear-text gate) and, with dynamic toolsets,
+//! among those this session has enabled.
+
+use crate::registry::error::ToolError;
+use crate::server::pipeline::{Call, Gate, GateFuture, Pipeline, Stop};
+
+pub struct Selection;
+
+fn unavailable(message: String) -> Stop {
+    Stop::Refused(ToolError::Failed {
+        code: "tool_unavailable",
+        message,
+        details: None,
+    })
+}
+
+impl Gate for Selection {
+    fn before<'a>(&'a self, call: &'a mut Call, pipeline: &'a Pipeline) -> GateFuture<'a> {
+        let registry = pipeline.registry();
+        let name = call.name.as_str();
+        let found = match registry.get(name) {
+            Some(def) => match &call.session {
+                Some(session) if !session.visible(registry, name) => Err(unavailable(format!(
+                    "Tool '{name}' is in the `{id}` toolset, which this session has not enabled; call enable_toolset with toolset `{id}` first.",
+                    id = def.toolset.id
+                ))),
+                _ => Ok(def.clone()),
+            },
+            None if registry.is_gated(name) => Err(unavailable(format!("Tool '{name}' returns protected data in clear text and is disabled on this server; set ALTR_ALLOW_CLEARTEXT=true to enable it."))),
+            None if registry.is_hidden(name) => Err(unavailable(format!("Tool '{name}' is not available on this server: it is excluded by RESTRICTED_TOOLS, ALTR_READ_ONLY or ALTR_TOOLSETS."))),
+            None => Err(Stop::Unknown),
+        };
+        let result = found.map(|def| call.def = Some(def));
+        Box::pin(std::future::ready(result))
+    }
+}
