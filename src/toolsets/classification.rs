@@ -667,6 +667,7 @@ pub struct BulkDecision {
     #[schemars(extend("x-doc" = "Only findings in this table (sent in predicate); needs database and schema."))]
     pub table: Option<Name>,
     #[serde(default)]
+    #[schemars(extend("x-doc" = "This tool's own dry run, sent to ALTR (always, default false): true asks ALTR to count the findings the decision would change without changing them. Not the server's dry run: the request is sent either way."))]
     pub dry_run: bool,
 }
 
