@@ -78,9 +78,9 @@ pub struct SearchAudits {
     pub limit: Option<Limit<100000>>,
     #[schemars(extend("x-doc" = "How many matching results to skip, for paging through a search; not sent when omitted."))]
     pub offset: Option<u64>,
-    #[schemars(extend("x-doc" = "Only events at or after this time, RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "Start of the period to search, RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z; not sent when omitted."))]
     pub from_date_time: Option<Name>,
-    #[schemars(extend("x-doc" = "Only events at or before this time, RFC 3339 in UTC; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "End of the period to search, RFC 3339 in UTC; not sent when omitted."))]
     pub to_date_time: Option<Name>,
     #[schemars(extend("x-doc" = "The database user(s) that ran the queries: one name or a list (sent as repeated query keys)."))]
     pub consuming_user: Option<OneOrMany<String>>,
@@ -177,9 +177,9 @@ pub struct SearchQueries {
     pub limit: Option<Limit<100000>>,
     #[schemars(extend("x-doc" = "How many matching results to skip, for paging through a search; not sent when omitted."))]
     pub offset: Option<u64>,
-    #[schemars(extend("x-doc" = "Only queries at or after this time, RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "Start of the period to search, RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z; not sent when omitted."))]
     pub from_date_time: Option<Name>,
-    #[schemars(extend("x-doc" = "Only queries at or before this time, RFC 3339 in UTC; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "End of the period to search, RFC 3339 in UTC; not sent when omitted."))]
     pub to_date_time: Option<Name>,
     #[schemars(extend("x-doc" = "Only queries run under this Snowflake role."))]
     pub executing_role: Option<Name>,

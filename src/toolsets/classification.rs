@@ -282,7 +282,7 @@ pub struct CreateJob {
     #[schemars(extend("x-doc" = "The collection of classifiers the job runs, by its name from get_collections."))]
     pub collection_name: Name,
     #[serde(default, skip_serializing_if = "is_empty")]
-    #[schemars(extend("x-doc" = "Condition types to limit the job to, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
+    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
     #[schemars(extend("x-doc" = "Whether the job's findings require review; not sent when omitted, so the API's default applies."))]
     pub requires_review: Option<bool>,
@@ -299,7 +299,7 @@ pub struct CreateGdlpJob {
     #[schemars(extend("x-doc" = "The collection of classifiers to use, by its name from get_collections; not sent when omitted."))]
     pub collection_name: Option<Name>,
     #[serde(default, skip_serializing_if = "is_empty")]
-    #[schemars(extend("x-doc" = "Condition types to limit the job to, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
+    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
     #[schemars(extend("x-doc" = "How much data to sample: a number of rows, or a percentage when sample_type is PERCENT; not sent when omitted."))]
     pub sample_size: Option<u32>,
@@ -320,7 +320,7 @@ pub struct CreateDatabricksJob {
     #[schemars(extend("x-doc" = "The collection of classifiers to use, by its name from get_collections; not sent when omitted."))]
     pub collection_name: Option<Name>,
     #[serde(default, skip_serializing_if = "is_empty")]
-    #[schemars(extend("x-doc" = "Condition types to limit the job to, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
+    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
     #[schemars(extend("x-doc" = "Whether the job's findings require review; not sent when omitted, so the API's default applies."))]
     pub requires_review: Option<bool>,
@@ -450,7 +450,7 @@ fn default_oltp_type() -> ClassificationType {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOltpJob {
-    #[schemars(extend("x-doc" = "The classifier agent that runs the job, by its id from list_sc_agents."))]
+    #[schemars(extend("x-doc" = "The agent that runs the job, by its id from list_sc_agents."))]
     pub agent_id: Name,
     #[schemars(extend("x-doc" = "The OLTP repository to classify, by its name from list_sc_repos."))]
     pub repo_name: Name,
@@ -468,13 +468,13 @@ pub struct CreateOltpJob {
     #[schemars(extend("x-doc" = "How sample_size counts with sample_strategy ROWS: ROWS (the default) or PERCENT. Refused with METADATA."))]
     pub sample_type: Option<SampleType>,
     #[serde(default)]
-    #[schemars(extend("x-doc" = "Condition types to limit the job to, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
+    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
     #[schemars(extend("x-doc" = "The Oracle SID to connect to; not sent when omitted."))]
     pub sid: Option<String>,
     #[schemars(extend("x-doc" = "The database service name to connect to; not sent when omitted."))]
     pub service_name: Option<String>,
-    #[schemars(extend("x-doc" = "The agent task the job belongs to, by its id from list_sc_agent_tasks; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "An agent task's id (list_sc_agent_tasks) to send with the job; not sent when omitted."))]
     pub task_id: Option<String>,
     #[schemars(extend("x-doc" = "Whether the job's findings require review; not sent when omitted, so the API's default applies."))]
     pub requires_review: Option<bool>,

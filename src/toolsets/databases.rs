@@ -125,7 +125,7 @@ pub struct Disconnect {
         rename(serialize = "ignoreErrors"),
         skip_serializing_if = "is_false"
     )]
-    #[schemars(extend("x-doc" = "true removes the connection even if ALTR's clean-up in the database fails (sent as ignoreErrors=true); default false."))]
+    #[schemars(extend("x-doc" = "true removes the connection even if clean-up fails (sent as ignoreErrors=true); default false."))]
     pub ignore_errors: bool,
 }
 
