@@ -164,13 +164,15 @@ fn schema_with<P: JsonSchema>(keep_docs: bool) -> JsonObject {
     obj.remove("additionalProperties");
     if let Some(Value::Object(props)) = obj.get_mut("properties") {
         for (name, p) in props.iter_mut() {
+            // Before simplifying: its removals move the last key (a long description comes
+            // last) into the removed key's place, which would reorder the listed schema.
+            if let (Value::Object(o), false) = (&mut *p, keep_docs) {
+                o.shift_remove(DOC_ONLY);
+            }
             simplify(p);
             if let Value::Object(o) = p {
                 if shared_doc(name).is_some() {
                     o.shift_remove("description");
-                }
-                if !keep_docs {
-                    o.shift_remove(DOC_ONLY);
                 }
             }
         }

@@ -248,30 +248,41 @@ fn one_item_list<S: Serializer>(id: &Id, s: S) -> Result<S::Ok, S::Error> {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSnowflake {
+    #[schemars(extend("x-doc" = "The new access policy's name, 1 to 255 characters."))]
     pub policy_name: Name,
+    #[schemars(extend("x-doc" = "What the policy is for, 1 to 255 characters; required."))]
     pub description: Name,
     #[serde(rename(serialize = "connection_ids"), serialize_with = "one_item_list")]
+    #[schemars(extend("x-doc" = "The Snowflake connection the policy governs: its database_id from get_databases. Sent as a one-item connection_ids list."))]
     pub connection_id: Id,
     /// [{actors:[{type:role,condition:C,identifiers:[..]}],objects:[{type:database|schema|table|view,condition:C|fully_qualified,identifiers:[..]}],access:[{name:read|write}],tagged_objects?:[{check_against,tagged_with,tag_condition}]}]; C=equals|starts_with|ends_with; fully_qualified: fully_qualified_identifiers:[{database,schema,table,view}] instead
     #[schemars(with = "Vec<Map<String, Value>>")]
     pub rules: JsonOr<NonEmpty<SnowflakeRule>>,
     #[schemars(with = "Option<Map<String, Value>>")]
+    #[schemars(extend("x-doc" = "When ALTR re-checks the policy: {\"rate\": \"day\", \"value\": N} for every N days, or {\"rate\": \"cron\", \"value\": \"<cron expression>\"}; an object or its JSON text. Not sent when omitted."))]
     pub policy_maintenance: Option<JsonOr<Maintenance>>,
+    #[schemars(extend("x-doc" = "The id of the access request this policy fulfils, from get_access_requests; not sent when omitted."))]
     pub access_request_id: Option<Name>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOltp {
+    #[schemars(extend("x-doc" = "The new access policy's name, 1 to 255 characters."))]
     pub policy_name: Name,
+    #[schemars(extend("x-doc" = "What the policy is for, 1 to 255 characters; required."))]
     pub description: Name,
+    #[schemars(extend("x-doc" = "The OLTP repository whose columns the policy governs, by its name from list_sc_repos."))]
     pub repo_name: Name,
+    #[schemars(extend("x-doc" = "The repository's database type as a number, e.g. 4 (paired with database_type_name, e.g. oracle)."))]
     pub database_type: Id,
+    #[schemars(extend("x-doc" = "The repository's database type as a name, e.g. oracle, matching the number in database_type."))]
     pub database_type_name: Name,
     /// [{type:read,actors:[{type:idp_user|idp_group,condition:equals,identifiers:[..]}],objects:[{type:column,identifiers:[{database,schema,table,column}]}]}]; parts {name,wildcard:bool}
     #[schemars(with = "Vec<Map<String, Value>>")]
     pub rules: JsonOr<NonEmpty<OltpRule>>,
     #[serde(default = "case_sensitive")]
+    #[schemars(extend("x-doc" = "How the rules' identifiers are matched: case_sensitive (the default) or case_insensitive."))]
     pub case_sensitivity: CaseSensitivity,
 }
 
@@ -282,30 +293,42 @@ fn case_sensitive() -> CaseSensitivity {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSnowflake {
+    #[schemars(extend("x-doc" = "The Snowflake access policy's id (ACCESS#...), as create_snowflake_access_policy returned it; ACCESS#x and ACCESS%23x are the same id."))]
     pub policy_id: Name,
+    #[schemars(extend("x-doc" = "The policy's name after the update, 1 to 255 characters; required because the policy is replaced."))]
     pub policy_name: Name,
     #[schemars(with = "Vec<Map<String, Value>>")]
+    #[schemars(extend("x-doc" = "The policy's complete new rule list, in the same shape as create_snowflake_access_policy's rules (a list or its JSON text, at least one rule). Existing rules left out are removed, which is refused unless replace_all is true."))]
     pub rules: JsonOr<NonEmpty<SnowflakeRule>>,
+    #[schemars(extend("x-doc" = "The policy's new description, 1 to 255 characters; not sent when omitted."))]
     pub description: Option<Name>,
     #[serde(default)]
+    #[schemars(extend("x-doc" = "Default false: the policy is read first and the update is refused if it would remove an existing rule missing from rules. true replaces the rules without that check."))]
     pub replace_all: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyId {
+    #[schemars(extend("x-doc" = "The access policy's id (ACCESS#...), as the tool that created it returned it; ACCESS#x and ACCESS%23x are the same id."))]
     pub policy_id: Name,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
+    #[schemars(extend("x-doc" = "Who asks for the access, sent as requester_identity.requester."))]
     pub requester: Name,
+    #[schemars(extend("x-doc" = "Why the access is needed, for the approvers; must not be empty."))]
     pub justification: Name,
+    #[schemars(extend("x-doc" = "The Snowflake connection the access is asked on: its database_id from get_databases."))]
     pub connection_id: Id,
     #[schemars(with = "Vec<Map<String, Value>>")]
+    #[schemars(extend("x-doc" = "The access asked for, as rules in the same shape as create_snowflake_access_policy's rules (a list or its JSON text, at least one rule)."))]
     pub rules: JsonOr<NonEmpty<SnowflakeRule>>,
+    #[schemars(extend("x-doc" = "The requester's email address, sent in requester_identity; not sent when omitted."))]
     pub email: Option<Name>,
+    #[schemars(extend("x-doc" = "The requester's Snowflake role, sent in requester_identity; not sent when omitted."))]
     pub role: Option<Name>,
     /// {account_region,account_name,organization_name}
     pub snowflake_metadata: Option<JsonOr<Map<String, Value>>>,
@@ -315,22 +338,29 @@ pub struct CreateRequest {
 #[serde(deny_unknown_fields)]
 pub struct ListRequests {
     pub limit: Option<Limit<1000>>,
+    #[schemars(extend("x-doc" = "List only the requests of this requester. Omit for all."))]
     pub requester: Option<Name>,
+    #[schemars(extend("x-doc" = "List only requests in this state: OPEN, PENDING, PENDING_APPROVED, CLOSED_APPROVED, PENDING_DENIED, CLOSED_DENIED, PENDING_CANCELLED, CLOSED_CANCELLED, CLOSED or FAILED. Omit for all."))]
     pub status: Option<RequestStatus>,
+    #[schemars(extend("x-doc" = "Order by creation time: asc (oldest first) or desc (newest first). Not sent when omitted."))]
     pub sort: Option<SortOrder>,
+    #[schemars(extend("x-doc" = "For the next page: the last_evaluated_key the previous page returned. Omit for the first page."))]
     pub exclusive_start_key: Option<Cursor>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestId {
+    #[schemars(extend("x-doc" = "The access request's id, as get_access_requests returns it."))]
     pub request_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Decision {
+    #[schemars(extend("x-doc" = "The id of the open access request, as get_access_requests returns it."))]
     pub request_id: Name,
+    #[schemars(extend("x-doc" = "The reason for approving, denying or cancelling, kept with the request; must not be empty."))]
     pub justification: Name,
 }
 

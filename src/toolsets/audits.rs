@@ -76,22 +76,39 @@ wire_enum! {
 #[serde(deny_unknown_fields)]
 pub struct SearchAudits {
     pub limit: Option<Limit<100000>>,
+    #[schemars(extend("x-doc" = "How many matching results to skip, for paging through a search; not sent when omitted."))]
     pub offset: Option<u64>,
+    #[schemars(extend("x-doc" = "Start of the period to search, RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z; not sent when omitted."))]
     pub from_date_time: Option<Name>,
+    #[schemars(extend("x-doc" = "End of the period to search, RFC 3339 in UTC; not sent when omitted."))]
     pub to_date_time: Option<Name>,
+    #[schemars(extend("x-doc" = "The database user(s) that ran the queries: one name or a list (sent as repeated query keys)."))]
     pub consuming_user: Option<OneOrMany<String>>,
+    #[schemars(extend("x-doc" = "The email address(es) of the consuming users: one or a list (sent as repeated query keys)."))]
     pub consuming_user_email: Option<OneOrMany<String>>,
+    #[schemars(extend("x-doc" = "The id(s) of particular queries: one or a list (sent as repeated query keys)."))]
     pub query_id: Option<OneOrMany<String>>,
+    #[schemars(extend("x-doc" = "The sidecar(s) that handled the queries, by id from list_sc_sidecars: one or a list."))]
     pub sidecar_id: Option<OneOrMany<String>>,
+    #[schemars(extend("x-doc" = "The sidecar instance(s) that handled the queries, by id from get_sidecar_instances: one or a list."))]
     pub sidecar_instance_id: Option<OneOrMany<String>>,
+    #[schemars(extend("x-doc" = "The table name(s) the queries touched: one or a list (sent as repeated query keys)."))]
     pub table_name: Option<OneOrMany<String>>,
+    #[schemars(extend("x-doc" = "The schema name(s) the queries touched: one or a list (sent as repeated query keys)."))]
     pub schema_name: Option<OneOrMany<String>>,
+    #[schemars(extend("x-doc" = "The database name(s) the queries touched: one or a list (sent as repeated query keys)."))]
     pub database_name: Option<OneOrMany<String>>,
+    #[schemars(extend("x-doc" = "The column name(s) the queries touched: one or a list (sent as repeated query keys)."))]
     pub column_name: Option<OneOrMany<String>>,
+    #[schemars(extend("x-doc" = "The SQL statement type(s) to match: one or a list (sent as repeated query keys); the accepted values are not documented."))]
     pub statement_type: Option<OneOrMany<String>>,
+    #[schemars(extend("x-doc" = "Text the SQL statement must contain; sent in the query string (and redacted from logs)."))]
     pub statement_text_contains: Option<String>,
+    #[schemars(extend("x-doc" = "Result order: asc or desc. Not sent when omitted."))]
     pub order_by: Option<OrderBy>,
+    #[schemars(extend("x-doc" = "What results are sorted by: event_time or rows_accessed. Not sent when omitted."))]
     pub sort_by: Option<SortBy>,
+    #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the search to finish, polling get_audit_results and reporting progress; it then answers with the results, or with the search_uuid if the search is still running. Default 0: the search's first answer comes back at once. Not sent to ALTR."))]
     #[serde(default, skip_serializing)]
     pub wait_seconds: WaitSeconds,
 }
@@ -99,22 +116,30 @@ pub struct SearchAudits {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Results {
+    #[schemars(extend("x-doc" = "The search's id: from search_audits for get_audit_results, from search_query_audits for get_query_audit_results."))]
     pub search_uuid: Name,
     pub limit: Option<Limit<250>>,
+    #[schemars(extend("x-doc" = "For the next page of results: the next_page_token the previous page returned. Omit for the first page."))]
     pub next_page_token: Option<PageToken>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchSystem {
+    #[schemars(extend("x-doc" = "The audit category to search, one of: API Keys, Locks, Data, Administrators, Thresholds, Anomalies, Applications, User Groups, Data Sources, Row Access Policy, Unified Access Policy, Access Requests, Access Management Policy, Impersonation Policy."))]
     pub category: Category,
     pub limit: Option<Limit<100>>,
+    #[schemars(extend("x-doc" = "How many matching entries to skip, for paging; not sent when omitted."))]
     pub offset: Option<u64>,
+    #[schemars(extend("x-doc" = "How long ALTR itself waits for results before answering, in milliseconds, -1 to 1000; -1 answers at once with a token. Not sent when omitted."))]
     pub wait: Option<ApiWait>,
     #[serde(rename(serialize = "from"))]
+    #[schemars(extend("x-doc" = "Start of the period, ISO 8601 in UTC (sent as from). When the period is omitted ALTR searches the last 48 hours; a period spans at most one week."))]
     pub from_date_time: Option<Name>,
     #[serde(rename(serialize = "to"))]
+    #[schemars(extend("x-doc" = "End of the period, ISO 8601 in UTC (sent as to); at most one week after from_date_time."))]
     pub to_date_time: Option<Name>,
+    #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the search to finish, polling get_system_audit_results and reporting progress; it then answers with the results, or with the token if the search is still running. Default 0: the search's first answer comes back at once. Not sent to ALTR."))]
     #[serde(default, skip_serializing)]
     pub wait_seconds: WaitSeconds,
 }
@@ -142,6 +167,7 @@ impl<'de> Deserialize<'de> for ApiWait {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SystemToken {
+    #[schemars(extend("x-doc" = "The token from search_system_audits, or the new token the previous get_system_audit_results answer returned while moreData was true."))]
     pub token: Name,
 }
 
@@ -149,20 +175,35 @@ pub struct SystemToken {
 #[serde(deny_unknown_fields)]
 pub struct SearchQueries {
     pub limit: Option<Limit<100000>>,
+    #[schemars(extend("x-doc" = "How many matching results to skip, for paging through a search; not sent when omitted."))]
     pub offset: Option<u64>,
+    #[schemars(extend("x-doc" = "Start of the period to search, RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z; not sent when omitted."))]
     pub from_date_time: Option<Name>,
+    #[schemars(extend("x-doc" = "End of the period to search, RFC 3339 in UTC; not sent when omitted."))]
     pub to_date_time: Option<Name>,
+    #[schemars(extend("x-doc" = "Only queries run under this Snowflake role."))]
     pub executing_role: Option<Name>,
+    #[schemars(extend("x-doc" = "Only queries run by this Snowflake user."))]
     pub executing_user: Option<Name>,
+    #[schemars(extend("x-doc" = "Only the query with this Snowflake query id."))]
     pub query_id: Option<Name>,
+    #[schemars(extend("x-doc" = "Only queries a tag policy applied to, by the tag's name."))]
     pub policy_tag_name: Option<Name>,
+    #[schemars(extend("x-doc" = "Only queries a tag policy applied to, by the tag value."))]
     pub policy_tag_value: Option<Name>,
+    #[schemars(extend("x-doc" = "Only queries where a policy applied to a column in this database."))]
     pub policy_column_database_name: Option<Name>,
+    #[schemars(extend("x-doc" = "Only queries where a policy applied to a column in this schema."))]
     pub policy_column_schema_name: Option<Name>,
+    #[schemars(extend("x-doc" = "Only queries where a policy applied to a column in this table."))]
     pub policy_column_table_name: Option<Name>,
+    #[schemars(extend("x-doc" = "Only queries where a policy applied to a column of this name."))]
     pub policy_column_name: Option<Name>,
+    #[schemars(extend("x-doc" = "Result order: asc or desc. Not sent when omitted."))]
     pub order_by: Option<OrderBy>,
+    #[schemars(extend("x-doc" = "What results are sorted by: event_time or rows_accessed. Not sent when omitted."))]
     pub sort_by: Option<SortBy>,
+    #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the search to finish, polling get_query_audit_results and reporting progress; it then answers with the results, or with the search_uuid if the search is still running. Default 0: the search's first answer comes back at once. Not sent to ALTR."))]
     #[serde(default, skip_serializing)]
     pub wait_seconds: WaitSeconds,
 }
@@ -172,6 +213,7 @@ pub struct SearchQueries {
 pub struct ListDefinitions {
     pub limit: Option<Limit<1000>>,
     pub cursor: Option<Cursor>,
+    #[schemars(extend("x-doc" = "true lists archived definitions instead of active ones; not sent when omitted."))]
     pub archived: Option<bool>,
 }
 
@@ -184,15 +226,25 @@ macro_rules! definition {
         pub struct $name {
             $($extra)*
 
+            #[schemars(extend("x-doc" = "The report definition's name."))]
             pub name: Name,
+            #[schemars(extend("x-doc" = "The kind of data source the report covers: oltp or snowflake."))]
             pub integration_type: IntegrationType,
+            #[schemars(extend("x-doc" = "Free text describing the report; left out of the definition when omitted."))]
             pub description: Option<String>,
+            #[schemars(extend("x-doc" = "How many full days before the day the report runs it covers, a whole number of 0 or more; sent in report_window. Left out when omitted."))]
             pub lookback_days: Option<u32>,
+            #[schemars(extend("x-doc" = "The IANA time zone (e.g. America/Chicago) the report window's days are counted in; sent in report_window. Left out when omitted."))]
             pub timezone: Option<Name>,
+            #[schemars(extend("x-doc" = "When the report runs, as a 6-field AWS cron expression (minutes hours day-of-month month day-of-week year), e.g. 0 9 ? * MON *; sent in schedule. Another field count is refused."))]
             pub schedule_cron: Option<Name>,
+            #[schemars(extend("x-doc" = "true runs the report on its schedule, false keeps the schedule without running it; sent in schedule."))]
             pub schedule_enabled: Option<bool>,
+            #[schemars(extend("x-doc" = "The IANA time zone schedule_cron is read in, e.g. America/Chicago; sent in schedule."))]
             pub schedule_timezone: Option<Name>,
+            #[schemars(extend("x-doc" = "Where finished reports go, e.g. {\"channels\": [{\"type\": \"email\", \"enabled\": true, \"recipients\": [...]}]}; an object or its JSON text. Omitted: no delivery (update_report_definition refuses to drop an existing one unless replace_all)."))]
             pub delivery: Option<JsonOr<Map<String, Value>>>,
+            #[schemars(extend("x-doc" = "Which audit events the report includes: {\"filter_groups\": [{\"filters\": [{\"field\", \"pattern\": {\"match_type\", \"value\"}}]}]}; an object or its JSON text. Omitted: no filters (update_report_definition refuses to drop existing ones unless replace_all)."))]
             pub filters: Option<JsonOr<Map<String, Value>>>,
         }
     };
@@ -206,8 +258,10 @@ definition! {
 definition! {
     /// A report definition's replacement.
     pub struct UpdateDefinition {
+        #[schemars(extend("x-doc" = "The id of the report definition to replace, as list_report_definitions returns it."))]
         pub definition_id: Name,
         #[serde(default)]
+        #[schemars(extend("x-doc" = "Default false: the definition is read first and the update is refused if it would remove an existing delivery, filters or schedule not given again. true replaces without that check."))]
         pub replace_all: bool,
     }
 }
@@ -232,12 +286,14 @@ impl UpdateDefinition {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DefinitionId {
+    #[schemars(extend("x-doc" = "The report definition's id, as list_report_definitions returns it (archived ones with archived=true)."))]
     pub definition_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListInstances {
+    #[schemars(extend("x-doc" = "The report definition's id, as list_report_definitions returns it."))]
     pub definition_id: Name,
     pub limit: Option<Limit<1000>>,
     pub cursor: Option<Cursor>,
@@ -246,16 +302,21 @@ pub struct ListInstances {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceId {
+    #[schemars(extend("x-doc" = "The report definition's id, as list_report_definitions returns it."))]
     pub definition_id: Name,
+    #[schemars(extend("x-doc" = "The generated report's id, as list_report_instances returns it for that definition."))]
     pub instance_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Download {
+    #[schemars(extend("x-doc" = "The report definition's id, as list_report_definitions returns it."))]
     pub definition_id: Name,
+    #[schemars(extend("x-doc" = "The generated report's id, as list_report_instances returns it for that definition."))]
     pub instance_id: Name,
     #[serde(default = "pdf")]
+    #[schemars(extend("x-doc" = "The file format of the download: pdf (the default) or csv. Always sent."))]
     pub format: Format,
 }
 
@@ -266,7 +327,9 @@ fn pdf() -> Format {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListOfInstance {
+    #[schemars(extend("x-doc" = "The report definition's id, as list_report_definitions returns it."))]
     pub definition_id: Name,
+    #[schemars(extend("x-doc" = "The generated report's id, as list_report_instances returns it for that definition."))]
     pub instance_id: Name,
     pub limit: Option<Limit<1000>>,
     pub cursor: Option<Cursor>,
@@ -275,28 +338,39 @@ pub struct ListOfInstance {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
+    #[schemars(extend("x-doc" = "The report definition's id, as list_report_definitions returns it."))]
     pub definition_id: Name,
+    #[schemars(extend("x-doc" = "The generated report's id, as list_report_instances returns it for that definition."))]
     pub instance_id: Name,
+    #[schemars(extend("x-doc" = "The comment's text, e.g. a finding; must not be empty."))]
     pub text: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentId {
+    #[schemars(extend("x-doc" = "The report definition's id, as list_report_definitions returns it."))]
     pub definition_id: Name,
+    #[schemars(extend("x-doc" = "The generated report's id, as list_report_instances returns it for that definition."))]
     pub instance_id: Name,
+    #[schemars(extend("x-doc" = "The comment's id, as list_report_comments returns it for that report."))]
     pub comment_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignOff {
+    #[schemars(extend("x-doc" = "The report definition's id, as list_report_definitions returns it."))]
     pub definition_id: Name,
+    #[schemars(extend("x-doc" = "The generated report's id, as list_report_instances returns it for that definition."))]
     pub instance_id: Name,
     #[serde(default = "approve")]
+    #[schemars(extend("x-doc" = "The sign-off decision: approve, the only value and the default."))]
     pub action: SignOffAction,
     #[serde(default = "yes")]
+    #[schemars(extend("x-doc" = "Whether the signer attests that the report is accurate; default true."))]
     pub attestation: bool,
+    #[schemars(extend("x-doc" = "Optional remarks kept with the sign-off; not sent when omitted."))]
     pub comments: Option<String>,
 }
 

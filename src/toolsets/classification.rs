@@ -158,49 +158,62 @@ fn is_empty<T>(v: &[T]) -> bool {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifierName {
+    #[schemars(extend("x-doc" = "The classifier's name, as get_classifiers returns it; sent as one percent-encoded path segment, so it may contain /."))]
     pub classifier_name: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateClassifier {
+    #[schemars(extend("x-doc" = "The new classifier's name."))]
     pub classifier_name: Name,
+    #[schemars(extend("x-doc" = "The classifier's rules (column-name and data patterns), as a JSON object or its JSON text."))]
     pub compound_ruleset: JsonOr<Map<String, Value>>,
+    #[schemars(extend("x-doc" = "What the classifier finds; not sent when omitted."))]
     pub description: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateClassifier {
+    #[schemars(extend("x-doc" = "The name of the classifier to change, as get_classifiers returns it."))]
     pub classifier_name: String,
+    #[schemars(extend("x-doc" = "The classifier's new description; unchanged when omitted. Give it, compound_ruleset, or both."))]
     pub description: Option<String>,
+    #[schemars(extend("x-doc" = "New rules replacing the classifier's current ones, as a JSON object or its JSON text; the legacy pattern is cleared too. Unchanged when omitted."))]
     pub compound_ruleset: Option<JsonOr<Map<String, Value>>>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionName {
+    #[schemars(extend("x-doc" = "The collection's name, as get_collections returns it."))]
     pub collection_name: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCollection {
+    #[schemars(extend("x-doc" = "The new collection's name; it starts with no classifiers."))]
     pub collection_name: Name,
     #[serde(default)]
+    #[schemars(extend("x-doc" = "What the collection is for; default empty text, always sent."))]
     pub description: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCollection {
+    #[schemars(extend("x-doc" = "The collection's name, as get_collections returns it."))]
     pub collection_name: String,
+    #[schemars(extend("x-doc" = "The new description, replacing the old one; required."))]
     pub description: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionPage {
+    #[schemars(extend("x-doc" = "The collection's name, as get_collections returns it."))]
     pub collection_name: String,
     pub limit: Option<Limit<MAX_PAGE>>,
     pub contiguous_id: Option<ContiguousId>,
@@ -209,7 +222,9 @@ pub struct CollectionPage {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionMembers {
+    #[schemars(extend("x-doc" = "The collection's name, as get_collections returns it."))]
     pub collection_name: String,
+    #[schemars(extend("x-doc" = "The classifiers to add to or remove from the collection: one name or a list of at least one, names from get_classifiers. Always sent as a list."))]
     pub classifier_names: ClassifierNames,
 }
 
@@ -225,11 +240,17 @@ pub struct ManagedPage {
 pub struct GetJobs {
     pub limit: Option<Limit<MAX_PAGE>>,
     pub contiguous_id: Option<ContiguousId>,
+    #[schemars(extend("x-doc" = "Only jobs in this status: RUNNING, PAUSED, COMPLETED, CANCELLED or FAILED. Omit for all."))]
     pub status: Option<JobStatus>,
+    #[schemars(extend("x-doc" = "Only jobs of this type: FULL or INCREMENTAL. Omit for both."))]
     pub job_type: Option<JobType>,
+    #[schemars(extend("x-doc" = "Only jobs on this database, by its numeric id from get_databases."))]
     pub database_id: Option<Id>,
+    #[schemars(extend("x-doc" = "Only jobs run by this agent, by its id from list_sc_agents."))]
     pub agent_id: Option<Name>,
+    #[schemars(extend("x-doc" = "Only jobs of this classification type, a number from 1 to 6."))]
     pub classification_type: Option<ClassificationType>,
+    #[schemars(extend("x-doc" = "Order by creation time: asc (oldest first) or desc (newest first). Not sent when omitted."))]
     pub order: Option<Order>,
 }
 
@@ -237,60 +258,83 @@ pub struct GetJobs {
 #[serde(deny_unknown_fields)]
 pub struct ActiveJobs {
     pub limit: Option<Limit<MAX_PAGE>>,
+    #[schemars(extend("x-doc" = "Only active jobs on this database, by its numeric id from get_databases."))]
     pub database_id: Option<Id>,
     pub contiguous_id: Option<ContiguousId>,
+    #[schemars(extend("x-doc" = "Only active jobs run by this agent, by its id from list_sc_agents."))]
     pub agent_id: Option<Name>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JobId {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateJob {
+    #[schemars(extend("x-doc" = "FULL scans everything; INCREMENTAL scans only what changed since the last job."))]
     pub job_type: JobType,
+    #[schemars(extend("x-doc" = "The Snowflake database to scan, by its numeric id from get_databases."))]
     pub database_id: Id,
+    #[schemars(extend("x-doc" = "The collection of classifiers the job runs, by its name from get_collections."))]
     pub collection_name: Name,
     #[serde(default, skip_serializing_if = "is_empty")]
+    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
+    #[schemars(extend("x-doc" = "Whether the job's findings require review; not sent when omitted, so the API's default applies."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
+    #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the new job to finish, polling get_job and reporting progress; it then answers with the job as it stands. Default 0: the start answer comes back at once. Not sent to ALTR."))]
     pub wait_seconds: WaitSeconds,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateGdlpJob {
+    #[schemars(extend("x-doc" = "The Snowflake database to scan with Google DLP, by its numeric id from get_databases."))]
     pub database_id: Id,
+    #[schemars(extend("x-doc" = "The collection of classifiers to use, by its name from get_collections; not sent when omitted."))]
     pub collection_name: Option<Name>,
     #[serde(default, skip_serializing_if = "is_empty")]
+    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
+    #[schemars(extend("x-doc" = "How much data to sample: a number of rows, or a percentage when sample_type is PERCENT; not sent when omitted."))]
     pub sample_size: Option<u32>,
+    #[schemars(extend("x-doc" = "How sample_size counts: ROWS (a number of rows) or PERCENT (a percentage, 1-100); not sent when omitted."))]
     pub sample_type: Option<SampleType>,
+    #[schemars(extend("x-doc" = "Whether the job's findings require review; not sent when omitted, so the API's default applies."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
+    #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the new job to finish, polling get_job and reporting progress; it then answers with the job as it stands. Default 0: the start answer comes back at once. Not sent to ALTR."))]
     pub wait_seconds: WaitSeconds,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDatabricksJob {
+    #[schemars(extend("x-doc" = "The Databricks database to classify, by its numeric id from get_databases."))]
     pub database_id: Id,
+    #[schemars(extend("x-doc" = "The collection of classifiers to use, by its name from get_collections; not sent when omitted."))]
     pub collection_name: Option<Name>,
     #[serde(default, skip_serializing_if = "is_empty")]
+    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
+    #[schemars(extend("x-doc" = "Whether the job's findings require review; not sent when omitted, so the API's default applies."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
+    #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the new job to finish, polling get_job and reporting progress; it then answers with the job as it stands. Default 0: the start answer comes back at once. Not sent to ALTR."))]
     pub wait_seconds: WaitSeconds,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateJobStatus {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
+    #[schemars(extend("x-doc" = "The status to move the job to: PAUSED (pause), RUNNING (resume) or CANCELLED (cancel)."))]
     pub status: JobStatusChange,
 }
 
@@ -406,124 +450,183 @@ fn default_oltp_type() -> ClassificationType {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOltpJob {
+    #[schemars(extend("x-doc" = "The agent that runs the job, by its id from list_sc_agents."))]
     pub agent_id: Name,
+    #[schemars(extend("x-doc" = "The OLTP repository to classify, by its name from list_sc_repos."))]
     pub repo_name: Name,
+    #[schemars(extend("x-doc" = "The repository service user the agent connects as (list_sc_service_users)."))]
     pub service_user_name: Name,
+    #[schemars(extend("x-doc" = "The collection of classifiers the job runs, by its name from get_collections."))]
     pub collection_name: Name,
     #[serde(default = "default_oltp_type")]
+    #[schemars(extend("x-doc" = "The job's classification type, a number from 1 to 6; default 5."))]
     pub classification_type: ClassificationType,
+    #[schemars(extend("x-doc" = "ROWS (the default) samples rows of data; METADATA reads no data and takes no sample_size or sample_type."))]
     pub sample_strategy: Option<SampleStrategy>,
+    #[schemars(extend("x-doc" = "How much to sample with sample_strategy ROWS: a number of rows (default 1000), or 1 to 100 percent when sample_type is PERCENT (then required). Refused with METADATA."))]
     pub sample_size: Option<u32>,
+    #[schemars(extend("x-doc" = "How sample_size counts with sample_strategy ROWS: ROWS (the default) or PERCENT. Refused with METADATA."))]
     pub sample_type: Option<SampleType>,
     #[serde(default)]
+    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
+    #[schemars(extend("x-doc" = "The Oracle SID to connect to; not sent when omitted."))]
     pub sid: Option<String>,
+    #[schemars(extend("x-doc" = "The database service name to connect to; not sent when omitted."))]
     pub service_name: Option<String>,
+    #[schemars(extend("x-doc" = "An agent task's id (list_sc_agent_tasks) to send with the job; not sent when omitted."))]
     pub task_id: Option<String>,
+    #[schemars(extend("x-doc" = "Whether the job's findings require review; not sent when omitted, so the API's default applies."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
+    #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the new job to finish, polling get_job and reporting progress; it then answers with the job as it stands. Default 0: the start answer comes back at once. Not sent to ALTR."))]
     pub wait_seconds: WaitSeconds,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Findings {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
     pub limit: Option<Limit<MAX_PAGE>>,
     pub page_token: Option<PageToken>,
+    #[schemars(extend("x-doc" = "Only findings of these classifiers: one name or a list (sent as repeated query keys), names from get_classifiers. Omit for all."))]
     pub classifier_name: Option<ClassifierNames>,
+    #[schemars(extend("x-doc" = "Only findings with this review decision: approved or rejected. Omit for all."))]
     pub confirmed_status: Option<ConfirmedStatus>,
+    #[schemars(extend("x-doc" = "true asks for column status counts in the answer; sent whenever given, false included."))]
     pub include_column_status_counts: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsSchemas {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
+    #[schemars(extend("x-doc" = "The database's name as the job's findings show it (get_job_findings)."))]
     pub database: String,
     pub limit: Option<Limit<MAX_PAGE>>,
     pub page_token: Option<PageToken>,
+    #[schemars(extend("x-doc" = "Only findings of these classifiers: one name or a list (sent as repeated query keys), names from get_classifiers. Omit for all."))]
     pub classifier_name: Option<ClassifierNames>,
+    #[schemars(extend("x-doc" = "Only findings with this review decision: approved or rejected. Omit for all."))]
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsTables {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
+    #[schemars(extend("x-doc" = "The database's name as the job's findings show it (get_job_findings)."))]
     pub database: String,
+    #[schemars(extend("x-doc" = "The schema's name as the job's findings show it (get_job_findings_schemas)."))]
     pub schema: String,
     pub limit: Option<Limit<MAX_PAGE>>,
     pub page_token: Option<PageToken>,
+    #[schemars(extend("x-doc" = "Only findings of these classifiers: one name or a list (sent as repeated query keys), names from get_classifiers. Omit for all."))]
     pub classifier_name: Option<ClassifierNames>,
+    #[schemars(extend("x-doc" = "Only findings with this review decision: approved or rejected. Omit for all."))]
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsColumns {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
+    #[schemars(extend("x-doc" = "The database's name as the job's findings show it (get_job_findings)."))]
     pub database: String,
+    #[schemars(extend("x-doc" = "The schema's name as the job's findings show it (get_job_findings_schemas)."))]
     pub schema: String,
+    #[schemars(extend("x-doc" = "The table's name as the job's findings show it (get_job_findings_tables)."))]
     pub table: String,
     pub limit: Option<Limit<MAX_PAGE>>,
     pub page_token: Option<PageToken>,
+    #[schemars(extend("x-doc" = "Only findings of these classifiers: one name or a list (sent as repeated query keys), names from get_classifiers. Omit for all."))]
     pub classifier_name: Option<ClassifierNames>,
+    #[schemars(extend("x-doc" = "Only findings with this review decision: approved or rejected. Omit for all."))]
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsClassifiers {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
+    #[schemars(extend("x-doc" = "The database's name as the job's findings show it (get_job_findings)."))]
     pub database: String,
+    #[schemars(extend("x-doc" = "The schema's name as the job's findings show it (get_job_findings_schemas)."))]
     pub schema: String,
+    #[schemars(extend("x-doc" = "The table's name as the job's findings show it (get_job_findings_tables)."))]
     pub table: String,
+    #[schemars(extend("x-doc" = "The column's name as the job's findings show it (get_job_findings_columns)."))]
     pub column: String,
     pub limit: Option<Limit<MAX_PAGE>>,
     pub page_token: Option<PageToken>,
+    #[schemars(extend("x-doc" = "Only findings with this review decision: approved or rejected. Omit for all."))]
     pub confirmed_status: Option<ConfirmedStatus>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsLineage {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
+    #[schemars(extend("x-doc" = "The database's name as the job's findings show it (get_job_findings)."))]
     pub database: String,
+    #[schemars(extend("x-doc" = "The schema's name as the job's findings show it (get_job_findings_schemas)."))]
     pub schema: String,
+    #[schemars(extend("x-doc" = "The table's name as the job's findings show it (get_job_findings_tables)."))]
     pub table: String,
+    #[schemars(extend("x-doc" = "The column's name as the job's findings show it (get_job_findings_columns)."))]
     pub column: String,
+    #[schemars(extend("x-doc" = "The classifier whose match to explain, as get_job_findings_classifiers lists it for the column."))]
     pub classifier_name: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingsLeaves {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
     pub limit: Option<Limit<1000>>,
     pub page_token: Option<PageToken>,
+    #[schemars(extend("x-doc" = "Only findings of these confidence levels: a list of at least one of HIGH, MEDIUM, LOW (sent as repeated query keys). Omit for all."))]
     pub confidence: Option<NonEmpty<Confidence>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordDecision {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
+    #[schemars(extend("x-doc" = "The decision to record: approved or rejected."))]
     pub confirmed_status: ConfirmedStatus,
+    #[schemars(extend("x-doc" = "Limit the decision to this database of the job's findings (get_job_findings); needed when schema is given."))]
     pub database: Option<Name>,
+    #[schemars(extend("x-doc" = "Limit the decision to this schema; needs database, and is needed when table is given."))]
     pub schema: Option<Name>,
+    #[schemars(extend("x-doc" = "Limit the decision to this table; needs database and schema, and is needed when column is given."))]
     pub table: Option<Name>,
+    #[schemars(extend("x-doc" = "Limit the decision to this column; needs database, schema and table."))]
     pub column: Option<Name>,
+    #[schemars(extend("x-doc" = "Decide only the findings of this classifier (from get_job_findings_classifiers); all classifiers in the scope when omitted."))]
     pub classifier_name: Option<Name>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetDecisions {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
+    #[schemars(extend("x-doc" = "Only decisions in this database of the job's findings. Omit for all."))]
     pub database: Option<Name>,
+    #[schemars(extend("x-doc" = "Only decisions in this schema. Omit for all."))]
     pub schema: Option<Name>,
+    #[schemars(extend("x-doc" = "Only decisions in this table. Omit for all."))]
     pub table: Option<Name>,
+    #[schemars(extend("x-doc" = "Only decisions on this column. Omit for all."))]
     pub column: Option<Name>,
     pub limit: Option<Limit<MAX_PAGE>>,
     pub page_token: Option<PageToken>,
@@ -532,32 +635,48 @@ pub struct GetDecisions {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeDecisions {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
+    #[schemars(extend("x-doc" = "Revoke only decisions in this database (sent in the query). With no scope at all, every decision of the job is revoked."))]
     pub database: Option<Name>,
+    #[schemars(extend("x-doc" = "Revoke only decisions in this schema (sent in the query)."))]
     pub schema: Option<Name>,
+    #[schemars(extend("x-doc" = "Revoke only decisions in this table (sent in the query)."))]
     pub table: Option<Name>,
+    #[schemars(extend("x-doc" = "Revoke only decisions on this column (sent in the query)."))]
     pub column: Option<Name>,
+    #[schemars(extend("x-doc" = "Revoke only the decisions on this classifier's findings (sent in the query)."))]
     pub classifier_name: Option<Name>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkDecision {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
+    #[schemars(extend("x-doc" = "The decision to set on every matching finding: approved or rejected."))]
     pub confirmed_status: ConfirmedStatus,
+    #[schemars(extend("x-doc" = "The classifiers whose findings get the decision: one name or a list of at least one, names from get_classifiers (sent in predicate)."))]
     pub classifier_names: ClassifierNames,
+    #[schemars(extend("x-doc" = "Only findings of these confidence levels: a list of at least one of HIGH, MEDIUM, LOW (sent in predicate). Omit for all."))]
     pub confidence: Option<NonEmpty<Confidence>>,
+    #[schemars(extend("x-doc" = "Only findings in this database of the job's findings (sent in predicate); needed when schema is given."))]
     pub database: Option<Name>,
+    #[schemars(extend("x-doc" = "Only findings in this schema (sent in predicate); needs database, and is needed when table is given."))]
     pub schema: Option<Name>,
+    #[schemars(extend("x-doc" = "Only findings in this table (sent in predicate); needs database and schema."))]
     pub table: Option<Name>,
     #[serde(default)]
+    #[schemars(extend("x-doc" = "This tool's own dry run, sent to ALTR (always, default false): true asks ALTR to count the findings the decision would change without changing them. Not the server's dry run: the request is sent either way."))]
     pub dry_run: bool,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkDecisionId {
+    #[schemars(extend("x-doc" = "The classification job's id, from get_jobs or the answer of the create_*_job tool that started it."))]
     pub job_id: String,
+    #[schemars(extend("x-doc" = "The bulk decision's id, as record_bulk_job_decision returned it."))]
     pub bulk_decision_id: String,
 }
 

@@ -40,8 +40,11 @@ wire_enum! {
 pub struct ListRules {
     pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
+    #[schemars(extend("x-doc" = "true lists only enabled rules, false only disabled ones; omit for both."))]
     pub enabled: Option<bool>,
+    #[schemars(extend("x-doc" = "List only rules of this severity: low, medium, high or critical. Omit for all."))]
     pub severity: Option<Severity>,
+    #[schemars(extend("x-doc" = "List only rules of this type: match or threshold. Omit for both."))]
     pub rule_type: Option<RuleType>,
 }
 
@@ -55,39 +58,60 @@ pub struct RuleId {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRule {
+    #[schemars(extend("x-doc" = "The new rule's name."))]
     pub name: Name,
+    #[schemars(extend("x-doc" = "How the rule fires: match (every matching event raises an alert) or threshold (an alert when matching events reach threshold within window_type)."))]
     pub rule_type: RuleType,
+    #[schemars(extend("x-doc" = "The severity of the alerts the rule raises: low, medium, high or critical."))]
     pub severity: Severity,
+    #[schemars(extend("x-doc" = "Which data sources' audit events the rule watches, e.g. all."))]
     pub data_source_scope: Name,
+    #[schemars(extend("x-doc" = "The conditions an audit event must meet to match, as a JSON object (or its JSON text); it must not be empty."))]
     pub filter_tree: JsonOr<Map<String, Value>>,
     #[serde(default)]
+    #[schemars(extend("x-doc" = "true makes the rule active at once; default false (created disabled)."))]
     pub enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-doc" = "Free text explaining what the rule watches for; not sent when omitted."))]
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-doc" = "Email addresses notified when the rule raises an alert; not sent when omitted."))]
     pub email_recipients: Option<Vec<Name>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-doc" = "The time window a threshold rule counts matches in, e.g. rolling_1h. Required when rule_type is threshold, refused for match."))]
     pub window_type: Option<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-doc" = "How many matching events within window_type raise an alert, a whole number of at least 1. Required when rule_type is threshold, refused for match."))]
     pub threshold: Option<crate::registry::params::Id>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-doc" = "The time zone in which a threshold rule's window_type is counted; not sent when omitted."))]
     pub timezone: Option<Name>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-doc" = "true requires a comment to acknowledge the rule's alerts (acknowledge_dam_alert); not sent when omitted."))]
     pub comment_required: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-doc" = "The least number of seconds between two notification emails for this rule, a whole number of 0 or more; not sent when omitted."))]
     pub email_rate_limit_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRule {
+    #[schemars(extend("x-doc" = "The DAM rule's id, as list_dam_rules returns it."))]
     pub rule_id: Name,
+    #[schemars(extend("x-doc" = "The rule's new name; unchanged when omitted."))]
     pub name: Option<Name>,
+    #[schemars(extend("x-doc" = "The rule's new description; unchanged when omitted."))]
     pub description: Option<String>,
+    #[schemars(extend("x-doc" = "true enables the rule, false disables it (it then raises no alerts); unchanged when omitted."))]
     pub enabled: Option<bool>,
+    #[schemars(extend("x-doc" = "The new severity of the rule's alerts: low, medium, high or critical; unchanged when omitted."))]
     pub severity: Option<Severity>,
+    #[schemars(extend("x-doc" = "The new list of notified email addresses, replacing the old one; [] removes all recipients. Unchanged when omitted."))]
     pub email_recipients: Option<Vec<Name>>,
+    #[schemars(extend("x-doc" = "true requires a comment to acknowledge the rule's alerts, false does not; unchanged when omitted."))]
     pub comment_required: Option<bool>,
+    #[schemars(extend("x-doc" = "The new least number of seconds between two notification emails, 0 or more; unchanged when omitted."))]
     pub email_rate_limit_seconds: Option<u64>,
 }
 
@@ -96,28 +120,35 @@ pub struct UpdateRule {
 pub struct ListAlerts {
     pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
+    #[schemars(extend("x-doc" = "List only alerts raised by this DAM rule (its id from list_dam_rules). Omit for all rules."))]
     pub rule_id: Option<Name>,
+    #[schemars(extend("x-doc" = "List only alerts in this state: new or acknowledged. Omit for both."))]
     pub state: Option<AlertState>,
+    #[schemars(extend("x-doc" = "List only alerts of this severity: low, medium, high or critical. Omit for all."))]
     pub severity: Option<Severity>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertId {
+    #[schemars(extend("x-doc" = "The DAM alert's id, as list_dam_alerts returns it."))]
     pub alert_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Acknowledge {
+    #[schemars(extend("x-doc" = "The id of the alert to acknowledge (state new), as list_dam_alerts returns it."))]
     pub alert_id: Name,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-doc" = "A note kept with the acknowledgement; required when the alert's rule has comment_required. Omitted: an empty object is sent."))]
     pub comment: Option<Name>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListComments {
+    #[schemars(extend("x-doc" = "The DAM alert's id, as list_dam_alerts returns it."))]
     pub alert_id: Name,
     pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
@@ -126,7 +157,9 @@ pub struct ListComments {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
+    #[schemars(extend("x-doc" = "The DAM alert's id, as list_dam_alerts returns it."))]
     pub alert_id: Name,
+    #[schemars(extend("x-doc" = "The comment's text, e.g. what an investigation found; must not be empty."))]
     pub text: Name,
 }
 

@@ -21,79 +21,111 @@ pub static SET: Toolset = Toolset {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseName {
+    #[schemars(extend("x-doc" = "The database's friendly name in ALTR (friendlyDatabaseName in get_databases), not its name in the platform. An exact match is preferred, then one that differs only in letter case."))]
     pub database_name: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDatabase {
+    #[schemars(extend("x-doc" = "The name ALTR shows for the new connection; other tools (e.g. connect_tag, get_database_id) find the database by it."))]
     pub friendly_database_name: String,
+    #[schemars(extend("x-doc" = "The platform of the database, e.g. snowflake; sent as databaseType. Use create_databricks_database for Databricks."))]
     pub database_type: String,
+    #[schemars(extend("x-doc" = "The database's real name in its platform, as opposed to the friendly name."))]
     pub database_name: String,
+    #[schemars(extend("x-doc" = "The service user ALTR connects as, from get_service_users. Give it or database_username and database_password, not both."))]
     pub service_user_id: Option<String>,
+    #[schemars(extend("x-doc" = "The user ALTR connects as with password authentication; required with database_password, refused with service_user_id."))]
     pub database_username: Option<String>,
+    #[schemars(extend("x-doc" = "The password of database_username; needs database_username and is refused with service_user_id."))]
     pub database_password: Option<String>,
+    #[schemars(extend("x-doc" = "The host name the database is reached at; not sent when omitted."))]
     pub hostname: Option<String>,
+    #[schemars(extend("x-doc" = "The TCP port the database listens on, 1-65535; not sent when omitted."))]
     pub database_port: Option<Port>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDatabricks {
+    #[schemars(extend("x-doc" = "The name ALTR shows for the new Databricks connection; other tools find the database by it."))]
     pub friendly_database_name: String,
+    #[schemars(extend("x-doc" = "The Databricks catalog to govern."))]
     pub database_name: String,
+    #[schemars(extend("x-doc" = "The Databricks workspace's host name."))]
     pub hostname: String,
+    #[schemars(extend("x-doc" = "The user ALTR connects as when not using a service user; required with database_password, refused with service_user_id."))]
     pub database_username: Option<String>,
+    #[schemars(extend("x-doc" = "The secret (token) for database_username; needs database_username and is refused with service_user_id."))]
     pub database_password: Option<String>,
+    #[schemars(extend("x-doc" = "The service user ALTR connects as, from get_service_users. Give it or database_username and database_password, not both."))]
     pub service_user_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDatabase {
+    #[schemars(extend("x-doc" = "The database's numeric id, from get_databases or get_database_id."))]
     pub database_id: Id,
     #[serde(rename(serialize = "friendlyDatabaseName"))]
+    #[schemars(extend("x-doc" = "The new name ALTR shows for the connection; unchanged when omitted."))]
     pub friendly_database_name: Option<String>,
     #[serde(rename(serialize = "maxNumberOfConnections"))]
+    #[schemars(extend("x-doc" = "The new maximum number of connections ALTR opens to the database; unchanged when omitted."))]
     pub max_number_of_connections: Option<i64>,
     #[serde(rename(serialize = "maxNumberOfBatches"))]
+    #[schemars(extend("x-doc" = "The new maximum number of batches; unchanged when omitted."))]
     pub max_number_of_batches: Option<i64>,
     #[serde(rename(serialize = "serviceUserID"))]
+    #[schemars(extend("x-doc" = "The service user ALTR connects as from now on, from get_service_users; unchanged when omitted."))]
     pub service_user_id: Option<String>,
     #[serde(rename(serialize = "connectionString"))]
+    #[schemars(extend("x-doc" = "The new connection string of the database; unchanged when omitted."))]
     pub connection_string: Option<String>,
     #[serde(rename(serialize = "databasePassword"))]
+    #[schemars(extend("x-doc" = "The new password ALTR connects with; unchanged when omitted."))]
     pub database_password: Option<String>,
     #[serde(rename(serialize = "databaseUsername"))]
+    #[schemars(extend("x-doc" = "The new user ALTR connects as; unchanged when omitted."))]
     pub database_username: Option<String>,
     #[serde(rename(serialize = "snowflakeRole"))]
+    #[schemars(extend("x-doc" = "The Snowflake role ALTR uses on this connection; unchanged when omitted."))]
     pub snowflake_role: Option<String>,
     #[serde(rename(serialize = "warehouseName"))]
+    #[schemars(extend("x-doc" = "The Snowflake warehouse ALTR uses on this connection; unchanged when omitted."))]
     pub warehouse_name: Option<String>,
     #[serde(rename(serialize = "shouldClassify"))]
+    #[schemars(extend("x-doc" = "true turns classification of the database on, false off; unchanged when omitted."))]
     pub should_classify: Option<bool>,
     #[serde(rename(serialize = "dataUsageHistory"))]
+    #[schemars(extend("x-doc" = "true turns the connection's data usage history setting on, false off; unchanged when omitted."))]
     pub data_usage_history: Option<bool>,
     #[serde(rename(serialize = "classificationType"))]
+    #[schemars(extend("x-doc" = "The connection's new classification type, sent as classificationType (the accepted values are not documented); unchanged when omitted."))]
     pub classification_type: Option<String>,
+    #[schemars(extend("x-doc" = "true reruns the connection's setup in ALTR; omit or false to leave it."))]
     pub reinvoke: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseId {
+    #[schemars(extend("x-doc" = "The database's numeric id, from get_databases or get_database_id."))]
     pub database_id: Id,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Disconnect {
+    #[schemars(extend("x-doc" = "The numeric id of the database to disconnect, from get_databases or get_database_id."))]
     pub database_id: Id,
     #[serde(
         default,
         rename(serialize = "ignoreErrors"),
         skip_serializing_if = "is_false"
     )]
+    #[schemars(extend("x-doc" = "true removes the connection even if clean-up fails (sent as ignoreErrors=true); default false."))]
     pub ignore_errors: bool,
 }
 

@@ -27,60 +27,78 @@ wire_enum! {
 pub struct ListTweaks {
     pub contiguous_id: Option<ContiguousId>,
     pub limit: Option<Limit<1000>>,
+    #[schemars(extend("x-doc" = "Text a tweak's name must contain; only matching tweaks are listed. Omit to list all."))]
     pub contain: Option<String>,
+    #[schemars(extend("x-doc" = "Which sequences to include: active, deactivated or any. Not sent when omitted, so the API's default applies."))]
     pub status: Option<KeyStatus>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetTweak {
+    #[schemars(extend("x-doc" = "The tweak's name, as list_tweaks returns it."))]
     pub name: Name,
+    #[schemars(extend("x-doc" = "The sequence (version) number to read, from get_tweak or list_tweaks. Omitted: the tweak's current sequence."))]
     pub sequence: Option<Id>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTweak {
+    #[schemars(extend("x-doc" = "The name for the new tweak; it starts at sequence 1."))]
     pub name: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TweakSequence {
+    #[schemars(extend("x-doc" = "The tweak's name, as list_tweaks returns it."))]
     pub name: Name,
+    #[schemars(extend("x-doc" = "The sequence (version) number to deactivate, as get_tweak shows it."))]
     pub sequence: Id,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListKeys {
+    #[schemars(extend("x-doc" = "The key namespace to list; keys are grouped by namespace and a key's name is unique within it."))]
     pub namespace: Name,
     pub contiguous_id: Option<ContiguousId>,
     pub limit: Option<Limit<1000>>,
+    #[schemars(extend("x-doc" = "Text a key's name must contain; only matching keys are listed. Omit to list all keys of the namespace."))]
     pub contain: Option<String>,
+    #[schemars(extend("x-doc" = "Which sequences to include: active, deactivated or any. Not sent when omitted, so the API's default applies."))]
     pub status: Option<KeyStatus>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetKey {
+    #[schemars(extend("x-doc" = "The namespace the key belongs to."))]
     pub namespace: Name,
+    #[schemars(extend("x-doc" = "The key's name within the namespace, as list_keys returns it."))]
     pub name: Name,
+    #[schemars(extend("x-doc" = "The sequence (version) number to read, from get_key or list_keys. Omitted: the key's current sequence."))]
     pub sequence: Option<Id>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
+    #[schemars(extend("x-doc" = "The namespace to create the key in; it is sent in the request body with the name."))]
     pub namespace: Name,
+    #[schemars(extend("x-doc" = "The name for the new key; it must be unique within the namespace, and the key starts at sequence 1."))]
     pub name: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeySequence {
+    #[schemars(extend("x-doc" = "The namespace the key belongs to."))]
     pub namespace: Name,
+    #[schemars(extend("x-doc" = "The key's name within the namespace, as list_keys returns it."))]
     pub name: Name,
+    #[schemars(extend("x-doc" = "The key's sequence (version) number, as get_key shows it: for deactivate_key the sequence to deactivate, for rotate_key the current sequence to rotate from."))]
     pub sequence: Id,
 }
 

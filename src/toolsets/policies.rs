@@ -63,28 +63,36 @@ pub const RULE_BATCH: usize = 99;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyType {
+    #[schemars(extend("x-doc" = "List only policies of this kind: TAG, COLUMN, PUSHDOWN, IMPERSONATION, GRANT, ROW or OLTP (any letter case). Omitted: every kind is listed, one listing per kind, merged."))]
     pub policy_type: Option<PolicyKind>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyId {
+    #[schemars(extend("x-doc" = "The masking policy's id, as get_policies returns it (e.g. TAG#... or PUSHDOWN#...); TAG#x and its percent-encoded form TAG%23x are the same id."))]
     pub policy_id: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SupportedMasks {
+    #[schemars(extend("x-doc" = "The policy type to ask about: tag, tag_pushdown or column. column also needs field_id."))]
     pub policy_type: MaskPolicyType,
+    #[schemars(extend("x-doc" = "The platform to ask about: snowflake or databricks. Not sent when omitted."))]
     pub database_type: Option<DatabaseType>,
+    #[schemars(extend("x-doc" = "The numeric id of the column (field) to ask about; required when policy_type is column, not sent when omitted."))]
     pub field_id: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePolicy {
+    #[schemars(extend("x-doc" = "The tag the policy masks (sent as identifier): for TAG the Snowflake tag's upper-case name, for PUSHDOWN the raw Databricks tag name. One policy per tag."))]
     pub tag: String,
+    #[schemars(extend("x-doc" = "The policy's kind, default TAG: TAG for a Snowflake tag, PUSHDOWN for a Databricks tag (with database_ids). The schema also lists COLUMN, IMPERSONATION, GRANT, ROW and OLTP."))]
     pub policy_type: Option<PolicyKind>,
+    #[schemars(extend("x-doc" = "The numeric ids (from get_databases) of the Databricks workspaces a PUSHDOWN policy covers; at least one when given. Refused for TAG policies."))]
     pub database_ids: Option<Vec<i64>>,
 }
 
@@ -106,6 +114,7 @@ pub struct RuleInput {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddRules {
+    #[schemars(extend("x-doc" = "The masking policy's id, as get_policies or create_policy returns it (e.g. TAG#...); for a TAG# policy the levels are checked against those the API supports for tags."))]
     pub policy_id: String,
     /// [{masking_policy:10000-10009,role,tag_value}]; tag policies 10000-10004; tag_value exact (get_tag_values)
     #[schemars(with = "Vec<Map<String, Value>>")]
@@ -150,11 +159,15 @@ pub struct TimeWindow {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRule {
+    #[schemars(extend("x-doc" = "The masking policy's id, as get_policies returns it (e.g. TAG#... or PUSHDOWN#...)."))]
     pub policy_id: String,
+    #[schemars(extend("x-doc" = "The masking rule's id within the policy, as get_rules returns it."))]
     pub rule_id: String,
     /// Tag policies: 10000-10004
     pub masking_policy: Option<LenientInt<Level>>,
+    #[schemars(extend("x-doc" = "The role (user group) the rule applies to from now on, a name from get_roles; unchanged when omitted."))]
     pub role: Option<String>,
+    #[schemars(extend("x-doc" = "The exact tag value (case-sensitive) the rule applies to from now on, from get_tag_values; unchanged when omitted."))]
     pub tag_value: Option<String>,
     /// [{access_rate_unit:MINUTE|HOUR..,access_rate_limit:int,action:BLOCK|ALERT..}]
     #[schemars(with = "Option<Vec<Map<String, Value>>>")]
@@ -167,7 +180,9 @@ pub struct UpdateRule {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleId {
+    #[schemars(extend("x-doc" = "The masking policy's id, as get_policies returns it (e.g. TAG#... or PUSHDOWN#...)."))]
     pub policy_id: String,
+    #[schemars(extend("x-doc" = "The id of the rule to delete, as get_rules returns it for this policy."))]
     pub rule_id: String,
 }
 
@@ -188,6 +203,7 @@ pub struct RuleChange {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewMasking {
+    #[schemars(extend("x-doc" = "The masking policy to preview, by its id from get_policies; its current rules are read, nothing is changed."))]
     pub policy_id: String,
     /// [{masking_policy:10000-10009,role,tag_value}]
     #[serde(default)]
@@ -198,8 +214,10 @@ pub struct PreviewMasking {
     #[schemars(with = "Option<Vec<Map<String, Value>>>")]
     pub update: Option<Vec<RuleChange>>,
     #[serde(default)]
+    #[schemars(extend("x-doc" = "Ids of existing rules of the policy (from get_rules) to leave out of the \"after\" view; an id the policy does not have is refused."))]
     pub delete: Option<Vec<String>>,
     #[serde(default)]
+    #[schemars(extend("x-doc" = "More role names (e.g. from get_roles) to show even when no rule names them; such a role sees \"default\" unless a rule matches it. Roles are matched ignoring letter case."))]
     pub roles: Option<Vec<String>>,
 }
 

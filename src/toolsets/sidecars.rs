@@ -100,7 +100,9 @@ pub struct ListAgents {
     pub limit: Option<Limit<1000>>,
     pub contiguous_id: Option<ContiguousId>,
     #[serde(rename(serialize = "type"))]
+    #[schemars(extend("x-doc" = "Only agents of this type: SIS or CLASSIFIER (sent as type). Omit for both."))]
     pub agent_type: Option<AgentType>,
+    #[schemars(extend("x-doc" = "Only agents whose name starts with this text. Omit for all."))]
     pub name_starts_with: Option<String>,
 }
 
@@ -108,32 +110,44 @@ pub struct ListAgents {
 #[serde(deny_unknown_fields)]
 pub struct CreateAgent {
     #[serde(rename(serialize = "type"))]
+    #[schemars(extend("x-doc" = "The agent's type: SIS (sidecar integration) or CLASSIFIER; sent as type."))]
     pub agent_type: AgentType,
+    #[schemars(extend("x-doc" = "The new agent's name; it must be unique."))]
     pub name: Name,
+    #[schemars(extend("x-doc" = "What the agent is for; not sent when omitted."))]
     pub description: Option<String>,
+    #[schemars(extend("x-doc" = "A public key of the agent, in PEM format; not sent when omitted."))]
     pub public_key_1: Option<String>,
+    #[schemars(extend("x-doc" = "A second public key of the agent, in PEM format (e.g. for key rotation); not sent when omitted."))]
     pub public_key_2: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentId {
+    #[schemars(extend("x-doc" = "The agent's id, as list_sc_agents returns it."))]
     pub agent_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAgent {
+    #[schemars(extend("x-doc" = "The agent's id, as list_sc_agents returns it."))]
     pub agent_id: Name,
+    #[schemars(extend("x-doc" = "The agent's new name; unchanged when omitted."))]
     pub name: Option<Name>,
+    #[schemars(extend("x-doc" = "The agent's new description; unchanged when omitted."))]
     pub description: Option<String>,
+    #[schemars(extend("x-doc" = "The agent's new first public key, in PEM format; unchanged when omitted."))]
     pub public_key_1: Option<String>,
+    #[schemars(extend("x-doc" = "The agent's new second public key, in PEM format; unchanged when omitted."))]
     pub public_key_2: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentPage {
+    #[schemars(extend("x-doc" = "The agent's id, as list_sc_agents returns it."))]
     pub agent_id: Name,
     pub limit: Option<Limit<1000>>,
     pub contiguous_id: Option<ContiguousId>,
@@ -142,30 +156,45 @@ pub struct AgentPage {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAgentTask {
+    #[schemars(extend("x-doc" = "The id of the agent that runs the task, as list_sc_agents returns it."))]
     pub agent_id: Name,
+    #[schemars(extend("x-doc" = "The new task's name."))]
     pub name: Name,
+    #[schemars(extend("x-doc" = "The repository the task works on, by its name from list_sc_repos."))]
     pub repo_name: Name,
+    #[schemars(extend("x-doc" = "The task's settings, as a JSON object or its JSON text."))]
     pub configuration: Object,
+    #[schemars(extend("x-doc" = "When the task runs, as a JSON object or its JSON text, e.g. {\"type\": \"cron\", \"expression\": \"0 2 * * *\"}."))]
     pub schedule: Object,
+    #[schemars(extend("x-doc" = "What the task does; not sent when omitted."))]
     pub description: Option<String>,
+    #[schemars(extend("x-doc" = "The repository service user the task connects as (list_sc_service_users); not sent when omitted."))]
     pub service_user: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAgentTask {
+    #[schemars(extend("x-doc" = "The agent's id, as list_sc_agents returns it."))]
     pub agent_id: Name,
+    #[schemars(extend("x-doc" = "The task's id, as list_sc_agent_tasks returns it for the agent."))]
     pub task_id: Name,
+    #[schemars(extend("x-doc" = "The task's new name; unchanged when omitted."))]
     pub name: Option<Name>,
+    #[schemars(extend("x-doc" = "The task's new description; unchanged when omitted."))]
     pub description: Option<String>,
+    #[schemars(extend("x-doc" = "The task's new settings, as a JSON object or its JSON text; unchanged when omitted."))]
     pub configuration: Option<Object>,
+    #[schemars(extend("x-doc" = "The task's new schedule, as a JSON object or its JSON text, e.g. {\"type\": \"cron\", \"expression\": \"0 2 * * *\"}; unchanged when omitted."))]
     pub schedule: Option<Object>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentTask {
+    #[schemars(extend("x-doc" = "The agent's id, as list_sc_agents returns it."))]
     pub agent_id: Name,
+    #[schemars(extend("x-doc" = "The task's id, as list_sc_agent_tasks returns it for the agent."))]
     pub task_id: Name,
 }
 
@@ -174,36 +203,46 @@ pub struct AgentTask {
 pub struct ListRepos {
     pub limit: Option<Limit<1000>>,
     pub contiguous_id: Option<ContiguousId>,
+    #[schemars(extend("x-doc" = "Only repositories of this database engine: Oracle, MSSQL, MySQL or Postgres. Omit for all."))]
     pub repo_type: Option<RepoType>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRepo {
+    #[schemars(extend("x-doc" = "The repository's name; the other tools call it repo_name."))]
     pub name: Name,
     #[serde(rename(serialize = "type"))]
+    #[schemars(extend("x-doc" = "The database engine: Oracle, MSSQL, MySQL or Postgres; sent as type."))]
     pub repo_type: RepoType,
+    #[schemars(extend("x-doc" = "The host name the database is reached at."))]
     pub hostname: Name,
+    #[schemars(extend("x-doc" = "The TCP port the database listens on, 1-65535."))]
     pub port: Port,
+    #[schemars(extend("x-doc" = "What the repository is; not sent when omitted."))]
     pub description: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoName {
+    #[schemars(extend("x-doc" = "The repository's name, as list_sc_repos returns it."))]
     pub repo_name: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRepo {
+    #[schemars(extend("x-doc" = "The repository's name, as list_sc_repos returns it."))]
     pub repo_name: Name,
+    #[schemars(extend("x-doc" = "The repository's new description (its only changeable field); required."))]
     pub description: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoPage {
+    #[schemars(extend("x-doc" = "The repository's name, as list_sc_repos returns it."))]
     pub repo_name: Name,
     pub limit: Option<Limit<1000>>,
     pub contiguous_id: Option<ContiguousId>,
@@ -212,91 +251,130 @@ pub struct RepoPage {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRepoUser {
+    #[schemars(extend("x-doc" = "The repository's name, as list_sc_repos returns it."))]
     pub repo_name: Name,
+    #[schemars(extend("x-doc" = "The database user's name to register."))]
     pub username: Name,
+    #[schemars(extend("x-doc" = "Where the user's password is kept in AWS Secrets Manager: {\"secret_arn\", \"region\"}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
     pub aws_secrets_manager: Option<Object>,
+    #[schemars(extend("x-doc" = "Where the user's password is kept in Azure Key Vault: {\"vault_url\", \"secret_name\"}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
     pub azure_key_vault: Option<Object>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoUser {
+    #[schemars(extend("x-doc" = "The repository's name, as list_sc_repos returns it."))]
     pub repo_name: Name,
+    #[schemars(extend("x-doc" = "The user's name: a repository user as list_sc_repo_users returns it (get_sc_repo_user, disconnect_sc_repo_user), or a service user as list_sc_service_users returns it (get_sc_service_user, disconnect_sc_service_user)."))]
     pub username: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRepoUser {
+    #[schemars(extend("x-doc" = "The repository's name, as list_sc_repos returns it."))]
     pub repo_name: Name,
+    #[schemars(extend("x-doc" = "The repository user's name, as list_sc_repo_users returns it."))]
     pub username: Name,
+    #[schemars(extend("x-doc" = "Move the password to AWS Secrets Manager: {\"secret_arn\", \"region\"}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
     pub aws_secrets_manager: Option<Object>,
+    #[schemars(extend("x-doc" = "Move the password to Azure Key Vault: {\"vault_url\", \"secret_name\"}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
     pub azure_key_vault: Option<Object>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListServiceUsers {
+    #[schemars(extend("x-doc" = "List the service users of this repository (name from list_sc_repos); omitted: the service users of all repositories."))]
     pub repo_name: Option<Name>,
     pub limit: Option<Limit<1000>>,
     pub contiguous_id: Option<ContiguousId>,
+    #[schemars(extend("x-doc" = "Only service users whose username starts with this text; needs repo_name (refused without it)."))]
     pub username_starts_with: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateServiceUser {
+    #[schemars(extend("x-doc" = "The repository's name, as list_sc_repos returns it."))]
     pub repo_name: Name,
+    #[schemars(extend("x-doc" = "The database user ALTR connects as."))]
     pub username: Name,
+    #[schemars(extend("x-doc" = "What ALTR uses the service user for, e.g. classification."))]
     pub resource: Name,
+    #[schemars(extend("x-doc" = "Where the user's password is kept in AWS Secrets Manager: {\"secret_arn\", \"region\"}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
     pub aws_secrets_manager: Option<Object>,
+    #[schemars(extend("x-doc" = "Where the user's password is kept in Azure Key Vault: {\"vault_url\", \"secret_name\"}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
     pub azure_key_vault: Option<Object>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceUser {
+    #[schemars(extend("x-doc" = "The repository's name, as list_sc_repos returns it."))]
     pub repo_name: Name,
+    #[schemars(extend("x-doc" = "The service user's name, as list_sc_service_users returns it."))]
     pub username: Name,
+    #[schemars(extend("x-doc" = "What ALTR uses the service user for from now on, e.g. classification; unchanged when omitted."))]
     pub resource: Option<Name>,
+    #[schemars(extend("x-doc" = "Move the password to AWS Secrets Manager: {\"secret_arn\", \"region\"}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
     pub aws_secrets_manager: Option<Object>,
+    #[schemars(extend("x-doc" = "Move the password to Azure Key Vault: {\"vault_url\", \"secret_name\"}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
     pub azure_key_vault: Option<Object>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSidecar {
+    #[schemars(extend("x-doc" = "The new sidecar's name."))]
     pub name: Name,
+    #[schemars(extend("x-doc" = "The host name clients reach the sidecar at."))]
     pub hostname: Name,
+    #[schemars(extend("x-doc" = "What the sidecar is for; not sent when omitted."))]
     pub description: Option<String>,
+    #[schemars(extend("x-doc" = "A public key of the sidecar, in PEM format; not sent when omitted."))]
     pub public_key_1: Option<String>,
+    #[schemars(extend("x-doc" = "A second public key of the sidecar, in PEM format (e.g. for key rotation); not sent when omitted."))]
     pub public_key_2: Option<String>,
+    #[schemars(extend("x-doc" = "true lets queries the sidecar cannot parse pass through; not sent when omitted."))]
     pub unsupported_query_bypass: Option<bool>,
+    #[schemars(extend("x-doc" = "true turns off platform audits for this sidecar; not sent when omitted."))]
     pub disable_platform_audits: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SidecarId {
+    #[schemars(extend("x-doc" = "The sidecar's id, as list_sc_sidecars returns it."))]
     pub sidecar_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSidecar {
+    #[schemars(extend("x-doc" = "The sidecar's id, as list_sc_sidecars returns it."))]
     pub sidecar_id: Name,
+    #[schemars(extend("x-doc" = "The sidecar's new name; unchanged when omitted."))]
     pub name: Option<Name>,
+    #[schemars(extend("x-doc" = "The new host name clients reach the sidecar at; unchanged when omitted."))]
     pub hostname: Option<Name>,
+    #[schemars(extend("x-doc" = "The sidecar's new description; unchanged when omitted."))]
     pub description: Option<String>,
+    #[schemars(extend("x-doc" = "The sidecar's new first public key, in PEM format; unchanged when omitted."))]
     pub public_key_1: Option<String>,
+    #[schemars(extend("x-doc" = "The sidecar's new second public key, in PEM format; unchanged when omitted."))]
     pub public_key_2: Option<String>,
+    #[schemars(extend("x-doc" = "true lets queries the sidecar cannot parse pass through, false stops that; unchanged when omitted."))]
     pub unsupported_query_bypass: Option<bool>,
+    #[schemars(extend("x-doc" = "true turns off platform audits for this sidecar, false turns them on; unchanged when omitted."))]
     pub disable_platform_audits: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SidecarPage {
+    #[schemars(extend("x-doc" = "The sidecar's id, as list_sc_sidecars returns it."))]
     pub sidecar_id: Name,
     pub limit: Option<Limit<1000>>,
     pub contiguous_id: Option<ContiguousId>,
@@ -305,24 +383,33 @@ pub struct SidecarPage {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterListener {
+    #[schemars(extend("x-doc" = "The sidecar's id, as list_sc_sidecars returns it."))]
     pub sidecar_id: Name,
+    #[schemars(extend("x-doc" = "The TCP port the sidecar is to listen on, 1-65535; one listener per port."))]
     pub port: Port,
+    #[schemars(extend("x-doc" = "The database protocol the listener speaks, e.g. Postgres."))]
     pub database_type: Name,
+    #[schemars(extend("x-doc" = "The database version the listener advertises to clients; not sent when omitted."))]
     pub advertised_version: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Listener {
+    #[schemars(extend("x-doc" = "The sidecar's id, as list_sc_sidecars returns it."))]
     pub sidecar_id: Name,
+    #[schemars(extend("x-doc" = "The listener's port, as list_sc_sidecar_listeners returns it."))]
     pub port: Port,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SidecarBindings {
+    #[schemars(extend("x-doc" = "The sidecar's id, as list_sc_sidecars returns it."))]
     pub sidecar_id: Name,
+    #[schemars(extend("x-doc" = "Only bindings on these listener ports (1-65535): a list or comma-separated text, sent as comma-separated text."))]
     pub ports: Option<CommaList<Port>>,
+    #[schemars(extend("x-doc" = "Only bindings to these repositories (names from list_sc_repos): a list or comma-separated text, sent as comma-separated text."))]
     pub repo_names: Option<CommaList<Name>>,
     pub limit: Option<Limit<1000>>,
     pub contiguous_id: Option<ContiguousId>,
@@ -331,8 +418,11 @@ pub struct SidecarBindings {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoBindings {
+    #[schemars(extend("x-doc" = "The repository's name, as list_sc_repos returns it."))]
     pub repo_name: Name,
+    #[schemars(extend("x-doc" = "Only bindings on these listener ports (1-65535): a list or comma-separated text, sent as comma-separated text."))]
     pub ports: Option<CommaList<Port>>,
+    #[schemars(extend("x-doc" = "Only bindings on these sidecars (ids from list_sc_sidecars): a list or comma-separated text, sent as comma-separated text."))]
     pub sidecar_ids: Option<CommaList<Name>>,
     pub limit: Option<Limit<1000>>,
     pub contiguous_id: Option<ContiguousId>,
@@ -341,8 +431,11 @@ pub struct RepoBindings {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Binding {
+    #[schemars(extend("x-doc" = "The sidecar's id, as list_sc_sidecars returns it."))]
     pub sidecar_id: Name,
+    #[schemars(extend("x-doc" = "The sidecar listener's port (list_sc_sidecar_listeners), 1-65535."))]
     pub port: Port,
+    #[schemars(extend("x-doc" = "The repository bound to the port, by its name from list_sc_repos."))]
     pub repo_name: Name,
 }
 

@@ -41,23 +41,30 @@ wire_enum! {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagGroupId {
+    #[schemars(extend("x-doc" = "The connected tag's id, as get_tags returns it (tag_group_id)."))]
     pub tag_group_id: Name,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagName {
+    #[schemars(extend("x-doc" = "The tag's name; it is sent as the API's filter, and the values of the matching tag are returned."))]
     pub tag_name: String,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagDetails {
+    #[schemars(extend("x-doc" = "The numeric id of the database the tag is connected in, from get_databases."))]
     pub database_id: Id,
+    #[schemars(extend("x-doc" = "The database's real name in Snowflake (databaseName in get_databases), not its friendly name."))]
     pub database_name: String,
+    #[schemars(extend("x-doc" = "The tag's name in Snowflake."))]
     pub tag_name: String,
+    #[schemars(extend("x-doc" = "The Snowflake schema the tag is defined in."))]
     pub schema_name: String,
     #[serde(rename(serialize = "protection-type"))]
+    #[schemars(extend("x-doc" = "Return only the configuration of this protection type: governed, governed-pushdown, tokenized-vault or encryption-fpe (sent as protection-type). Omit for no filter."))]
     pub protection_type: Option<ProtectionType>,
 }
 
@@ -81,12 +88,18 @@ pub struct FpeOptions {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTag {
+    #[schemars(extend("x-doc" = "The connected tag's id, as get_tags returns it."))]
     pub tag_group_id: String,
+    #[schemars(extend("x-doc" = "The numeric id of the database the tag is connected in, from get_databases or get_tags."))]
     pub database_id: Id,
+    #[schemars(extend("x-doc" = "The name ALTR shows for the tag."))]
     pub friendly_name: String,
+    #[schemars(extend("x-doc" = "How the tag's columns are protected: governed, governed-pushdown, tokenized-vault or encryption-fpe. Default governed: the configuration is replaced, so omitting it sets governed."))]
     pub protection_type: Option<ProtectionType>,
     #[serde(default)]
+    #[schemars(extend("x-doc" = "Whether the tag's custom role provider is enabled (sent as custom_role_provider.enabled); default false, which the replacement sets when omitted."))]
     pub custom_role_provider_enabled: bool,
+    #[schemars(extend("x-doc" = "The data types the masking applies to, as one name or a list (a single name is sent as a one-item list); left out of the new configuration when omitted."))]
     pub mask_data_type_list: Option<OneOrMany<String>>,
     /// {alphabet:numeric|alphabetic|alphanumeric,is_padded,key_name,tweak_name}; encryption-fpe only
     #[schemars(with = "Option<Map<String, Value>>")]
@@ -96,19 +109,27 @@ pub struct UpdateTag {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagLocation {
+    #[schemars(extend("x-doc" = "The numeric id of the database the tag is connected in, from get_databases."))]
     pub database_id: Id,
+    #[schemars(extend("x-doc" = "The database's real name in Snowflake (databaseName in get_databases), not its friendly name."))]
     pub database_name: String,
+    #[schemars(extend("x-doc" = "The Snowflake schema the tag is defined in."))]
     pub schema_name: String,
+    #[schemars(extend("x-doc" = "The tag's name in Snowflake."))]
     pub tag_name: String,
     #[serde(default)]
+    #[schemars(extend("x-doc" = "true disconnects the tag even if ALTR's clean-up in Snowflake fails; default false. Always sent, in the query."))]
     pub ignore_errors: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectTag {
+    #[schemars(extend("x-doc" = "The database's friendly name in ALTR (friendlyDatabaseName in get_databases); its id and real name are looked up from it."))]
     pub database_name: String,
+    #[schemars(extend("x-doc" = "The Snowflake schema the tag is defined in."))]
     pub schema_name: String,
+    #[schemars(extend("x-doc" = "The name of an existing Snowflake tag to connect; it also becomes the tag's friendly name in ALTR."))]
     pub tag_name: String,
 }
 

@@ -19,6 +19,7 @@ pub static SET: Toolset = Toolset {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentPage {
+    #[schemars(extend("x-doc" = "The agent's id, as list_sc_agents returns it."))]
     pub agent_id: Name,
     pub limit: Option<Limit<1000>>,
     pub contiguous_id: Option<ContiguousId>,
@@ -27,13 +28,16 @@ pub struct AgentPage {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgentInstance {
+    #[schemars(extend("x-doc" = "The agent's id, as list_sc_agents returns it."))]
     pub agent_id: Name,
+    #[schemars(extend("x-doc" = "The id of one running instance of the agent, as get_agent_instances returns it."))]
     pub instance_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SidecarPage {
+    #[schemars(extend("x-doc" = "The sidecar's id, as list_sc_sidecars returns it."))]
     pub sidecar_id: Name,
     pub limit: Option<Limit<1000>>,
     pub contiguous_id: Option<ContiguousId>,
@@ -42,13 +46,16 @@ pub struct SidecarPage {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SidecarInstance {
+    #[schemars(extend("x-doc" = "The sidecar's id, as list_sc_sidecars returns it."))]
     pub sidecar_id: Name,
+    #[schemars(extend("x-doc" = "The id of one running instance of the sidecar, as get_sidecar_instances returns it."))]
     pub instance_id: Name,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskId {
+    #[schemars(extend("x-doc" = "The agent task's id, as list_sc_agent_tasks returns it."))]
     pub task_id: Name,
 }
 

@@ -127,20 +127,24 @@ async fn send_batch<const MAX: usize>(ctx: Ctx, req: ApiRequest, batch: &Batch<M
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tokenize<const MAX: usize> {
+    #[schemars(extend("x-doc" = "The values to tokenize, as an object mapping your own labels to text, e.g. {\"ssn\": \"123-45-6789\"}; the tokens come back under the same labels. 1 to 4,096 values per vault call, 1 to 1,024 per critical call."))]
     pub values: Batch<MAX>,
     #[serde(default)]
+    #[schemars(extend("x-doc" = "true asks for deterministic tokens: the same value always gets the same token, so tokens can be joined and compared. Default false. Sent as the X-ALTR-DETERMINISM header."))]
     pub deterministic: bool,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tokens<const MAX: usize> {
+    #[schemars(extend("x-doc" = "The tokens, as an object mapping your own labels to token text; the answer uses the same labels. 1 to 4,096 tokens per vault call, 1 to 1,024 per critical call."))]
     pub tokens: Batch<MAX>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mixed<const MAX: usize> {
+    #[schemars(extend("x-doc" = "An object mapping your own labels to text that may be a token or plain text; tokens are turned into clear text, plain text comes back unchanged, under the same labels. 1 to 4,096 values per vault call, 1 to 1,024 per critical call."))]
     pub values: Batch<MAX>,
 }
 
