@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod retry;
+pub mod scrub;
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
@@ -20,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 pub use error::ApiError;
 use retry::{Decision, Outcome, RetryPolicy};
 
-use crate::safety::redact::Scrubber;
+use crate::client::scrub::Scrubber;
 
 /// The ALTR services, each with its own base URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use crate::client::retry::RetryPolicy;
+use crate::client::scrub::Scrubber;
 use crate::client::{AltrClient, ClientConfig};
 use crate::config::{selection_lists, Purpose, Settings, SettingsError, Sources};
 use crate::registry::{Registry, Selection, SelectionError};
-use crate::safety::redact::Scrubber;
 use crate::server::{AltrServer, ServerOptions};
 
 impl ClientConfig {

@@ -16,8 +16,8 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio_util::sync::CancellationToken;
 
+use super::options::HttpOptions;
 use super::security::{text, MessageInfo, MAX_BODY_BYTES};
-use super::HttpOptions;
 use crate::server::AltrServer;
 
 /// How often an idle SSE stream carries a keep-alive comment.

@@ -28,8 +28,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::http::SSE_KEEP_ALIVE;
 use super::inflight::{Held, Inflight};
+use super::options::HttpOptions;
 use super::security::{check_message, text, MAX_BODY_BYTES};
-use super::HttpOptions;
 use crate::server::AltrServer;
 
 /// Messages buffered per direction before the sender waits.

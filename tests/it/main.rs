@@ -27,6 +27,7 @@ mod hardening;
 mod http_sse;
 mod http_streamable;
 mod keys;
+mod layout;
 mod policies;
 mod progress;
 mod prompts;
