@@ -99,14 +99,24 @@ pub fn markdown(registry: &Registry) -> String {
                 .and_then(Value::as_array)
                 .map(|r| r.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
-            let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+            let Some(mut props) = schema.get("properties").and_then(Value::as_object).cloned()
+            else {
                 continue;
             };
+            // The server's own arguments, where the tool takes them.
+            for (flag, takes) in [
+                (super::flags::DRY_RUN, super::flags::takes_dry_run(t)),
+                (super::flags::CONFIRM, super::flags::takes_confirm(t, false)),
+            ] {
+                if takes {
+                    props.insert(flag.into(), json!({"type": "boolean"}));
+                }
+            }
             if props.is_empty() {
                 continue;
             }
             out.push_str("\n| Parameter | Type | Required | Description |\n|---|---|---|---|\n");
-            for (name, p) in props {
+            for (name, p) in &props {
                 // Shared parameters are documented once; others may be explained in the tool's
                 // description above the table.
                 let desc = p
@@ -114,7 +124,7 @@ pub fn markdown(registry: &Registry) -> String {
                     .or_else(|| p.get("description"))
                     .and_then(Value::as_str)
                     .or_else(|| super::args::shared_doc(name))
-                    .unwrap_or("(see the description)")
+                    .unwrap_or_default()
                     .replace('\n', " ")
                     .replace('|', "\\|");
                 out.push_str(&format!(
@@ -130,4 +140,94 @@ pub fn markdown(registry: &Registry) -> String {
         }
     }
     out
+}
+
+/// A toolset title inside a sentence: lower case, acronyms kept (`DAM alerting`).
+fn in_sentence(title: &str) -> String {
+    title
+        .split(' ')
+        .map(|w| {
+            if w.len() > 1 && w.chars().all(|c| c.is_ascii_uppercase()) {
+                w.to_string()
+            } else {
+                w.to_lowercase()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The README's opening paragraph: what the server covers, from the registry.
+pub fn readme_intro(registry: &Registry) -> String {
+    let titles: Vec<String> = registry
+        .toolsets()
+        .iter()
+        .filter(|ts| registry.tools().iter().any(|t| t.toolset == **ts))
+        .map(|ts| in_sentence(ts.title()))
+        .collect();
+    let listed = match titles.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => titles.join(""),
+    };
+    format!(
+        "An [MCP](https://modelcontextprotocol.io) server that lets AI assistants manage data security on the\n[ALTR](https://altr.com) platform (Snowflake, Databricks and OLTP databases) with {} tools in {} toolsets:\n{listed}.\n",
+        registry.tools().len(),
+        titles.len()
+    )
+}
+
+/// The README's tool overview: each toolset's tools, in listing order.
+pub fn readme_tools(registry: &Registry) -> String {
+    let mut out = String::from("| Toolset | Tools |\n|---|---|\n");
+    for ts in registry.toolsets() {
+        let tools: Vec<_> = registry
+            .tools()
+            .iter()
+            .filter(|t| t.toolset == *ts)
+            .collect();
+        if tools.is_empty() {
+            continue;
+        }
+        let names: Vec<String> = tools.iter().map(|t| format!("`{}`", t.name)).collect();
+        let clear: Vec<String> = tools
+            .iter()
+            .filter(|t| t.effect == Effect::ClearText)
+            .map(|t| format!("`{}`", t.name))
+            .collect();
+        let note = if clear.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} only with `ALTR_ALLOW_CLEARTEXT=true`)",
+                clear.join(", ")
+            )
+        };
+        out.push_str(&format!("| `{}` | {}{note} |\n", ts.id(), names.join(", ")));
+    }
+    out
+}
+
+/// Where the section `name` of `doc` lies: between `<!-- generated:NAME -->` and
+/// `<!-- /generated:NAME -->`.
+fn section_range(doc: &str, name: &str) -> Option<std::ops::Range<usize>> {
+    let open = format!("<!-- generated:{name} -->\n");
+    let close = format!("<!-- /generated:{name} -->");
+    let start = doc.find(&open)? + open.len();
+    let len = doc.get(start..)?.find(&close)?;
+    Some(start..start + len)
+}
+
+/// The text of the generated section `name` of `doc`.
+pub fn generated_section<'a>(doc: &'a str, name: &str) -> Option<&'a str> {
+    doc.get(section_range(doc, name)?)
+}
+
+/// `doc` with the generated section `name` replaced by `text`, if the markers are there.
+pub fn replace_section(doc: &str, name: &str, text: &str) -> Option<String> {
+    let r = section_range(doc, name)?;
+    Some(format!(
+        "{}{text}{}",
+        doc.get(..r.start)?,
+        doc.get(r.end..)?
+    ))
 }

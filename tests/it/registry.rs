@@ -260,6 +260,68 @@ fn generated_reference_is_current() {
     );
 }
 
+/// The README's intro and tool overview are generated from the registry; with
+/// `ALTR_UPDATE_README=1` this test writes them instead of failing.
+#[test]
+fn readme_sections_are_generated_from_the_registry() {
+    let registry = altr_mcp::toolsets::everything();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let mut readme = std::fs::read_to_string(path).unwrap();
+    let sections = [
+        ("intro", docs::readme_intro(&registry)),
+        ("tools", docs::readme_tools(&registry)),
+    ];
+    if std::env::var_os("ALTR_UPDATE_README").is_some() {
+        for (name, text) in &sections {
+            readme = docs::replace_section(&readme, name, text).unwrap();
+        }
+        std::fs::write(path, &readme).unwrap();
+    }
+    for (name, text) in &sections {
+        let actual = docs::generated_section(&readme, name)
+            .unwrap_or_else(|| panic!("README.md has no generated:{name} markers"));
+        assert_eq!(
+            actual, text,
+            "README.md section {name} is stale: run `ALTR_UPDATE_README=1 cargo test --test it readme`"
+        );
+    }
+    // Every tool is in the overview.
+    for t in registry.tools() {
+        assert!(
+            sections[1].1.contains(&format!("`{}`", t.name)),
+            "{}",
+            t.name
+        );
+    }
+}
+
+/// The reference gives every parameter a description: its own, a doc-only long form, or the
+/// shared one of the server's own parameters.
+#[test]
+fn every_parameter_has_a_reference_description() {
+    let reference = include_str!("../../docs/index.md");
+    for line in reference.lines().filter(|l| l.starts_with("| `")) {
+        let description = line.rsplit('|').nth(1).unwrap_or_default().trim();
+        assert!(!description.is_empty(), "{line}");
+    }
+    for t in all_tools() {
+        let schema = serde_json::Value::Object((t.documented_schema)());
+        for (name, p) in schema["properties"].as_object().unwrap() {
+            assert!(
+                p.get("x-doc").is_some()
+                    || p.get("description").is_some()
+                    || altr_mcp::registry::args::shared_doc(name).is_some(),
+                "{}.{name} has no description for the reference",
+                t.name
+            );
+        }
+        // The long form stays out of tools/list.
+        assert!(!serde_json::to_string(&t.to_tool())
+            .unwrap()
+            .contains("x-doc"));
+    }
+}
+
 #[test]
 fn instructions_name_only_real_tools() {
     let text = altr_mcp::server::INSTRUCTIONS;
