@@ -28,6 +28,7 @@ mod http_sse;
 mod http_streamable;
 mod keys;
 mod layout;
+mod pipeline;
 mod policies;
 mod progress;
 mod prompts;
