@@ -14,7 +14,7 @@ use std::sync::Arc;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use rmcp::ServiceExt;
 
-use crate::config::{Purpose, Settings, Sources, Transport, VARIABLES};
+use crate::config::{variables, Purpose, Settings, Sources, Transport};
 use crate::registry::{docs, Registry};
 
 /// The flag for a variable: `MAX_RETRIES` -> `max-retries`.
@@ -27,9 +27,9 @@ pub fn command() -> Command {
         .version(env!("CARGO_PKG_VERSION"))
         .about("MCP server for the ALTR data security platform")
         .after_help("Every flag can also be set by its environment variable (shown in brackets); a flag wins over the variable.");
-    for (var, help) in VARIABLES {
+    for (var, help) in variables() {
         cmd = cmd.arg(
-            Arg::new(*var)
+            Arg::new(var)
                 .long(flag_name(var))
                 .value_name("VALUE")
                 .help(format!("{help} [env: {var}]"))
@@ -61,8 +61,8 @@ pub fn command() -> Command {
 
 /// The flag values given, keyed by variable name.
 pub fn flags_of(m: &ArgMatches) -> BTreeMap<String, String> {
-    VARIABLES
-        .iter()
+    variables()
+        .into_iter()
         .filter_map(|(var, _)| {
             m.get_one::<String>(var)
                 .map(|v| (var.to_string(), v.clone()))
@@ -116,11 +116,12 @@ pub fn main() -> ExitCode {
         Ok(loaded) => loaded,
         Err(e) => return fail(e),
     };
-    crate::logging::init(settings.log_level, settings.log_format);
+    crate::logging::init(settings.log.log_level, settings.log.log_format);
     if let Some(("call", sub)) = matches.subcommand() {
         return run_call(&sources, settings, &registry, sub);
     }
-    if settings.transport == Transport::Stdio && std::io::IsTerminal::is_terminal(&std::io::stdin())
+    if settings.http.transport == Transport::Stdio
+        && std::io::IsTerminal::is_terminal(&std::io::stdin())
     {
         eprintln!("{}", crate::cli::call::STDIO_HINT);
     }
@@ -144,13 +145,13 @@ pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), St
     let server = build_server(&settings, registry.clone())?;
     let server = compose::with_dynamic_toolsets(server, &settings).map_err(|e| e.to_string())?;
     tracing::info!(
-        transport = settings.transport.as_str(),
+        transport = settings.http.transport.as_str(),
         tools = registry.tools().len(),
-        read_only = settings.read_only,
+        read_only = settings.selection.read_only,
         "altr-mcp {} starting",
         env!("CARGO_PKG_VERSION")
     );
-    match settings.transport {
+    match settings.http.transport {
         Transport::Stdio => {
             let (sink, stream, writer) =
                 crate::transport::stdio::transport(tokio::io::stdin(), tokio::io::stdout());
@@ -165,11 +166,7 @@ pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), St
             Ok(())
         }
         Transport::Sse | Transport::StreamableHttp => {
-            crate::transport::serve(
-                server,
-                crate::transport::HttpOptions::from_settings(&settings),
-            )
-            .await
+            crate::transport::serve(server, settings.http.clone()).await
         }
     }
 }
@@ -277,7 +274,7 @@ fn start_sandbox(
     sources: &Sources,
     settings: Settings,
 ) -> Result<(Settings, Option<crate::sandbox::Sandbox>), String> {
-    if !settings.sandbox {
+    if !settings.client.sandbox {
         return Ok((settings, None));
     }
     let sandbox = runtime
@@ -316,7 +313,7 @@ fn run_sandbox(sources: &Sources, sub: &ArgMatches) -> ExitCode {
         None => crate::sandbox::Seed::Demo,
     };
     if let Ok(settings) = Settings::load(sources, Purpose::ListTools) {
-        crate::logging::init(settings.log_level, settings.log_format);
+        crate::logging::init(settings.log.log_level, settings.log.log_format);
     }
     let runtime = match runtime() {
         Ok(r) => r,

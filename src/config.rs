@@ -1,6 +1,13 @@
-//! Every setting of the server, read once from flags and environment variables and validated into a
-//! [`Settings`] value. A flag wins over its environment variable; environment variable names are
-//! matched case-insensitively (as the Python server does), so `org_id` works as well as `ORG_ID`.
+//! Every setting of the server, read once from flags and environment variables and validated into
+//! [`Settings`]: one section per part of the server (client, http, selection, safety, call, log),
+//! each part receiving its own section. Each variable is declared once, in [`sections!`] below:
+//! its name (also its flag: `MAX_RETRIES` is `--max-retries`), its help text (its doc comment),
+//! how it is parsed and its default. That one declaration drives the section structs, the clap
+//! flags, `--help`, and the README check that documents every variable. The base URL of each ALTR
+//! service is one more variable, named by the service itself ([`Service::env_var`]).
+//!
+//! A flag wins over its environment variable; environment variable names are matched
+//! case-insensitively (as the Python server does), so `org_id` works as well as `ORG_ID`.
 
 pub mod patterns;
 
@@ -9,12 +16,11 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::client::Service;
-use crate::config::patterns::{
-    parse_host_pattern, parse_origin_pattern, HostPattern, OriginPattern,
-};
+use crate::safety::confirm::ConfirmPolicy;
+use patterns::{parse_host_pattern, parse_origin_pattern, HostPattern, OriginPattern};
 
 /// A secret that never shows itself in `Debug` or `Display` output.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Secret(String);
 
 impl Secret {
@@ -55,55 +61,6 @@ pub enum LogFormat {
     Console,
     Json,
 }
-
-/// The variables this server reads, with their help text. The first column is also the flag name
-/// (lower-case, `_` turned into `-`), so `MAX_RETRIES` is `--max-retries`.
-pub const VARIABLES: &[(&str, &str)] = &[
-    ("ORG_ID", "ALTR organization id; forms the org-scoped service hostnames (required to serve)"),
-    ("MAPI_KEY", "ALTR management API key name, the HTTP Basic user (required to serve)"),
-    ("MAPI_SECRET", "ALTR management API key secret, the HTTP Basic password (required to serve)"),
-    ("MCP_TRANSPORT", "stdio (default), sse or streamable-http"),
-    ("MCP_HOST", "address the HTTP transports bind (default 127.0.0.1)"),
-    ("MCP_PORT", "port the HTTP transports bind (default 8000)"),
-    ("MCP_AUTH_TOKEN", "bearer token HTTP clients must send as `Authorization: Bearer <token>` (required to bind a non-loopback address)"),
-    ("MCP_ALLOW_UNAUTHENTICATED", "true to serve HTTP on a non-loopback address without MCP_AUTH_TOKEN (default false)"),
-    ("MCP_ALLOWED_HOSTS", "comma-separated extra Host values accepted over HTTP: name, name:port or * (loopback names always)"),
-    ("MCP_ALLOWED_ORIGINS", "comma-separated extra browser Origins accepted over HTTP: scheme://host[:port|:*] or * (loopback always)"),
-    ("MCP_STATELESS", "true to serve streamable HTTP without sessions, for replicas behind a load balancer (default false)"),
-    ("MCP_SESSION_IDLE_TIMEOUT", "seconds an HTTP session may stay idle before it is closed (default 300)"),
-    ("MCP_MAX_SESSIONS", "most HTTP sessions open at once; a new session beyond it gets 503 (default 1000)"),
-    ("MCP_HEADER_TIMEOUT", "seconds a client has to send a request's headers; also how long an idle keep-alive connection stays open (default 10)"),
-    ("MCP_BODY_TIMEOUT", "seconds a client has to send a request body (default 30)"),
-    ("RESTRICTED_TOOLS", "comma-separated tool names to hide and refuse"),
-    ("ALTR_TOOLSETS", "comma-separated toolsets to expose: domain names, `default` or `all` (default all)"),
-    ("ALTR_READ_ONLY", "true to expose only read-only tools (default false)"),
-    ("ALTR_ALLOW_CLEARTEXT", "true to expose the detokenize tools, which return protected values in clear text (default false, read-only mode or not)"),
-    ("ALTR_SANDBOX", "true to serve a built-in simulated ALTR org instead of a real one; no credentials needed (same as --sandbox)"),
-    ("LOG_LEVEL", "error, warn (or warning), info (default), debug or trace; critical is accepted as error"),
-    ("LOG_FORMAT", "console (default; text is the same) or json; logs always go to stderr"),
-    ("MAX_RETRIES", "total attempts per ALTR request, at least 1 (default 3)"),
-    ("DISABLE_RETRY", "true to make exactly one attempt per request (default false)"),
-    ("REQUEST_TIMEOUT", "seconds allowed for each attempt (default 30)"),
-    ("CALL_TIMEOUT", "seconds one tool call may take in all, every request and retry included (default 120)"),
-    ("MAX_RESPONSE_BYTES", "largest ALTR response body read, in bytes; a larger one is an error (default 4194304, 4 MiB)"),
-    ("MAX_RESULT_BYTES", "largest tool result returned, in bytes of JSON; a larger one is cut and marked truncated (default 524288, 512 KiB)"),
-    ("MAX_RETRY_AFTER", "longest wait in seconds between attempts, for Retry-After and backoff (default 60)"),
-    ("ALTR_API_BASE_URL", "base URL of the ALTR API service (default https://api.live.altr.com)"),
-    ("ALTR_ALTRNET_BASE_URL", "base URL of the ALTRnet service (default https://altrnet.live.altr.com)"),
-    ("ALTR_CLASSIFICATION_BASE_URL", "base URL of classification (default https://{ORG_ID}.classification.live.altr.com)"),
-    ("ALTR_SC_CONTROL_BASE_URL", "base URL of sidecar control (default https://{ORG_ID}.sc-control.live.altr.com)"),
-    ("ALTR_SERVICE_USER_BASE_URL", "base URL of service users (default https://{ORG_ID}.service-user.live.altr.com)"),
-    ("ALTR_AUDIT_REPORT_BASE_URL", "base URL of audit reports (default https://{ORG_ID}.audit-report.live.altr.com/v1)"),
-    ("ALTR_VAULT_BASE_URL", "base URL of vault tokenization (default https://{ORG_ID}.vault.live.altr.com/api/v2)"),
-    ("ALTR_CRITICAL_BASE_URL", "base URL of critical tokenization (default https://{ORG_ID}.critical.live.altr.com/v2)"),
-    ("ALTR_KMA_BASE_URL", "base URL of key management (default https://{ORG_ID}.kma.live.altr.com/v1)"),
-    ("ALTR_DAM_ALERTING_BASE_URL", "base URL of DAM alerting (default https://{ORG_ID}.dam-alerting.live.altr.com/v1/dam-alerting)"),
-    ("ALTR_CONFIRM", "confirmation of destructive calls: elicit (default; ask clients that support elicitation), required (clients that cannot be asked must send confirm: true) or never"),
-    ("ALTR_CONFIRM_TOOLS", "comma-separated per-tool confirmation overrides: +tool to confirm a non-destructive tool, -tool to skip a destructive one"),
-    ("ALTR_AUDIT_LOG", "file to append one JSON line per tool call and refusal to, or - for stderr; a failed write fails the call (default none)"),
-    ("MCP_AUTH_TOKENS", "comma-separated name:token pairs; HTTP clients may send any of these bearer tokens, and the audit log names the caller by the token's name"),
-    ("ALTR_DYNAMIC_TOOLSETS", "true to start each session with the ALTR_TOOLSETS selection (`default` when unset) plus list_toolsets and enable_toolset, which add toolsets on demand (default false)"),
-];
 
 /// Where raw setting values come from: flags first, then the environment.
 #[derive(Debug, Default, Clone)]
@@ -154,73 +111,427 @@ impl Sources {
     }
 }
 
+/// Reads raw values and collects every problem, so all of them are reported at once.
+pub struct Reader<'a> {
+    src: &'a Sources,
+    problems: Vec<String>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(src: &'a Sources) -> Self {
+        Self {
+            src,
+            problems: Vec::new(),
+        }
+    }
+
+    fn raw(&self, name: &str) -> Option<String> {
+        self.src.get(name).map(|v| v.trim().to_string())
+    }
+
+    /// The trimmed value, `None` when unset or empty.
+    fn given(&self, name: &str) -> Option<String> {
+        self.raw(name).filter(|v| !v.is_empty())
+    }
+
+    fn problem(&mut self, message: impl Into<String>) {
+        self.problems.push(message.into());
+    }
+}
+
+type Parse<T> = fn(&mut Reader<'_>, &'static str) -> T;
+
+// ---- How values are read. Each parser names the variable in its problems and never echoes the
+// value. -----------------------------------------------------------------------------------
+
+fn text_or(r: &Reader<'_>, name: &str, default: &str) -> String {
+    r.given(name).unwrap_or_else(|| default.to_string())
+}
+
+fn boolean_or(r: &mut Reader<'_>, name: &'static str, default: bool) -> bool {
+    let Some(v) = r.given(name) else {
+        return default;
+    };
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "t" | "yes" | "y" | "on" => true,
+        "0" | "false" | "f" | "no" | "n" | "off" => false,
+        _ => {
+            r.problem(format!("{name}: not a boolean; use true or false"));
+            default
+        }
+    }
+}
+
+fn off(r: &mut Reader<'_>, name: &'static str) -> bool {
+    boolean_or(r, name, false)
+}
+
+fn seconds_or(r: &mut Reader<'_>, name: &'static str, default: f64) -> Duration {
+    let Some(v) = r.given(name) else {
+        return Duration::from_secs_f64(default);
+    };
+    match v.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x < 1.0e9 => Duration::from_secs_f64(x),
+        _ => {
+            r.problem(format!(
+                "{name}: must be a finite number of seconds greater than 0 (default {default})"
+            ));
+            Duration::from_secs_f64(default)
+        }
+    }
+}
+
+fn whole_or(
+    r: &mut Reader<'_>,
+    name: &'static str,
+    (default, min, max): (u64, u64, u64),
+    what: &str,
+) -> u64 {
+    let Some(v) = r.given(name) else {
+        return default;
+    };
+    match v.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => n,
+        _ => {
+            r.problem(format!(
+                "{name}: must be a whole number of {what} from {min} to {max} (default {default})"
+            ));
+            default
+        }
+    }
+}
+
+fn list(r: &mut Reader<'_>, name: &'static str) -> Vec<String> {
+    r.raw(name)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn trimmed_text(r: &mut Reader<'_>, name: &'static str) -> String {
+    r.raw(name).unwrap_or_default()
+}
+
+/// A secret as given, untrimmed (a key secret may end in a space).
+fn exact_secret(r: &mut Reader<'_>, name: &'static str) -> Secret {
+    Secret::new(r.src.get(name).unwrap_or_default())
+}
+
+fn trimmed_secret(r: &mut Reader<'_>, name: &'static str) -> Secret {
+    Secret::new(trimmed_text(r, name))
+}
+
+fn optional_secret(r: &mut Reader<'_>, name: &'static str) -> Option<Secret> {
+    r.given(name).map(Secret::new)
+}
+
+fn transport(r: &mut Reader<'_>, name: &'static str) -> Transport {
+    match text_or(r, name, "stdio").to_ascii_lowercase().as_str() {
+        "stdio" => Transport::Stdio,
+        "sse" => Transport::Sse,
+        "streamable-http" => Transport::StreamableHttp,
+        _ => {
+            r.problem(format!(
+                "{name}: must be one of stdio, sse, streamable-http"
+            ));
+            Transport::Stdio
+        }
+    }
+}
+
+fn port(r: &mut Reader<'_>, name: &'static str) -> u16 {
+    match r.given(name) {
+        None => 8000,
+        Some(v) => v.parse::<u16>().unwrap_or_else(|_| {
+            r.problem(format!("{name}: must be a whole number from 0 to 65535"));
+            8000
+        }),
+    }
+}
+
+fn hosts(r: &mut Reader<'_>, name: &'static str) -> Vec<HostPattern> {
+    let items = list(r, name);
+    let parsed: Vec<HostPattern> = items
+        .iter()
+        .filter_map(|h| parse_host_pattern(h).ok())
+        .collect();
+    if parsed.len() != items.len() {
+        r.problem(format!(
+            "{name}: list host names or host:port (no scheme or path), or *, separated by commas"
+        ));
+    }
+    parsed
+}
+
+fn origins(r: &mut Reader<'_>, name: &'static str) -> Vec<OriginPattern> {
+    let items = list(r, name);
+    let parsed: Vec<OriginPattern> = items
+        .iter()
+        .filter_map(|o| parse_origin_pattern(o).ok())
+        .collect();
+    if parsed.len() != items.len() {
+        r.problem(format!("{name}: list origins as scheme://host, scheme://host:port or scheme://host:* (or * or null), separated by commas"));
+    }
+    parsed
+}
+
+fn tokens(r: &mut Reader<'_>, name: &'static str) -> Vec<(String, Secret)> {
+    let items = list(r, name);
+    named_tokens(&items, &mut r.problems)
+}
+
+fn log_level(r: &mut Reader<'_>, name: &'static str) -> tracing::Level {
+    match text_or(r, name, "info").to_ascii_lowercase().as_str() {
+        "error" | "critical" => tracing::Level::ERROR,
+        "warn" | "warning" => tracing::Level::WARN,
+        "info" => tracing::Level::INFO,
+        "debug" => tracing::Level::DEBUG,
+        "trace" => tracing::Level::TRACE,
+        _ => {
+            r.problem(format!(
+                "{name}: must be one of error, warn, info, debug, trace"
+            ));
+            tracing::Level::INFO
+        }
+    }
+}
+
+fn log_format(r: &mut Reader<'_>, name: &'static str) -> LogFormat {
+    match text_or(r, name, "console").to_ascii_lowercase().as_str() {
+        "console" | "text" => LogFormat::Console,
+        "json" => LogFormat::Json,
+        _ => {
+            r.problem(format!("{name}: must be console or json"));
+            LogFormat::Console
+        }
+    }
+}
+
+fn attempts(r: &mut Reader<'_>, name: &'static str) -> u32 {
+    match r.given(name) {
+        None => 3,
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if (1..=20).contains(&n) => n,
+            _ => {
+                r.problem(format!(
+                    "{name}: must be a whole number from 1 to 20 (total attempts per request)"
+                ));
+                3
+            }
+        },
+    }
+}
+
+fn audit_target(r: &mut Reader<'_>, name: &'static str) -> Option<String> {
+    let target = r.given(name)?;
+    if target != "-" {
+        let p = std::path::Path::new(&target);
+        let dir_ok = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.is_dir(),
+            _ => true,
+        };
+        if !dir_ok || p.is_dir() {
+            r.problem(format!(
+                "{name}: must be - (stderr) or a file in an existing directory"
+            ));
+        }
+    }
+    Some(target)
+}
+
+/// Declares the sections: for each field its variable, help text (its doc comment), parser and
+/// type. Generates the section structs, their reading and their defaults, and [`DECLARED`].
+macro_rules! sections {
+    ($(
+        $(#[doc = $sdoc:literal])*
+        $Section:ident {
+            $(
+                $(#[doc = $doc:literal])+
+                $field:ident: $ty:ty = $var:literal, $parse:expr;
+            )*
+        }
+    )*) => {
+        $(
+            $(#[doc = $sdoc])*
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct $Section {
+                $( $(#[doc = $doc])+ pub $field: $ty, )*
+            }
+
+            impl $Section {
+                fn read(r: &mut Reader<'_>) -> Self {
+                    Self { $( $field: { let parse: Parse<$ty> = $parse; parse(r, $var) }, )* }
+                }
+            }
+
+            /// Every variable unset.
+            impl Default for $Section {
+                fn default() -> Self {
+                    Self::read(&mut Reader::new(&Sources::default()))
+                }
+            }
+        )*
+
+        /// Every declared variable and its help text, in declaration order (the services' base
+        /// URLs are added by [`variables`]).
+        pub const DECLARED: &[(&str, &str)] = &[ $( $( ($var, concat!($($doc),+)), )* )* ];
+    };
+}
+
+sections! {
+    /// The ALTR API client: credentials, retries and limits.
+    ClientSettings {
+        /// ALTR organization id; forms the org-scoped service hostnames (required to serve)
+        org_id: String = "ORG_ID", trimmed_text;
+        /// ALTR management API key name, the HTTP Basic user (required to serve)
+        mapi_key: Secret = "MAPI_KEY", trimmed_secret;
+        /// ALTR management API key secret, the HTTP Basic password (required to serve)
+        mapi_secret: Secret = "MAPI_SECRET", exact_secret;
+        /// true to serve a built-in simulated ALTR org instead of a real one; no credentials needed (same as --sandbox)
+        sandbox: bool = "ALTR_SANDBOX", off;
+        /// total attempts per ALTR request, at least 1 (default 3)
+        max_retries: u32 = "MAX_RETRIES", attempts;
+        /// true to make exactly one attempt per request (default false)
+        disable_retry: bool = "DISABLE_RETRY", off;
+        /// seconds allowed for each attempt (default 30)
+        request_timeout: Duration = "REQUEST_TIMEOUT", |r, n| seconds_or(r, n, 30.0);
+        /// largest ALTR response body read, in bytes; a larger one is an error (default 4194304, 4 MiB)
+        max_response_bytes: usize = "MAX_RESPONSE_BYTES", |r, n| whole_or(r, n, (4 << 20, 1024, 1 << 30), "bytes") as usize;
+        /// longest wait in seconds between attempts, for Retry-After and backoff (default 60)
+        max_retry_after: Duration = "MAX_RETRY_AFTER", |r, n| seconds_or(r, n, 60.0);
+    }
+
+    /// The MCP transports and the HTTP listener.
+    HttpSettings {
+        /// stdio (default), sse or streamable-http
+        transport: Transport = "MCP_TRANSPORT", transport;
+        /// address the HTTP transports bind (default 127.0.0.1)
+        host: String = "MCP_HOST", |r, n| text_or(r, n, "127.0.0.1");
+        /// port the HTTP transports bind (default 8000)
+        port: u16 = "MCP_PORT", port;
+        /// bearer token HTTP clients must send as `Authorization: Bearer <token>` (required to bind a non-loopback address)
+        auth_token: Option<Secret> = "MCP_AUTH_TOKEN", optional_secret;
+        /// true to serve HTTP on a non-loopback address without MCP_AUTH_TOKEN (default false)
+        allow_unauthenticated: bool = "MCP_ALLOW_UNAUTHENTICATED", off;
+        /// comma-separated extra Host values accepted over HTTP: name, name:port or * (loopback names always)
+        allowed_hosts: Vec<HostPattern> = "MCP_ALLOWED_HOSTS", hosts;
+        /// comma-separated extra browser Origins accepted over HTTP: scheme://host[:port|:*] or * (loopback always)
+        allowed_origins: Vec<OriginPattern> = "MCP_ALLOWED_ORIGINS", origins;
+        /// true to serve streamable HTTP without sessions, for replicas behind a load balancer (default false)
+        stateless: bool = "MCP_STATELESS", off;
+        /// seconds an HTTP session may stay idle before it is closed (default 300)
+        session_idle_timeout: Duration = "MCP_SESSION_IDLE_TIMEOUT", |r, n| seconds_or(r, n, 300.0);
+        /// most HTTP sessions open at once; a new session beyond it gets 503 (default 1000)
+        max_sessions: usize = "MCP_MAX_SESSIONS", |r, n| whole_or(r, n, (1000, 1, 1_000_000), "sessions") as usize;
+        /// seconds a client has to send a request's headers; also how long an idle keep-alive connection stays open (default 10)
+        header_timeout: Duration = "MCP_HEADER_TIMEOUT", |r, n| seconds_or(r, n, 10.0);
+        /// seconds a client has to send a request body (default 30)
+        body_timeout: Duration = "MCP_BODY_TIMEOUT", |r, n| seconds_or(r, n, 30.0);
+        /// comma-separated name:token pairs; HTTP clients may send any of these bearer tokens, and the audit log names the caller by the token's name
+        auth_tokens: Vec<(String, Secret)> = "MCP_AUTH_TOKENS", tokens;
+    }
+
+    /// Which tools the server exposes.
+    SelectionSettings {
+        /// comma-separated tool names to hide and refuse
+        restricted_tools: Vec<String> = "RESTRICTED_TOOLS", list;
+        /// comma-separated toolsets to expose: domain names, `default` or `all` (default all)
+        toolsets: Vec<String> = "ALTR_TOOLSETS", list;
+        /// true to expose only read-only tools (default false)
+        read_only: bool = "ALTR_READ_ONLY", off;
+        /// true to expose the detokenize tools, which return protected values in clear text (default false, read-only mode or not)
+        allow_cleartext: bool = "ALTR_ALLOW_CLEARTEXT", off;
+        /// true to start each session with the ALTR_TOOLSETS selection (`default` when unset) plus list_toolsets and enable_toolset, which add toolsets on demand (default false)
+        dynamic_toolsets: bool = "ALTR_DYNAMIC_TOOLSETS", off;
+    }
+
+    /// Confirmation and the audit trail.
+    SafetySettings {
+        /// confirmation of destructive calls: elicit (default; ask clients that support elicitation), required (clients that cannot be asked must send confirm: true) or never
+        confirm: String = "ALTR_CONFIRM", |r, n| text_or(r, n, "elicit");
+        /// comma-separated per-tool confirmation overrides: +tool to confirm a non-destructive tool, -tool to skip a destructive one
+        confirm_tools: Vec<String> = "ALTR_CONFIRM_TOOLS", list;
+        /// file to append one JSON line per tool call and refusal to, or - for stderr; a failed write fails the call (default none)
+        audit_log: Option<String> = "ALTR_AUDIT_LOG", audit_target;
+    }
+
+    /// The bounds of one tool call.
+    CallSettings {
+        /// seconds one tool call may take in all, every request and retry included (default 120)
+        call_timeout: Duration = "CALL_TIMEOUT", |r, n| seconds_or(r, n, 120.0);
+        /// largest tool result returned, in bytes of JSON; a larger one is cut and marked truncated (default 524288, 512 KiB)
+        max_result_bytes: usize = "MAX_RESULT_BYTES", |r, n| whole_or(r, n, (512 << 10, 1024, 1 << 30), "bytes") as usize;
+    }
+
+    /// Logs (always on stderr).
+    LogSettings {
+        /// error, warn (or warning), info (default), debug or trace; critical is accepted as error
+        log_level: tracing::Level = "LOG_LEVEL", log_level;
+        /// console (default; text is the same) or json; logs always go to stderr
+        log_format: LogFormat = "LOG_FORMAT", log_format;
+    }
+}
+
+/// What each service's base URL variable configures.
+fn service_name(service: Service) -> &'static str {
+    match service {
+        Service::Api => "the ALTR API service",
+        Service::AltrNet => "the ALTRnet service",
+        Service::Classification => "classification",
+        Service::ScControl => "sidecar control",
+        Service::ServiceUser => "service users",
+        Service::AuditReport => "audit reports",
+        Service::Vault => "vault tokenization",
+        Service::Critical => "critical tokenization",
+        Service::Kma => "key management",
+        Service::DamAlerting => "DAM alerting",
+    }
+}
+
+/// Every variable this server reads with its help text: the declared ones, then each service's
+/// base URL. The name is also the flag (lower case, `_` turned into `-`).
+pub fn variables() -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = DECLARED
+        .iter()
+        .map(|(name, help)| (*name, help.trim().to_string()))
+        .collect();
+    for service in Service::ALL {
+        out.push((
+            service.env_var(),
+            format!(
+                "base URL of {} (default {})",
+                service_name(service),
+                service.default_base_url("{ORG_ID}")
+            ),
+        ));
+    }
+    out
+}
+
 /// The raw `ALTR_TOOLSETS` and `RESTRICTED_TOOLS` lists, for checking them against the registry
 /// even when other settings are invalid (so every problem is reported at once).
 pub fn selection_lists(src: &Sources) -> (Vec<String>, Vec<String>) {
-    let r = Reader {
-        src,
-        missing: Vec::new(),
-        problems: Vec::new(),
-    };
-    (r.list("ALTR_TOOLSETS"), r.list("RESTRICTED_TOOLS"))
+    let s = SelectionSettings::read(&mut Reader::new(src));
+    (s.toolsets, s.restricted_tools)
 }
 
-/// The validated settings of one server process.
+/// The validated settings of one server process, one section per part of the server.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub org_id: String,
-    pub mapi_key: Secret,
-    pub mapi_secret: Secret,
-    pub transport: Transport,
-    pub host: String,
-    pub port: u16,
-    pub restricted_tools: Vec<String>,
-    pub toolsets: Vec<String>,
-    pub read_only: bool,
-    /// Expose the tools that return protected data in clear text (`ALTR_ALLOW_CLEARTEXT`).
-    pub allow_cleartext: bool,
-    /// Serve against the built-in simulated ALTR org (`ALTR_SANDBOX` / `--sandbox`).
-    pub sandbox: bool,
-    /// Toolset discovery: start small, enable toolsets per session (`ALTR_DYNAMIC_TOOLSETS`).
-    pub dynamic_toolsets: bool,
-    pub log_level: tracing::Level,
-    pub log_format: LogFormat,
-    pub max_retries: u32,
-    pub disable_retry: bool,
-    pub request_timeout: Duration,
-    pub max_retry_after: Duration,
-    /// Bearer token HTTP clients must present (`MCP_AUTH_TOKEN`).
-    pub auth_token: Option<Secret>,
-    /// Serve HTTP on a non-loopback address without a token (`MCP_ALLOW_UNAUTHENTICATED`).
-    pub allow_unauthenticated: bool,
-    /// Extra accepted `Host` values (`MCP_ALLOWED_HOSTS`), parsed.
-    pub allowed_hosts: Vec<HostPattern>,
-    /// Extra accepted `Origin` values (`MCP_ALLOWED_ORIGINS`), parsed.
-    pub allowed_origins: Vec<OriginPattern>,
-    /// Streamable HTTP without sessions (`MCP_STATELESS`).
-    pub stateless: bool,
-    /// Idle time after which an HTTP session is closed (`MCP_SESSION_IDLE_TIMEOUT`).
-    pub session_idle_timeout: Duration,
-    /// Most HTTP sessions open at once (`MCP_MAX_SESSIONS`).
-    pub max_sessions: usize,
-    /// Time allowed for a request's headers, and for an idle keep-alive connection (`MCP_HEADER_TIMEOUT`).
-    pub header_timeout: Duration,
-    /// Time allowed for a request body (`MCP_BODY_TIMEOUT`).
-    pub body_timeout: Duration,
-    /// The whole of one tool call (`CALL_TIMEOUT`).
-    pub call_timeout: Duration,
-    /// Largest ALTR response body read (`MAX_RESPONSE_BYTES`).
-    pub max_response_bytes: usize,
-    /// Largest tool result returned (`MAX_RESULT_BYTES`).
-    pub max_result_bytes: usize,
-    /// Base URL per service, without a trailing slash.
+    pub client: ClientSettings,
+    /// Base URL per service, without a trailing slash (the `ALTR_*_BASE_URL` variables, or the
+    /// production URL for ORG_ID).
     pub base_urls: BTreeMap<Service, String>,
-    /// Which calls need a human's yes (`ALTR_CONFIRM`, `ALTR_CONFIRM_TOOLS`).
-    pub confirm: crate::safety::confirm::ConfirmPolicy,
-    /// Where the audit trail goes (`ALTR_AUDIT_LOG`): a path or `-` for stderr.
-    pub audit_log: Option<String>,
-    /// Named bearer tokens (`MCP_AUTH_TOKENS`): (name, token).
-    pub auth_tokens: Vec<(String, Secret)>,
+    pub http: HttpSettings,
+    pub selection: SelectionSettings,
+    pub safety: SafetySettings,
+    /// Which calls need a human's yes, from ALTR_CONFIRM and ALTR_CONFIRM_TOOLS.
+    pub confirm: ConfirmPolicy,
+    pub call: CallSettings,
+    pub log: LogSettings,
 }
 
 /// Everything wrong with the configuration, reported at once.
@@ -269,81 +580,6 @@ pub enum Purpose {
     ListTools,
 }
 
-struct Reader<'a> {
-    src: &'a Sources,
-    missing: Vec<&'static str>,
-    problems: Vec<String>,
-}
-
-impl Reader<'_> {
-    fn raw(&self, name: &str) -> Option<String> {
-        self.src.get(name).map(|v| v.trim().to_string())
-    }
-
-    fn string(&self, name: &str, default: &str) -> String {
-        match self.raw(name) {
-            Some(v) if !v.is_empty() => v,
-            _ => default.to_string(),
-        }
-    }
-
-    fn bool(&mut self, name: &str, default: bool) -> bool {
-        match self.raw(name) {
-            None => default,
-            Some(v) if v.is_empty() => default,
-            Some(v) => match v.to_ascii_lowercase().as_str() {
-                "1" | "true" | "t" | "yes" | "y" | "on" => true,
-                "0" | "false" | "f" | "no" | "n" | "off" => false,
-                _ => {
-                    self.problems
-                        .push(format!("{name}: not a boolean; use true or false"));
-                    default
-                }
-            },
-        }
-    }
-
-    fn positive_seconds(&mut self, name: &str, default: f64) -> Duration {
-        let Some(v) = self.raw(name).filter(|v| !v.is_empty()) else {
-            return Duration::from_secs_f64(default);
-        };
-        match v.parse::<f64>() {
-            Ok(x) if x.is_finite() && x > 0.0 && x < 1.0e9 => Duration::from_secs_f64(x),
-            _ => {
-                self.problems.push(format!(
-                    "{name}: must be a finite number of seconds greater than 0 (default {default})"
-                ));
-                Duration::from_secs_f64(default)
-            }
-        }
-    }
-
-    fn whole(&mut self, name: &str, default: u64, min: u64, max: u64, what: &str) -> u64 {
-        let Some(v) = self.raw(name).filter(|v| !v.is_empty()) else {
-            return default;
-        };
-        match v.parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => n,
-            _ => {
-                self.problems.push(format!(
-                    "{name}: must be a whole number of {what} from {min} to {max} (default {default})"
-                ));
-                default
-            }
-        }
-    }
-
-    fn list(&self, name: &str) -> Vec<String> {
-        self.raw(name)
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
-    }
-}
-
 fn check_url(name: &str, url: &str, problems: &mut Vec<String>) {
     match reqwest::Url::parse(url) {
         Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => {
@@ -362,154 +598,43 @@ fn check_url(name: &str, url: &str, problems: &mut Vec<String>) {
 impl Settings {
     /// Read and validate every setting. For [`Purpose::ListTools`] the credentials may be absent.
     pub fn load(src: &Sources, purpose: Purpose) -> Result<Settings, SettingsError> {
-        let mut r = Reader {
-            src,
-            missing: Vec::new(),
-            problems: Vec::new(),
-        };
-        let org_id = r.raw("ORG_ID").unwrap_or_default();
-        let mapi_key = r.raw("MAPI_KEY").unwrap_or_default();
-        let mapi_secret = src.get("MAPI_SECRET").unwrap_or_default().to_string();
-        let sandbox = r.bool("ALTR_SANDBOX", false);
-        if purpose == Purpose::Serve && !sandbox {
-            let missing: Vec<&'static str> = [
-                ("ORG_ID", org_id.is_empty()),
-                ("MAPI_KEY", mapi_key.is_empty()),
-                ("MAPI_SECRET", mapi_secret.is_empty()),
-            ]
-            .into_iter()
-            .filter(|(_, m)| *m)
-            .map(|(n, _)| n)
-            .collect();
-            r.missing = missing;
-        }
-        if !org_id.is_empty()
-            && !org_id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            r.problems.push(
-                "ORG_ID: use only letters, digits, '-' and '_' (it becomes part of a hostname)"
-                    .into(),
-            );
-        }
+        let mut r = Reader::new(src);
+        let mut client = ClientSettings::read(&mut r);
+        let http = HttpSettings::read(&mut r);
+        let selection = SelectionSettings::read(&mut r);
+        let safety = SafetySettings::read(&mut r);
+        let call = CallSettings::read(&mut r);
+        let log = LogSettings::read(&mut r);
 
-        let transport = match r
-            .string("MCP_TRANSPORT", "stdio")
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "stdio" => Transport::Stdio,
-            "sse" => Transport::Sse,
-            "streamable-http" => Transport::StreamableHttp,
-            _ => {
-                r.problems
-                    .push("MCP_TRANSPORT: must be one of stdio, sse, streamable-http".into());
-                Transport::Stdio
-            }
-        };
-        let host = r.string("MCP_HOST", "127.0.0.1");
-        let port = match r.raw("MCP_PORT").filter(|v| !v.is_empty()) {
-            None => 8000,
-            Some(v) => match v.parse::<u16>() {
-                Ok(p) => p,
-                Err(_) => {
-                    r.problems
-                        .push("MCP_PORT: must be a whole number from 0 to 65535".into());
-                    8000
+        let mut missing = Vec::new();
+        if purpose == Purpose::Serve && !client.sandbox {
+            for (name, empty) in [
+                ("ORG_ID", client.org_id.is_empty()),
+                ("MAPI_KEY", client.mapi_key.expose().is_empty()),
+                ("MAPI_SECRET", client.mapi_secret.expose().is_empty()),
+            ] {
+                if empty {
+                    missing.push(name);
                 }
-            },
-        };
-        let restricted_tools = r.list("RESTRICTED_TOOLS");
-        let toolsets = r.list("ALTR_TOOLSETS");
-        let read_only = r.bool("ALTR_READ_ONLY", false);
-        let allow_cleartext = r.bool("ALTR_ALLOW_CLEARTEXT", false);
-        let dynamic_toolsets = r.bool("ALTR_DYNAMIC_TOOLSETS", false);
-        let log_level = match r.string("LOG_LEVEL", "info").to_ascii_lowercase().as_str() {
-            "error" | "critical" => tracing::Level::ERROR,
-            "warn" | "warning" => tracing::Level::WARN,
-            "info" => tracing::Level::INFO,
-            "debug" => tracing::Level::DEBUG,
-            "trace" => tracing::Level::TRACE,
-            _ => {
-                r.problems
-                    .push("LOG_LEVEL: must be one of error, warn, info, debug, trace".into());
-                tracing::Level::INFO
             }
-        };
-        let log_format = match r
-            .string("LOG_FORMAT", "console")
-            .to_ascii_lowercase()
-            .as_str()
+        }
+        let org_id = client.org_id.clone();
+        if !org_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            "console" | "text" => LogFormat::Console,
-            "json" => LogFormat::Json,
-            _ => {
-                r.problems
-                    .push("LOG_FORMAT: must be console or json".into());
-                LogFormat::Console
-            }
-        };
-        let max_retries = match r.raw("MAX_RETRIES").filter(|v| !v.is_empty()) {
-            None => 3,
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if (1..=20).contains(&n) => n,
-                _ => {
-                    r.problems.push(
-                        "MAX_RETRIES: must be a whole number from 1 to 20 (total attempts per request)"
-                            .into(),
-                    );
-                    3
-                }
-            },
-        };
-        let disable_retry = r.bool("DISABLE_RETRY", false);
-        let request_timeout = r.positive_seconds("REQUEST_TIMEOUT", 30.0);
-        let max_retry_after = r.positive_seconds("MAX_RETRY_AFTER", 60.0);
-        let auth_token = src
-            .get("MCP_AUTH_TOKEN")
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(Secret::new);
-        let allow_unauthenticated = r.bool("MCP_ALLOW_UNAUTHENTICATED", false);
-        let allowed_hosts: Vec<HostPattern> = r
-            .list("MCP_ALLOWED_HOSTS")
-            .iter()
-            .filter_map(|h| parse_host_pattern(h).ok())
-            .collect();
-        if allowed_hosts.len() != r.list("MCP_ALLOWED_HOSTS").len() {
-            r.problems.push(
-                "MCP_ALLOWED_HOSTS: list host names or host:port (no scheme or path), or *, separated by commas"
-                    .into(),
+            r.problem(
+                "ORG_ID: use only letters, digits, '-' and '_' (it becomes part of a hostname)",
             );
         }
-        let allowed_origins: Vec<OriginPattern> = r
-            .list("MCP_ALLOWED_ORIGINS")
-            .iter()
-            .filter_map(|o| parse_origin_pattern(o).ok())
-            .collect();
-        if allowed_origins.len() != r.list("MCP_ALLOWED_ORIGINS").len() {
-            r.problems.push(
-                "MCP_ALLOWED_ORIGINS: list origins as scheme://host, scheme://host:port or scheme://host:* (or * or null), separated by commas"
-                    .into(),
-            );
+        if client.disable_retry {
+            client.max_retries = 1;
         }
-        let stateless = r.bool("MCP_STATELESS", false);
-        let session_idle_timeout = r.positive_seconds("MCP_SESSION_IDLE_TIMEOUT", 300.0);
-        let max_sessions = r.whole("MCP_MAX_SESSIONS", 1000, 1, 1_000_000, "sessions") as usize;
-        let header_timeout = r.positive_seconds("MCP_HEADER_TIMEOUT", 10.0);
-        let body_timeout = r.positive_seconds("MCP_BODY_TIMEOUT", 30.0);
-        let call_timeout = r.positive_seconds("CALL_TIMEOUT", 120.0);
-        let max_response_bytes =
-            r.whole("MAX_RESPONSE_BYTES", 4 << 20, 1024, 1 << 30, "bytes") as usize;
-        let max_result_bytes =
-            r.whole("MAX_RESULT_BYTES", 512 << 10, 1024, 1 << 30, "bytes") as usize;
-
         let mut base_urls = BTreeMap::new();
         let org_for_urls = if org_id.is_empty() { "org" } else { &org_id };
         for service in Service::ALL {
             let name = service.env_var();
-            let url = match r.raw(name).filter(|v| !v.is_empty()) {
+            let url = match r.given(name) {
                 Some(v) => {
                     check_url(name, &v, &mut r.problems);
                     v
@@ -518,92 +643,48 @@ impl Settings {
             };
             base_urls.insert(service, url.trim_end_matches('/').to_string());
         }
-
-        let confirm = match crate::safety::confirm::ConfirmPolicy::parse(
-            &r.string("ALTR_CONFIRM", "elicit"),
-            &r.list("ALTR_CONFIRM_TOOLS"),
-            &crate::toolsets::all_tools(),
-        ) {
+        let catalogue = crate::toolsets::all_tools();
+        let confirm = match ConfirmPolicy::parse(&safety.confirm, &safety.confirm_tools, &catalogue)
+        {
             Ok(p) => p,
             Err(problems) => {
                 r.problems.extend(problems);
-                crate::safety::confirm::ConfirmPolicy::default()
+                ConfirmPolicy::default()
             }
         };
-        let audit_log = r
-            .raw("ALTR_AUDIT_LOG")
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty());
-        if let Some(path) = audit_log.as_deref().filter(|p| *p != "-") {
-            let p = std::path::Path::new(path);
-            let dir_ok = match p.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d.is_dir(),
-                _ => true,
-            };
-            if !dir_ok || p.is_dir() {
-                r.problems.push(
-                    "ALTR_AUDIT_LOG: must be - (stderr) or a file in an existing directory".into(),
-                );
+        if let Some(single) = &http.auth_token {
+            if let Some((name, _)) = http
+                .auth_tokens
+                .iter()
+                .find(|(_, t)| t.expose() == single.expose())
+            {
+                r.problem(format!("MCP_AUTH_TOKENS: the token of {name} is also given to another name or as MCP_AUTH_TOKEN; give every caller its own token"));
             }
         }
-        let auth_tokens = named_tokens(
-            &r.list("MCP_AUTH_TOKENS"),
-            auth_token.as_ref(),
-            &mut r.problems,
-        );
 
-        if !r.missing.is_empty() || !r.problems.is_empty() {
+        if !missing.is_empty() || !r.problems.is_empty() {
             return Err(SettingsError {
-                missing: r.missing,
+                missing,
                 problems: r.problems,
             });
         }
         Ok(Settings {
-            org_id,
-            mapi_key: Secret::new(mapi_key),
-            mapi_secret: Secret::new(mapi_secret),
-            transport,
-            host,
-            port,
-            restricted_tools,
-            toolsets,
-            read_only,
-            allow_cleartext,
-            sandbox,
-            dynamic_toolsets,
-            log_level,
-            log_format,
-            max_retries: if disable_retry { 1 } else { max_retries },
-            disable_retry,
-            request_timeout,
-            max_retry_after,
-            auth_token,
-            allow_unauthenticated,
-            allowed_hosts,
-            allowed_origins,
-            stateless,
-            session_idle_timeout,
-            max_sessions,
-            header_timeout,
-            body_timeout,
-            call_timeout,
-            max_response_bytes,
-            max_result_bytes,
+            client,
             base_urls,
+            http,
+            selection,
+            safety,
             confirm,
-            audit_log,
-            auth_tokens,
+            call,
+            log,
         })
     }
 }
 
 /// `name:token` pairs (MCP_AUTH_TOKENS): names of letters, digits, `-`, `_`, `.` and `@`, unique;
-/// tokens non-empty, unique, and not MCP_AUTH_TOKEN. Problems never show a token.
-fn named_tokens(
-    items: &[String],
-    single: Option<&Secret>,
-    problems: &mut Vec<String>,
-) -> Vec<(String, Secret)> {
+/// tokens non-empty and unique (and not MCP_AUTH_TOKEN: checked by [`Settings::load`]). Problems
+/// never show a token.
+fn named_tokens(items: &[String], problems: &mut Vec<String>) -> Vec<(String, Secret)> {
     let mut out: Vec<(String, Secret)> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let Some((name, token)) = item.split_once(':') else {
@@ -634,8 +715,7 @@ fn named_tokens(
             problems.push(format!("MCP_AUTH_TOKENS: the name {name} is given twice"));
             continue;
         }
-        let reused = out.iter().any(|(_, t)| t.expose() == token)
-            || single.is_some_and(|s| s.expose() == token);
+        let reused = out.iter().any(|(_, t)| t.expose() == token);
         if reused {
             problems.push(format!("MCP_AUTH_TOKENS: the token of {name} is also given to another name or as MCP_AUTH_TOKEN; give every caller its own token"));
             continue;
@@ -664,14 +744,43 @@ mod tests {
     }
 
     #[test]
+    fn every_variable_is_declared_once_with_its_help_and_becomes_a_flag() {
+        let vars = variables();
+        let names: std::collections::BTreeSet<&str> = vars.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names.len(), vars.len(), "a variable is declared twice");
+        assert_eq!(vars.len(), 44);
+        for (name, help) in &vars {
+            assert!(
+                help.len() > 10 && !help.starts_with(' '),
+                "{name}: {help:?}"
+            );
+        }
+        let cmd = crate::cli::command();
+        for (name, _) in &vars {
+            let flag = crate::cli::flag_name(name);
+            assert!(
+                cmd.get_arguments()
+                    .any(|a| a.get_long() == Some(flag.as_str())),
+                "no --{flag}"
+            );
+        }
+        // Every section's default is what an empty environment reads.
+        assert_eq!(
+            CallSettings::default().call_timeout,
+            Duration::from_secs(120)
+        );
+        assert_eq!(HttpSettings::default().port, 8000);
+    }
+
+    #[test]
     fn defaults() {
         let s = load(&[]).unwrap();
-        assert_eq!(s.transport, Transport::Stdio);
-        assert_eq!(s.host, "127.0.0.1");
-        assert_eq!(s.port, 8000);
-        assert_eq!(s.max_retries, 3);
-        assert_eq!(s.request_timeout, Duration::from_secs(30));
-        assert_eq!(s.max_retry_after, Duration::from_secs(60));
+        assert_eq!(s.http.transport, Transport::Stdio);
+        assert_eq!(s.http.host, "127.0.0.1");
+        assert_eq!(s.http.port, 8000);
+        assert_eq!(s.client.max_retries, 3);
+        assert_eq!(s.client.request_timeout, Duration::from_secs(30));
+        assert_eq!(s.client.max_retry_after, Duration::from_secs(60));
         assert_eq!(s.base_urls[&Service::Api], "https://api.live.altr.com");
         assert_eq!(
             s.base_urls[&Service::AltrNet],
@@ -746,8 +855,8 @@ mod tests {
         ]);
         src.flags.insert("MCP_PORT".into(), "9100".into());
         let s = Settings::load(&src, Purpose::Serve).unwrap();
-        assert_eq!(s.org_id, "lower");
-        assert_eq!(s.port, 9100);
+        assert_eq!(s.client.org_id, "lower");
+        assert_eq!(s.http.port, 9100);
     }
 
     #[test]
@@ -759,17 +868,20 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(s.base_urls[&Service::Kma], "http://127.0.0.1:9/kma");
-        assert_eq!(s.max_retries, 1);
-        assert_eq!(s.restricted_tools, vec!["get_tags", "delete_policy"]);
+        assert_eq!(s.client.max_retries, 1);
+        assert_eq!(
+            s.selection.restricted_tools,
+            vec!["get_tags", "delete_policy"]
+        );
     }
 
     #[test]
     fn http_settings_have_safe_defaults_and_are_validated() {
         let s = load(&[]).unwrap();
-        assert_eq!(s.auth_token, None);
-        assert!(!s.allow_unauthenticated && !s.stateless);
-        assert!(s.allowed_hosts.is_empty() && s.allowed_origins.is_empty());
-        assert_eq!(s.session_idle_timeout, Duration::from_secs(300));
+        assert_eq!(s.http.auth_token, None);
+        assert!(!s.http.allow_unauthenticated && !s.http.stateless);
+        assert!(s.http.allowed_hosts.is_empty() && s.http.allowed_origins.is_empty());
+        assert_eq!(s.http.session_idle_timeout, Duration::from_secs(300));
 
         let s = load(&[
             ("MCP_AUTH_TOKEN", " tok-123 "),
@@ -786,23 +898,26 @@ mod tests {
             ("MCP_SESSION_IDLE_TIMEOUT", "60"),
         ])
         .unwrap();
-        assert_eq!(s.auth_token.as_ref().map(Secret::expose), Some("tok-123"));
-        assert!(s.allow_unauthenticated && s.stateless);
         assert_eq!(
-            s.allowed_hosts,
+            s.http.auth_token.as_ref().map(Secret::expose),
+            Some("tok-123")
+        );
+        assert!(s.http.allow_unauthenticated && s.http.stateless);
+        assert_eq!(
+            s.http.allowed_hosts,
             [
                 parse_host_pattern("mcp.example.com").unwrap(),
                 parse_host_pattern("mcp.example.com:8443").unwrap()
             ]
         );
         assert_eq!(
-            s.allowed_origins,
+            s.http.allowed_origins,
             [
                 parse_origin_pattern("https://app.example.com").unwrap(),
                 parse_origin_pattern("http://localhost:*").unwrap()
             ]
         );
-        assert_eq!(s.session_idle_timeout, Duration::from_secs(60));
+        assert_eq!(s.http.session_idle_timeout, Duration::from_secs(60));
         assert!(
             !format!("{s:?}").contains("tok-123"),
             "token in Debug output"
@@ -836,8 +951,8 @@ mod tests {
             Purpose::Serve,
         )
         .unwrap();
-        assert!(s.sandbox);
-        assert!(!load(&[]).unwrap().sandbox);
+        assert!(s.client.sandbox);
+        assert!(!load(&[]).unwrap().client.sandbox);
     }
 
     #[test]
@@ -868,12 +983,17 @@ mod tests {
             assert!(err.to_string().contains("MCP_TRANSPORT"), "{bad}");
         }
         assert_eq!(
-            load(&[("LOG_FORMAT", "text")]).unwrap().log_format,
+            load(&[("LOG_FORMAT", "text")]).unwrap().log.log_format,
             LogFormat::Console
         );
-        assert!(load(&[("ALTR_READ_ONLY", "yes")]).unwrap().read_only);
+        assert!(
+            load(&[("ALTR_READ_ONLY", "yes")])
+                .unwrap()
+                .selection
+                .read_only
+        );
         assert_eq!(
-            load(&[("LOG_LEVEL", "warning")]).unwrap().log_level,
+            load(&[("LOG_LEVEL", "warning")]).unwrap().log.log_level,
             tracing::Level::WARN
         );
     }
@@ -881,12 +1001,12 @@ mod tests {
     #[test]
     fn limits_and_timeouts_have_defaults_and_are_validated() {
         let s = load(&[]).unwrap();
-        assert_eq!(s.call_timeout, Duration::from_secs(120));
-        assert_eq!(s.max_response_bytes, 4 << 20);
-        assert_eq!(s.max_result_bytes, 512 << 10);
-        assert_eq!(s.max_sessions, 1000);
-        assert_eq!(s.header_timeout, Duration::from_secs(10));
-        assert_eq!(s.body_timeout, Duration::from_secs(30));
+        assert_eq!(s.call.call_timeout, Duration::from_secs(120));
+        assert_eq!(s.client.max_response_bytes, 4 << 20);
+        assert_eq!(s.call.max_result_bytes, 512 << 10);
+        assert_eq!(s.http.max_sessions, 1000);
+        assert_eq!(s.http.header_timeout, Duration::from_secs(10));
+        assert_eq!(s.http.body_timeout, Duration::from_secs(30));
         let s = load(&[
             ("CALL_TIMEOUT", "5"),
             ("MAX_RESPONSE_BYTES", "2048"),
@@ -896,11 +1016,14 @@ mod tests {
             ("MCP_BODY_TIMEOUT", "7"),
         ])
         .unwrap();
-        assert_eq!(s.call_timeout, Duration::from_secs(5));
-        assert_eq!((s.max_response_bytes, s.max_result_bytes), (2048, 4096));
-        assert_eq!(s.max_sessions, 3);
-        assert_eq!(s.header_timeout, Duration::from_millis(2500));
-        assert_eq!(s.body_timeout, Duration::from_secs(7));
+        assert_eq!(s.call.call_timeout, Duration::from_secs(5));
+        assert_eq!(
+            (s.client.max_response_bytes, s.call.max_result_bytes),
+            (2048, 4096)
+        );
+        assert_eq!(s.http.max_sessions, 3);
+        assert_eq!(s.http.header_timeout, Duration::from_millis(2500));
+        assert_eq!(s.http.body_timeout, Duration::from_secs(7));
         let err = load(&[
             ("CALL_TIMEOUT", "0"),
             ("MAX_RESPONSE_BYTES", "12"),

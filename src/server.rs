@@ -80,7 +80,7 @@ impl AltrServer {
         let pipeline = Arc::new(Pipeline::new(
             registry.clone(),
             ctx.clone(),
-            options,
+            options.clone(),
             confirm.clone(),
             gates::standard(confirm.clone(), None),
         ));
@@ -105,7 +105,7 @@ impl AltrServer {
         self.pipeline = Arc::new(Pipeline::new(
             self.registry.clone(),
             self.ctx.clone(),
-            self.options,
+            self.options.clone(),
             self.confirm.clone(),
             gates,
         ));
@@ -139,8 +139,8 @@ impl AltrServer {
         self.rebuilt()
     }
 
-    pub fn options(&self) -> ServerOptions {
-        self.options
+    pub fn options(&self) -> &ServerOptions {
+        &self.options
     }
 
     /// The pipeline every call of this server goes through.

@@ -3,7 +3,7 @@
 //! (stdio is served directly by [`crate::cli::serve`].)
 //!
 //! Shutdown on SIGINT or SIGTERM: stop accepting connections and requests, let the requests in
-//! flight finish (at most [`HttpOptions::shutdown_grace`]), then close every stream and session.
+//! flight finish (at most [`SHUTDOWN_GRACE`]), then close every stream and session.
 
 pub mod http;
 pub mod inflight;
@@ -224,14 +224,14 @@ pub async fn serve(server: AltrServer, opts: HttpOptions) -> Result<(), String> 
     tracing::info!(
         in_flight = inflight.count(),
         "{signal} received: no longer accepting connections; waiting up to {} s for requests in flight",
-        opts.shutdown_grace.as_secs()
+        SHUTDOWN_GRACE.as_secs()
     );
     draining.cancel();
     let finished = tokio::select! {
         _ = &mut serving => true,
-        idle = inflight.wait_idle(opts.shutdown_grace) => {
+        idle = inflight.wait_idle(SHUTDOWN_GRACE) => {
             if !idle {
-                tracing::warn!(in_flight = inflight.count(), "requests still running after {} s; stopping anyway", opts.shutdown_grace.as_secs());
+                tracing::warn!(in_flight = inflight.count(), "requests still running after {} s; stopping anyway", SHUTDOWN_GRACE.as_secs());
             }
             false
         }
@@ -261,18 +261,9 @@ mod tests {
         HttpOptions {
             transport: Transport::StreamableHttp,
             host: host.into(),
-            port: 8000,
             auth_token: token.map(Secret::new),
-            auth_tokens: vec![],
             allow_unauthenticated: allow,
-            allowed_hosts: vec![],
-            allowed_origins: vec![],
-            stateless: false,
-            idle_timeout: Duration::from_secs(300),
-            shutdown_grace: SHUTDOWN_GRACE,
-            max_sessions: 1000,
-            header_timeout: Duration::from_secs(10),
-            body_timeout: Duration::from_secs(30),
+            ..HttpOptions::default()
         }
     }
 
@@ -303,9 +294,9 @@ mod tests {
             crate::config::Purpose::Serve,
         )
         .unwrap();
-        let o = HttpOptions::from_settings(&s);
+        let o = &s.http;
         assert_eq!(o.transport, Transport::Sse);
-        assert_eq!(o.idle_timeout, Duration::from_secs(42));
+        assert_eq!(o.session_idle_timeout, Duration::from_secs(42));
         assert_eq!(
             o.auth_token.as_ref().map(Secret::expose),
             Some("hunter2-token")

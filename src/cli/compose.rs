@@ -12,9 +12,10 @@ use crate::server::{AltrServer, ServerOptions};
 
 impl ClientConfig {
     /// The client's configuration from the settings (the client itself does not know them).
-    pub fn from_settings(s: &Settings) -> Self {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let s = &settings.client;
         let mut c = ClientConfig::new(
-            s.base_urls.clone(),
+            settings.base_urls.clone(),
             s.mapi_key.expose(),
             s.mapi_secret.expose(),
         );
@@ -30,28 +31,27 @@ impl ClientConfig {
             .unwrap_or_default()
             .to_string();
         let mut secrets = vec![basic, s.mapi_secret.expose().to_string()];
-        if let Some(t) = &s.auth_token {
+        // The callers' bearer tokens are secrets too: upstream text never carries them back.
+        let http = &settings.http;
+        if let Some(t) = &http.auth_token {
             secrets.push(t.expose().to_string());
         }
-        secrets.extend(s.auth_tokens.iter().map(|(_, t)| t.expose().to_string()));
+        secrets.extend(http.auth_tokens.iter().map(|(_, t)| t.expose().to_string()));
         c.scrub = Scrubber::new(secrets);
         c
     }
 }
 
-/// The server's per-call limits from the settings.
+/// The server's per-call limits: the settings' call section.
 pub fn server_options(s: &Settings) -> ServerOptions {
-    ServerOptions {
-        call_timeout: s.call_timeout,
-        max_result_bytes: s.max_result_bytes,
-    }
+    s.call.clone()
 }
 
 /// The MCP server for these settings and tools; fails when the HTTP client cannot be set up.
 pub fn build_server(settings: &Settings, registry: Arc<Registry>) -> Result<AltrServer, String> {
     let client =
         AltrClient::try_new(ClientConfig::from_settings(settings)).map_err(|e| e.to_string())?;
-    let audit = match &settings.audit_log {
+    let audit = match &settings.safety.audit_log {
         Some(target) => Some(crate::safety::audit::AuditLog::open(target)?),
         None => None,
     };
@@ -99,7 +99,9 @@ pub fn load(sources: &Sources, purpose: Purpose) -> Result<(Settings, Registry),
     }
 }
 
+/// The registry's selection from the settings' selection section.
 pub fn selection_of(s: &Settings) -> Selection {
+    let s = &s.selection;
     Selection {
         toolsets: s.toolsets.clone(),
         read_only: s.read_only,
@@ -114,20 +116,18 @@ pub fn with_dynamic_toolsets(
     server: AltrServer,
     settings: &Settings,
 ) -> Result<AltrServer, SelectionError> {
-    if !settings.dynamic_toolsets {
+    if !settings.selection.dynamic_toolsets {
         return Ok(server);
     }
     let base = Selection {
         toolsets: vec!["all".into()],
-        read_only: settings.read_only,
-        restricted: settings.restricted_tools.clone(),
-        allow_cleartext: settings.allow_cleartext,
+        ..selection_of(settings)
     };
     let bound = crate::toolsets::select(&base)?;
-    let toolsets = if settings.toolsets.is_empty() {
+    let toolsets = if settings.selection.toolsets.is_empty() {
         vec!["default".to_string()]
     } else {
-        settings.toolsets.clone()
+        settings.selection.toolsets.clone()
     };
     let initial = crate::toolsets::select(&Selection { toolsets, ..base })?;
     Ok(server.with_discovery(

@@ -36,23 +36,8 @@ use crate::safety::caller::Origin;
 use crate::safety::confirm::ConfirmPolicy;
 use crate::safety::redact::redact;
 
-/// Limits of one tool call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ServerOptions {
-    /// The whole call, every request and retry included (CALL_TIMEOUT).
-    pub call_timeout: Duration,
-    /// The largest envelope returned, in bytes of JSON (MAX_RESULT_BYTES).
-    pub max_result_bytes: usize,
-}
-
-impl Default for ServerOptions {
-    fn default() -> Self {
-        Self {
-            call_timeout: Duration::from_secs(120),
-            max_result_bytes: 512 << 10,
-        }
-    }
-}
+/// Limits of one tool call: the settings' call section (CALL_TIMEOUT, MAX_RESULT_BYTES).
+pub type ServerOptions = crate::config::CallSettings;
 
 /// Why a call is processed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -243,8 +228,8 @@ impl Pipeline {
         &self.registry
     }
 
-    pub fn options(&self) -> ServerOptions {
-        self.options
+    pub fn options(&self) -> &ServerOptions {
+        &self.options
     }
 
     /// Which calls need a human's yes.

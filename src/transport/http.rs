@@ -98,7 +98,7 @@ pub fn router(server: AltrServer, opts: &HttpOptions, stop: CancellationToken) -
         .disable_allowed_hosts()
         .disable_allowed_origins();
     let mut sessions = LocalSessionManager::default();
-    sessions.session_config.keep_alive = Some(opts.idle_timeout);
+    sessions.session_config.keep_alive = Some(opts.session_idle_timeout);
     let sessions = Arc::new(sessions);
     let service =
         StreamableHttpService::new(move || Ok(server.session()), sessions.clone(), config);

@@ -111,7 +111,7 @@ pub fn router(
     let state = SseState {
         server,
         sessions: Arc::default(),
-        idle_timeout: opts.idle_timeout,
+        idle_timeout: opts.session_idle_timeout,
         max_sessions: opts.max_sessions,
         stop,
         inflight,

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use altr_mcp::client::{AltrClient, ClientConfig, Service};
 use altr_mcp::config::{Purpose, Settings, Sources};
-use altr_mcp::registry::Selection;
 use altr_mcp::server::AltrServer;
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
 use rmcp::service::RunningService;
@@ -233,15 +232,11 @@ async fn connect_lifecycle<C: rmcp::ClientHandler>(
 ) -> RunningService<RoleClient, C> {
     let settings = Settings::load(&Sources::from_pairs(pairs), Purpose::Serve)
         .expect("test settings are valid");
-    let registry = altr_mcp::toolsets::select(&Selection {
-        toolsets: settings.toolsets.clone(),
-        read_only: settings.read_only,
-        restricted: settings.restricted_tools.clone(),
-        allow_cleartext: settings.allow_cleartext,
-    })
-    .expect("test selection is valid");
+    let registry = altr_mcp::toolsets::select(&altr_mcp::cli::selection_of(&settings))
+        .expect("test selection is valid");
     let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
     let audit = settings
+        .safety
         .audit_log
         .as_deref()
         .map(|t| altr_mcp::safety::audit::AuditLog::open(t).expect("audit log opens"));

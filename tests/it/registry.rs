@@ -351,7 +351,7 @@ fn instructions_name_only_real_tools() {
 #[test]
 fn readme_documents_every_setting_and_tool() {
     let readme = include_str!("../../README.md");
-    for (var, _) in altr_mcp::config::VARIABLES {
+    for (var, _) in altr_mcp::config::variables() {
         assert!(
             readme.contains(&format!("`{var}`")),
             "README does not document {var}"

@@ -533,10 +533,11 @@ fn gate_setting_is_a_validated_boolean() {
     assert!(
         !Settings::load(&Sources::default(), Purpose::ListTools)
             .unwrap()
+            .selection
             .allow_cleartext
     );
-    assert!(load("true").unwrap().allow_cleartext);
-    assert!(!load("false").unwrap().allow_cleartext);
+    assert!(load("true").unwrap().selection.allow_cleartext);
+    assert!(!load("false").unwrap().selection.allow_cleartext);
     let e = load("perhaps-s3cr3t").unwrap_err().to_string();
     assert!(e.contains("ALTR_ALLOW_CLEARTEXT"), "{e}");
     assert!(!e.contains("perhaps-s3cr3t"), "{e}");
