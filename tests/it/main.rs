@@ -9,38 +9,19 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-mod http_common;
-mod sandbox_common;
-
-mod access;
-mod audits;
-mod budget;
-mod call;
-mod classification;
-mod client;
-mod dam;
-mod databases;
-mod discovery;
-mod generated;
-mod hardening;
-mod http_sse;
-mod http_streamable;
-mod keys;
-mod layout;
-mod pipeline;
-mod policies;
-mod progress;
-mod prompts;
+// Grouped as the source is: the harness (fake API, clients, servers), the registry and the
+// layout, each toolset's requests, the features around the calls, the transports, the sandbox.
+mod features;
+mod harness;
 mod registry;
-mod resources;
-mod safe;
-mod sandbox_cli;
-mod sandbox_faults;
-mod sandbox_workflows;
-mod server;
-mod sidecars;
-mod stdio;
-mod tags;
-mod telemetry;
-mod tokenization;
+mod sandbox;
+mod toolsets;
+mod transport;
+
+// The paths the test modules use for each other.
+use features::progress;
+use harness::{common, http_common, sandbox_common};
+use registry::generated;
+use toolsets::{
+    access, audits, classification, dam, databases, keys, policies, sidecars, tags, telemetry,
+};

@@ -1,0 +1,12 @@
+//! What happens around the calls: the pipeline, safe changes, discovery, progress, prompts, resources, `altr-mcp call`, hardening, the server and the client.
+
+pub mod call;
+pub mod client;
+pub mod discovery;
+pub mod hardening;
+pub mod pipeline;
+pub mod progress;
+pub mod prompts;
+pub mod resources;
+pub mod safe;
+pub mod server;

@@ -1,0 +1,5 @@
+//! The transports, against the built binary: stdio, streamable HTTP, legacy SSE.
+
+pub mod sse;
+pub mod stdio;
+pub mod streamable;
