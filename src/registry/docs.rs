@@ -70,17 +70,13 @@ pub fn markdown(registry: &Registry) -> String {
     out.push_str(&format!("{} tools.\n\n", registry.tools().len()));
     out.push_str("| Toolset | Tools |\n|---|---|\n");
     for ts in registry.toolsets() {
-        let n = registry.tools().iter().filter(|t| t.toolset == *ts).count();
+        let n = registry.of_toolset(ts).count();
         if n > 0 {
             out.push_str(&format!("| `{}` ({}) | {} |\n", ts.id(), ts.title(), n));
         }
     }
     for ts in registry.toolsets() {
-        let tools: Vec<_> = registry
-            .tools()
-            .iter()
-            .filter(|t| t.toolset == *ts)
-            .collect();
+        let tools: Vec<_> = registry.of_toolset(ts).collect();
         if tools.is_empty() {
             continue;
         }
@@ -162,7 +158,7 @@ pub fn readme_intro(registry: &Registry) -> String {
     let titles: Vec<String> = registry
         .toolsets()
         .iter()
-        .filter(|ts| registry.tools().iter().any(|t| t.toolset == **ts))
+        .filter(|ts| registry.of_toolset(ts).next().is_some())
         .map(|ts| in_sentence(ts.title()))
         .collect();
     let listed = match titles.split_last() {
@@ -180,11 +176,7 @@ pub fn readme_intro(registry: &Registry) -> String {
 pub fn readme_tools(registry: &Registry) -> String {
     let mut out = String::from("| Toolset | Tools |\n|---|---|\n");
     for ts in registry.toolsets() {
-        let tools: Vec<_> = registry
-            .tools()
-            .iter()
-            .filter(|t| t.toolset == *ts)
-            .collect();
+        let tools: Vec<_> = registry.of_toolset(ts).collect();
         if tools.is_empty() {
             continue;
         }

@@ -146,6 +146,11 @@ impl Registry {
         &self.tools
     }
 
+    /// The exposed tools of one toolset, in listing order.
+    pub fn of_toolset<'a>(&'a self, ts: &'a Toolset) -> impl Iterator<Item = &'a ToolDef> + 'a {
+        self.tools.iter().filter(move |t| t.toolset == ts)
+    }
+
     pub fn get(&self, name: &str) -> Option<&ToolDef> {
         self.tools.iter().find(|t| t.name == name)
     }

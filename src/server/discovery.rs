@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 
 use super::envelope::{failure, success};
 use crate::registry::{Registry, ToolError};
-use crate::toolsets::TOOLSETS;
 
 /// The tool that lists the toolsets.
 pub const LIST_TOOLSETS: &str = "list_toolsets";
@@ -71,7 +70,7 @@ impl Discovery {
             .filter(|(def, _)| self.initial.contains(def.name) || enabled.contains(def.toolset.id))
             .map(|(_, tool)| tool.clone())
             .collect();
-        tools.extend(discovery_tools());
+        tools.extend(discovery_tools(registry));
         tools
     }
 
@@ -109,15 +108,11 @@ impl Discovery {
     /// many this session lists, and whether all of them are listed.
     pub fn catalogue(&self, registry: &Registry) -> Value {
         let enabled = self.enabled();
-        let sets: Vec<Value> = TOOLSETS
+        let sets: Vec<Value> = registry
+            .toolsets()
             .iter()
             .map(|ts| {
-                let available: Vec<&str> = registry
-                    .tools()
-                    .iter()
-                    .filter(|t| t.toolset == *ts)
-                    .map(|t| t.name)
-                    .collect();
+                let available: Vec<&str> = registry.of_toolset(ts).map(|t| t.name).collect();
                 let listed = available
                     .iter()
                     .filter(|n| self.initial.contains(*n) || enabled.contains(ts.id))
@@ -157,19 +152,14 @@ impl Discovery {
             }
             None => return Err(ToolError::invalid("toolset", "is required")),
         };
-        let Some(ts) = crate::toolsets::toolset(&id) else {
-            let ids: Vec<&str> = TOOLSETS.iter().map(|t| t.id).collect();
+        let Some(ts) = registry.toolset(&id) else {
+            let ids: Vec<&str> = registry.toolsets().iter().map(|t| t.id).collect();
             return Err(ToolError::invalid(
                 "toolset",
                 format!("must be one of {}", ids.join(", ")),
             ));
         };
-        let available: Vec<&str> = registry
-            .tools()
-            .iter()
-            .filter(|t| t.toolset == ts)
-            .map(|t| t.name)
-            .collect();
+        let available: Vec<&str> = registry.of_toolset(ts).map(|t| t.name).collect();
         if available.is_empty() {
             return Err(ToolError::Failed {
                 code: "tool_unavailable",
@@ -214,8 +204,8 @@ fn no_arguments(arguments: Option<&JsonObject>) -> Result<(), ToolError> {
 }
 
 /// The MCP objects of `list_toolsets` and `enable_toolset`.
-pub fn discovery_tools() -> Vec<Tool> {
-    let ids: Vec<&str> = TOOLSETS.iter().map(|t| t.id).collect();
+pub fn discovery_tools(registry: &Registry) -> Vec<Tool> {
+    let ids: Vec<&str> = registry.toolsets().iter().map(|t| t.id).collect();
     let schema = |v: Value| match v {
         Value::Object(o) => Arc::new(o),
         _ => Arc::new(JsonObject::new()),
