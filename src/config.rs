@@ -1,6 +1,6 @@
 //! Every setting of the server, read once from flags and environment variables and validated into
 //! [`Settings`]: one section per part of the server (client, http, selection, safety, call, log),
-//! each part receiving its own section. Each variable is declared once, in [`sections!`] below:
+//! each part receiving its own section. Each variable is declared once, in `sections!` below:
 //! its name (also its flag: `MAX_RETRIES` is `--max-retries`), its help text (its doc comment),
 //! how it is parsed and its default. That one declaration drives the section structs, the clap
 //! flags, `--help`, and the README check that documents every variable. The base URL of each ALTR

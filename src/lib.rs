@@ -1,7 +1,10 @@
 //! altr-mcp: an MCP server for the ALTR data security platform.
 //!
-//! Data flows one way: transport -> [`server`] -> [`tools`] registry -> tool handler ->
-//! [`client`] -> ALTR. The library is public so the integration tests drive the real code.
+//! Data flows one way: [`transport`] -> [`server`] (the call pipeline and its gates) ->
+//! [`registry`] (the tool mechanism) -> [`toolsets`] (the tools) -> [`client`] -> ALTR. [`cli`]
+//! composes the server from [`config`]; [`safety`] holds the caller, confirmation, the audit
+//! trail and redaction; [`sandbox`] simulates an ALTR org. The library is public so the
+//! integration tests drive the real code.
 
 // Outside tests, unwrap/expect/panic/indexing are denied (Cargo.toml [lints]); tests may fail loudly.
 #![cfg_attr(
