@@ -10,12 +10,18 @@
 //! client's request building, so a bug in either cannot pass both.
 //!
 //! Layout: this file holds the server, the shared state, the helpers every domain uses and the
-//! table of domains ([`DOMAINS`]); [`faults`] the fault injection and `/_sandbox` control
-//! endpoints; [`store`] the generic collections (records, wire specs, paging, CRUD handlers);
-//! one file per API domain ([`databases`], [`tags`], [`policies`]) with its `routes()` and its
-//! part of the demo org, `seed()`. A new domain adds its file and one line in [`DOMAINS`]; its
-//! plain collections live in [`Org::store`], so it needs no new `Org` field (see [`store`] for a
-//! worked example).
+//! table of domains (`DOMAINS`); [`faults`] the fault injection and `/_sandbox` control
+//! endpoints; [`store`] the generic collections (records, wire specs, paging, CRUD handlers); and
+//! one file per API domain, each with its `routes()` and its part of the demo org, `seed()`:
+//! [`databases`] (connections and service users), [`tags`] (the Snowflake tag catalogue and
+//! connected tags), [`policies`] (masking policies, rules, roles, masking types),
+//! [`classification`] (classifiers, collections, jobs, findings, decisions, reports), [`access`]
+//! (access policies and requests), [`audits`] (searches, report definitions and instances),
+//! [`dam`] (DAM rules and alerts), [`sidecars`] (agents, repos, users, sidecars, listeners,
+//! bindings and the telemetry derived from them), [`tokenization`] (vault and critical tokens)
+//! and [`keys`] (keys and tweaks). A new domain adds its file and one line in `DOMAINS`; its
+//! plain collections live in the org's generic store, so it needs no new `Org` field (see
+//! [`store`] for a worked example).
 
 pub mod access;
 pub mod audits;

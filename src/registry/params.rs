@@ -49,7 +49,8 @@ impl<const MAX: u32> JsonSchema for Limit<MAX> {
     }
 }
 
-/// A text value that must not be empty; declared with its schema description.
+/// A text value that must not be empty. The description given with it documents the type here
+/// only: it is not put in the schema (tools/list carries no type-level descriptions).
 macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, $what:literal, $description:literal) => {
         $(#[$doc])*
@@ -132,7 +133,6 @@ impl fmt::Display for Id {
     }
 }
 
-/// A whole number within `min..=max` from a JSON number or numeric text.
 /// A whole number given as a JSON number or as numeric text (clients differ); `None` otherwise.
 pub fn lenient_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Ok(match Value::deserialize(d)? {

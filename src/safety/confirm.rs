@@ -1,8 +1,10 @@
-//! Confirmation of destructive calls (ALTR_CONFIRM, ALTR_CONFIRM_TOOLS).
+//! Confirmation of destructive calls (ALTR_CONFIRM, ALTR_CONFIRM_TOOLS): the policy, the question
+//! put to the human, and the sealed state of the 2026-07-28 rounds. The confirmation gate of the
+//! call pipeline (`server::gates::confirmation`) asks.
 //!
-//! A call the policy covers is first rehearsed (a dry run: validation and reads, no write; see
-//! [`crate::registry::dryrun`]), so a refused call is refused as usual and the human is shown what
-//! will be sent and what is there now. Then:
+//! A call the policy covers is first previewed (the same pipeline with dry-run on: validation and
+//! reads, no write), so a refused call is refused as usual and the human is shown what will be
+//! sent and what is there now. Then:
 //! - `elicit` (default): a client that declared form elicitation is asked; decline, cancel or no
 //!   answer sends nothing and fails with `declined`. Other clients proceed.
 //! - `required`: as `elicit`, but a client that cannot be asked gets `confirmation_required`

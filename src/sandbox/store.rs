@@ -30,8 +30,8 @@
 //! | [`Style::PageToken`] | `limit`, `page_token` | `next_page_token` |
 //! | [`Style::Cursor`] | `limit`, `cursor` | `next_cursor` |
 //!
-//! altr-api.md (4.7) names only the request parameter for `cursor` (audit reports); the answer
-//! key follows the `page_token` -> `next_page_token` pattern of the same newer services. The
+//! ALTR documents only the request parameter for `cursor` (audit reports); the answer key
+//! follows the `page_token` -> `next_page_token` pattern of the same newer services. The
 //! value is opaque to callers (the position after the page); a value the store never gave out
 //! is a 400 naming the parameter. Records deleted between pages do not break paging.
 //!

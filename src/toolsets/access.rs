@@ -242,7 +242,8 @@ fn one_item_list<S: Serializer>(id: &Id, s: S) -> Result<S::Ok, S::Error> {
     [id].serialize(s)
 }
 
-// Parameters without a `///` doc are documented by name in their tool's description. Nested
+// Parameters without a `///` doc are named in their tool's description, and described at length
+// for the reference by their doc-only `x-doc`. Nested
 // shapes are listed collapsed (`schemars(with)`), stated in the field's doc; the field's own type
 // still parses and validates them.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

@@ -17,7 +17,8 @@ pub static SET: Toolset = Toolset {
     tools,
 };
 
-// Parameters without a `///` doc are documented by name in their tool's description.
+// Parameters without a `///` doc are named in their tool's description, and described at length
+// for the reference by their doc-only `x-doc`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseName {

@@ -57,7 +57,8 @@ pub const TAG_LEVELS: &[i64] = &[10000, 10001, 10002, 10003, 10004];
 /// Rules sent per batch request.
 pub const RULE_BATCH: usize = 99;
 
-// Parameters without a `///` doc are documented by name in their tool's description. Nested
+// Parameters without a `///` doc are named in their tool's description, and described at length
+// for the reference by their doc-only `x-doc`. Nested
 // shapes are listed collapsed (`schemars(with)`), stated in the field's doc; the field's own type
 // still parses and validates them.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -227,7 +228,7 @@ const PERMISSIVE_FIRST: [i64; 10] = [
     10000, 10003, 10002, 10008, 10007, 10001, 10006, 10004, 10009, 10005,
 ];
 
-/// What a level shows (altr-api.md section 8).
+/// What a masking level shows, as ALTR documents the ten levels.
 fn level_meaning(level: i64) -> &'static str {
     match level {
         10000 => "no mask: raw value shown",

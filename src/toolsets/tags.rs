@@ -35,7 +35,8 @@ wire_enum! {
     pub enum Alphabet { Numeric = "numeric", Alphabetic = "alphabetic", Alphanumeric = "alphanumeric" }
 }
 
-// Parameters without a `///` doc are documented by name in their tool's description. Nested
+// Parameters without a `///` doc are named in their tool's description, and described at length
+// for the reference by their doc-only `x-doc`. Nested
 // shapes are listed collapsed (`schemars(with)`), stated in the field's doc; the field's own type
 // still parses and validates them.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
