@@ -658,7 +658,7 @@ const INSTANCE: &str = "/audit-reports/definitions/{definition_id}/instances/{in
 /// The toolset's tools; their answers fence people's free text (see [`untrusted`]).
 pub fn tools() -> Vec<ToolDef> {
     vec![
-        SET.tool("search_audits", "Search sidecar audits", Effect::Additive)
+        SET.tool("search_audits", "Search sidecar audits", Effect::ReadOnly)
         .in_default()
             .description("Start a sidecar audit search. ANDed filters: from_date_time, to_date_time (RFC3339 UTC), consuming_user, consuming_user_email, query_id, sidecar_id, sidecar_instance_id, database_name, schema_name, table_name, column_name, statement_type, statement_text_contains; offset, sort_by, order_by. wait_seconds waits; else poll get_audit_results.")
             .handler(search_audits),
@@ -666,13 +666,13 @@ pub fn tools() -> Vec<ToolDef> {
         .in_default()
             .description("Page of search_audits results by search_uuid (202: still running); next_page_token for more.")
             .request::<Results>(Method::GET, ScControl, "/v1/audits/{search_uuid}"),
-        SET.tool("search_system_audits", "Search system audits", Effect::Additive)
+        SET.tool("search_system_audits", "Search system audits", Effect::ReadOnly)
             .description("Search ALTR platform audit logs of one category; from_date_time, to_date_time ISO 8601 UTC (default last 48 h, span ≤ 1 week); offset; wait: API-side ms (-1: token at once). wait_seconds waits; else poll get_system_audit_results.")
             .handler(search_system_audits),
         SET.tool("get_system_audit_results", "System audit results", Effect::ReadOnly)
             .description("search_system_audits results by token; while moreData is true, call again with the new token.")
             .request::<SystemToken>(Method::GET, AltrNet, "/api/systemaudits/query/result/{token}"),
-        SET.tool("search_query_audits", "Search Snowflake audits", Effect::Additive)
+        SET.tool("search_query_audits", "Search Snowflake audits", Effect::ReadOnly)
         .in_default()
             .description("Start a Snowflake masking audit search. ANDed filters: from_date_time, to_date_time (RFC3339 UTC), executing_role, executing_user, query_id, policy_tag_name, policy_tag_value, policy_column_database_name, policy_column_schema_name, policy_column_table_name, policy_column_name; offset, sort_by, order_by. wait_seconds waits; else poll get_query_audit_results.")
             .handler(search_query_audits),

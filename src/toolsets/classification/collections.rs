@@ -108,7 +108,7 @@ pub fn tools(set: &'static Toolset) -> Vec<ToolDef> {
         set.tool(
             "remove_classifiers_from_collection",
             "Remove from collection",
-            Idempotent,
+            Destructive,
         )
         .description("Remove classifier_names from collection_name; classifiers remain.")
         .request::<CollectionMembers>(

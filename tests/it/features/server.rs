@@ -107,3 +107,45 @@ async fn bad_arguments_never_reach_altr_and_are_not_echoed() {
     c.invalid("surprise");
     h.assert_no_requests().await;
 }
+
+/// The audit searches POST to start a search but change nothing: read-only mode lists and serves
+/// them, so a read-only auditor can search and read the results.
+#[tokio::test]
+async fn read_only_mode_keeps_the_audit_searches() {
+    let s = crate::sandbox_common::Sbx::with_env(&[("ALTR_READ_ONLY", "true")]).await;
+    let tools = s.client.list_all_tools().await.unwrap();
+    for name in [
+        "search_audits",
+        "search_system_audits",
+        "search_query_audits",
+    ] {
+        let tool = tools.iter().find(|t| t.name == name).expect(name);
+        assert_eq!(
+            tool.annotations.as_ref().unwrap().read_only_hint,
+            Some(true)
+        );
+        assert!(
+            !tool.input_schema["properties"]
+                .as_object()
+                .unwrap()
+                .contains_key("dry_run"),
+            "{name} changes nothing, so it takes no dry_run"
+        );
+    }
+    let found = s.call("search_audits", json!({"wait_seconds": 5})).await;
+    assert_eq!(found.ok()["status"], "COMPLETED", "{}", found.envelope);
+    // The command line lists them too.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_altr-mcp"))
+        .args(["tools", "--format", "json"])
+        .env("ALTR_READ_ONLY", "true")
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "search_audits",
+        "search_system_audits",
+        "search_query_audits",
+    ] {
+        assert!(listed.contains(&format!("\"{name}\"")), "{name}");
+    }
+}

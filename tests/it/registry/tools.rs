@@ -368,8 +368,17 @@ fn readme_documents_every_setting_and_tool() {
 
 /// Every tool of altr-api.md section 9: (toolset, name, effect class). RO = read-only,
 /// DESTR = destructive, W = other writes, CLEAR = read-only but returns clear text (hidden unless
-/// ALTR_ALLOW_CLEARTEXT). Deliberate differences from the Python server: the detokenize tools are
-/// CLEAR, and deregister_sc_sidecar_listener is DESTR.
+/// ALTR_ALLOW_CLEARTEXT). An effect is what a tool changes, not its HTTP method. Deliberate
+/// differences from the Python server:
+/// - the detokenize tools are CLEAR;
+/// - deregister_sc_sidecar_listener and remove_classifiers_from_collection are DESTR: they take
+///   something away (an update that is not additive), even where it can be put back;
+/// - search_audits, search_system_audits and search_query_audits are RO: they POST to start a
+///   search but change nothing of the org, so read-only mode keeps them (and their results tools
+///   stay useful);
+/// - kept as writes after review: trigger_access_policy_check and trigger_database_status_sync
+///   (they make ALTR act on the database), trigger_report_definition (it creates a report
+///   instance); get_report_instance_download_url and preview_masking are RO already.
 pub const EXPECTED: &[(&str, &str, &str)] = &[
     ("databases", "get_databases", "RO"),
     ("databases", "get_database_id", "RO"),
@@ -409,7 +418,11 @@ pub const EXPECTED: &[(&str, &str, &str)] = &[
     ("classification", "delete_collection", "DESTR"),
     ("classification", "get_collection_classifiers", "RO"),
     ("classification", "add_classifiers_to_collection", "W"),
-    ("classification", "remove_classifiers_from_collection", "W"),
+    (
+        "classification",
+        "remove_classifiers_from_collection",
+        "DESTR",
+    ),
     ("classification", "import_altr_managed_classifiers", "W"),
     ("classification", "get_altr_managed_timestamp", "RO"),
     ("classification", "list_altr_managed_classifiers", "RO"),
@@ -448,11 +461,11 @@ pub const EXPECTED: &[(&str, &str, &str)] = &[
     ("access", "approve_access_request", "W"),
     ("access", "deny_access_request", "W"),
     ("access", "cancel_access_request", "W"),
-    ("audits", "search_audits", "W"),
+    ("audits", "search_audits", "RO"),
     ("audits", "get_audit_results", "RO"),
-    ("audits", "search_system_audits", "W"),
+    ("audits", "search_system_audits", "RO"),
     ("audits", "get_system_audit_results", "RO"),
-    ("audits", "search_query_audits", "W"),
+    ("audits", "search_query_audits", "RO"),
     ("audits", "get_query_audit_results", "RO"),
     ("audits", "list_report_definitions", "RO"),
     ("audits", "create_report_definition", "W"),
