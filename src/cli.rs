@@ -117,6 +117,9 @@ pub fn main() -> ExitCode {
         Err(e) => return fail(e),
     };
     crate::logging::init(settings.log.log_level, settings.log.log_format);
+    for note in compose::alias_notes(&settings) {
+        tracing::warn!("{note}");
+    }
     if let Some(("call", sub)) = matches.subcommand() {
         return run_call(&sources, settings, &registry, sub);
     }

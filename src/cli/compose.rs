@@ -7,6 +7,7 @@ use crate::client::retry::RetryPolicy;
 use crate::client::scrub::Scrubber;
 use crate::client::{AltrClient, ClientConfig};
 use crate::config::{selection_lists, Purpose, Settings, SettingsError, Sources};
+use crate::registry::select::current_name;
 use crate::registry::{Registry, Selection, SelectionError};
 use crate::server::{AltrServer, ServerOptions};
 
@@ -97,6 +98,34 @@ pub fn load(sources: &Sources, purpose: Purpose) -> Result<(Settings, Registry),
             Err(e)
         }
     }
+}
+
+/// One start-up line for each earlier tool name the settings use, naming the current name.
+pub fn alias_notes(settings: &Settings) -> Vec<String> {
+    let tools = crate::toolsets::all_tools();
+    let confirm = settings
+        .safety
+        .confirm_tools
+        .iter()
+        .map(|n| n.trim_start_matches(['+', '-']).trim().to_string());
+    let lists = [
+        (
+            "RESTRICTED_TOOLS",
+            settings.selection.restricted_tools.clone(),
+        ),
+        ("ALTR_CONFIRM_TOOLS", confirm.collect()),
+    ];
+    let mut notes = Vec::new();
+    for (var, names) in lists {
+        for name in names {
+            if let Some(current) = current_name(&tools, &name).filter(|c| *c != name) {
+                notes.push(format!(
+                    "{var} names {name}, the earlier name of {current}; it applies to {current} (use the current name to silence this line)"
+                ));
+            }
+        }
+    }
+    notes
 }
 
 /// The registry's selection from the settings' selection section.

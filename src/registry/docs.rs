@@ -199,6 +199,15 @@ pub fn readme_tools(registry: &Registry) -> String {
     out
 }
 
+/// The README's table of earlier tool names and the tools they stand for.
+pub fn readme_aliases(registry: &Registry) -> String {
+    let mut out = String::from("| Earlier name | Current tool |\n|---|---|\n");
+    for (alias, name) in registry.aliases() {
+        out.push_str(&format!("| `{alias}` | `{name}` |\n"));
+    }
+    out
+}
+
 /// Where the section `name` of `doc` lies: between `<!-- generated:NAME -->` and
 /// `<!-- /generated:NAME -->`.
 fn section_range(doc: &str, name: &str) -> Option<std::ops::Range<usize>> {

@@ -14,6 +14,15 @@ pub fn all_tools(catalogue: Catalogue) -> Vec<ToolDef> {
     catalogue.iter().flat_map(|ts| (ts.tools)()).collect()
 }
 
+/// The current name of a tool of the catalogue called by `name`: `name` itself, or the tool
+/// whose earlier name it is. `None` for a name no tool has ever had.
+pub fn current_name(tools: &[ToolDef], name: &str) -> Option<&'static str> {
+    tools
+        .iter()
+        .find(|t| t.name == name || t.formerly.contains(&name))
+        .map(|t| t.name)
+}
+
 /// The toolset of a catalogue with this id (any case).
 pub fn toolset(catalogue: Catalogue, id: &str) -> Option<&'static Toolset> {
     catalogue
@@ -45,10 +54,19 @@ pub struct Selection {
 #[derive(Debug, Clone)]
 pub struct Registry {
     catalogue: Catalogue,
+    /// Earlier names of every tool of the catalogue, with the current name.
+    aliases: std::collections::BTreeMap<&'static str, &'static str>,
     tools: Vec<ToolDef>,
     hidden: BTreeSet<&'static str>,
     /// The hidden tools that the closed clear-text gate (ALTR_ALLOW_CLEARTEXT) hides.
     gated: BTreeSet<&'static str>,
+}
+
+fn aliases_of(tools: &[ToolDef]) -> std::collections::BTreeMap<&'static str, &'static str> {
+    tools
+        .iter()
+        .flat_map(|t| t.formerly.iter().map(move |a| (*a, t.name)))
+        .collect()
 }
 
 impl Registry {
@@ -89,11 +107,18 @@ impl Registry {
             .restricted
             .iter()
             .map(String::as_str)
-            .filter(|n| !all.iter().any(|t| t.name == *n))
+            .filter(|n| current_name(&all, n).is_none())
             .collect();
         if !unknown_tools.is_empty() {
             return Err(SelectionError::UnknownTool(unknown_tools.join(", ")));
         }
+        // An earlier name restricts the tool it stands for.
+        let restricted: Vec<&str> = sel
+            .restricted
+            .iter()
+            .filter_map(|n| current_name(&all, n))
+            .collect();
+        let aliases = aliases_of(&all);
         let mut tools = Vec::new();
         let mut hidden = BTreeSet::new();
         let mut gated = BTreeSet::new();
@@ -104,7 +129,7 @@ impl Registry {
             let keep = (wanted.contains(&t.toolset.id) || in_daily)
                 && allowed_by_mode
                 && allowed_clear_text
-                && !sel.restricted.iter().any(|r| r == t.name);
+                && !restricted.contains(&t.name);
             if keep {
                 tools.push(t);
             } else {
@@ -116,6 +141,7 @@ impl Registry {
         }
         Ok(Registry {
             catalogue,
+            aliases,
             tools,
             hidden,
             gated,
@@ -124,9 +150,11 @@ impl Registry {
 
     /// Every tool of the catalogue, unfiltered.
     pub fn everything(catalogue: Catalogue) -> Registry {
+        let tools = all_tools(catalogue);
         Registry {
             catalogue,
-            tools: all_tools(catalogue),
+            aliases: aliases_of(&tools),
+            tools,
             hidden: BTreeSet::new(),
             gated: BTreeSet::new(),
         }
@@ -153,6 +181,16 @@ impl Registry {
 
     pub fn get(&self, name: &str) -> Option<&ToolDef> {
         self.tools.iter().find(|t| t.name == name)
+    }
+
+    /// The current name of the tool `name` is an earlier name of, if it is one.
+    pub fn alias(&self, name: &str) -> Option<&'static str> {
+        self.aliases.get(name).copied()
+    }
+
+    /// Every earlier name and the tool it stands for, by earlier name.
+    pub fn aliases(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.aliases.iter().map(|(a, n)| (*a, *n))
     }
 
     /// Whether the tool exists but this server does not expose it.

@@ -72,6 +72,7 @@ impl Toolset {
             effect,
             description: "",
             in_default: false,
+            formerly: &[],
             wire: Wire::default(),
         }
     }
@@ -87,6 +88,8 @@ pub struct ToolDef {
     pub toolset: &'static Toolset,
     /// In the `default` set although its toolset is not (the daily tools of other toolsets).
     pub in_default: bool,
+    /// Earlier names of the tool (ALTR's earlier release lines): known aliases, never listed.
+    pub formerly: &'static [&'static str],
     pub schema: fn() -> JsonObject,
     /// The input schema with each parameter's long description, for the reference docs.
     pub documented_schema: fn() -> JsonObject,
@@ -124,6 +127,7 @@ pub struct ToolBuilder {
     effect: Effect,
     description: &'static str,
     in_default: bool,
+    formerly: &'static [&'static str],
     wire: Wire,
 }
 
@@ -138,6 +142,13 @@ impl ToolBuilder {
     /// DAM alert triage).
     pub fn in_default(mut self) -> Self {
         self.in_default = true;
+        self
+    }
+
+    /// The names this tool had in earlier ALTR release lines (`delete_database` before
+    /// `disconnect_database`): settings and calls may still use them; tools/list never shows them.
+    pub fn formerly(mut self, names: &'static [&'static str]) -> Self {
+        self.formerly = names;
         self
     }
 
@@ -204,6 +215,7 @@ impl ToolBuilder {
             description: self.description,
             toolset: self.toolset,
             in_default: self.in_default,
+            formerly: self.formerly,
             schema: args::schema::<P>,
             documented_schema: args::documented_schema::<P>,
             handler,

@@ -90,12 +90,16 @@ impl ConfirmPolicy {
                     continue;
                 }
             };
-            match tools.iter().find(|t| t.name == name) {
+            // An earlier name names the tool it stands for.
+            match tools
+                .iter()
+                .find(|t| t.name == name || t.formerly.contains(&name))
+            {
                 Some(t) if t.effect.is_read_only() => problems.push(format!(
                     "ALTR_CONFIRM_TOOLS: {name} changes nothing and cannot need confirmation"
                 )),
-                Some(_) => {
-                    set.insert(name.to_string());
+                Some(t) => {
+                    set.insert(t.name.to_string());
                 }
                 None => unknown.push(crate::client::error::truncate(name, 60)),
             }

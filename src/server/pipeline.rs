@@ -50,8 +50,10 @@ pub enum Purpose {
 
 /// One tool call on its way through the pipeline.
 pub struct Call {
-    /// The tool name as called.
+    /// The tool's name (its current name when it was called by an earlier one).
     pub name: String,
+    /// The earlier name the call used, when it used one (see [`ToolDef::formerly`]).
+    pub alias: Option<String>,
     /// The tool, once the selection gate has found it among those this server exposes.
     pub def: Option<ToolDef>,
     /// The tool's own arguments (the server's `dry_run` and `confirm` are taken out into `flags`).
@@ -78,6 +80,7 @@ impl Call {
         let args = arguments.unwrap_or_default();
         Call {
             name: name.to_string(),
+            alias: None,
             def: None,
             logged_args: redact(&Value::Object(args.clone())),
             args,

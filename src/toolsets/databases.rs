@@ -232,6 +232,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Re-check database_id's connection, refreshing status.")
             .request::<DatabaseId>(Method::PATCH, AltrNet, "/api/databases/{database_id}/status"),
         SET.tool("disconnect_database", "Disconnect database", Effect::Destructive)
+            .formerly(&["delete_database"])
             .description("Remove database_id and its governance; ignore_errors: even if clean-up fails.")
             .request::<Disconnect>(Method::DELETE, AltrNet, "/api/databases/{database_id}"),
     ]

@@ -478,6 +478,7 @@ pub fn tools() -> Vec<ToolDef> {
             .require_change()
             .request::<UpdateAgent>(Method::PATCH, ScControl, "/v1/agents/{agent_id}"),
         SET.tool("disconnect_sc_agent", "Disconnect agent", Effect::Destructive)
+            .formerly(&["delete_sc_agent"])
             .description("Remove agent_id and its tasks; its instances lose access.")
             .request::<AgentId>(Method::DELETE, ScControl, "/v1/agents/{agent_id}"),
         // Agent tasks.
@@ -508,6 +509,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Set description, the only changeable field, of repo_name.")
             .request::<UpdateRepo>(Method::PATCH, ScControl, "/v1/repos/{repo_name}"),
         SET.tool("disconnect_sc_repo", "Disconnect repo", Effect::Destructive)
+            .formerly(&["delete_sc_repo"])
             .description("Remove repo_name and its users; unbind it first (list_sc_repo_bindings).")
             .request::<RepoName>(Method::DELETE, ScControl, "/v1/repos/{repo_name}"),
         // Repository users.
@@ -527,6 +529,7 @@ pub fn tools() -> Vec<ToolDef> {
             .at_most_one_of(SECRET_BACKENDS)
             .request::<UpdateRepoUser>(Method::PATCH, ScControl, "/v1/repos/{repo_name}/users/{username}"),
         SET.tool("disconnect_sc_repo_user", "Remove repo user", Effect::Destructive)
+            .formerly(&["delete_sc_repo_user"])
             .description("Unregister repo_name's username; database user and secret stay.")
             .request::<RepoUser>(Method::DELETE, ScControl, "/v1/repos/{repo_name}/users/{username}"),
         // Service users.
@@ -546,6 +549,7 @@ pub fn tools() -> Vec<ToolDef> {
             .at_most_one_of(SECRET_BACKENDS)
             .request::<UpdateServiceUser>(Method::PATCH, ScControl, "/v1/repos/{repo_name}/serviceusers/{username}"),
         SET.tool("disconnect_sc_service_user", "Remove service user", Effect::Destructive)
+            .formerly(&["delete_sc_service_user"])
             .description("Remove repo_name's service username; tasks using it fail.")
             .request::<RepoUser>(Method::DELETE, ScControl, "/v1/repos/{repo_name}/serviceusers/{username}"),
         // Sidecars.
@@ -563,6 +567,7 @@ pub fn tools() -> Vec<ToolDef> {
             .require_change()
             .request::<UpdateSidecar>(Method::PATCH, ScControl, "/v1/sidecars/{sidecar_id}"),
         SET.tool("disconnect_sc_sidecar", "Disconnect sidecar", Effect::Destructive)
+            .formerly(&["delete_sc_sidecar"])
             .description("Remove sidecar_id with its listeners and bindings; clients lose access.")
             .request::<SidecarId>(Method::DELETE, ScControl, "/v1/sidecars/{sidecar_id}"),
         // Listeners.
@@ -589,6 +594,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Route sidecar_id's listener port to repo_name, so clients reach it via the sidecar.")
             .request::<Binding>(Method::POST, ScControl, "/v1/sidecars/{sidecar_id}/bindings/ports/{port}/repos/{repo_name}"),
         SET.tool("disconnect_sc_sidecar_binding", "Unbind repo", Effect::Destructive)
+            .formerly(&["delete_sc_sidecar_binding"])
             .description("Stop routing sidecar_id's port to repo_name; listener and repo stay.")
             .request::<Binding>(Method::DELETE, ScControl, "/v1/sidecars/{sidecar_id}/bindings/ports/{port}/repos/{repo_name}"),
     ]

@@ -268,6 +268,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Connected Snowflake tags: tag_group_id, database, schema, masking settings.")
             .handler(|ctx: Ctx, _: NoParams| get_tags(ctx)),
         SET.tool("disconnect_tag", "Disconnect tag", Effect::Destructive)
+            .formerly(&["delete_tag"])
             .description("Disconnect tag tag_group_id; its masking policies stop applying. Returns {before, after}.")
             .before("/v1/tag/masking/tag/{tag_group_id}")
             .request::<TagGroupId>(Method::DELETE, Api, "/v1/tag/masking/tag/{tag_group_id}"),
@@ -309,6 +310,7 @@ pub fn tools() -> Vec<ToolDef> {
                 ctx.send(ApiRequest::put(Api, path).json(body)).await
             }),
         SET.tool("disconnect_tag_by_details", "Disconnect tag by location", Effect::Destructive)
+            .formerly(&["delete_tag_by_details"])
             .description("Disconnect tag by database_id, database_name (real name), schema_name, tag_name; ignore_errors: even if Snowflake clean-up fails.")
             .body_always()
             .in_query(&["ignore_errors"])

@@ -80,6 +80,7 @@ pub fn tools() -> Vec<ToolDef> {
             "Drop agent instance",
             Effect::Destructive,
         )
+        .formerly(&["delete_agent_instance"])
         .description("Remove agent_id's stale instance_id; agent stays.")
         .request::<AgentInstance>(
             Method::DELETE,
@@ -124,6 +125,7 @@ pub fn tools() -> Vec<ToolDef> {
             "Drop sidecar instance",
             Effect::Destructive,
         )
+        .formerly(&["delete_sidecar_instance"])
         .description("Remove sidecar_id's stale instance_id; sidecar stays.")
         .request::<SidecarInstance>(
             Method::DELETE,

@@ -1,5 +1,6 @@
 //! What happens around the calls: the pipeline, safe changes, discovery, progress, prompts, resources, `altr-mcp call`, hardening, the server and the client.
 
+pub mod aliases;
 pub mod call;
 pub mod client;
 pub mod discovery;

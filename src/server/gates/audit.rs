@@ -17,7 +17,7 @@ impl Audit {
     }
 
     fn write(&self, call: &Call, outcome: &str, code: Option<&str>) -> Result<(), ToolError> {
-        let line = trail::entry(
+        let mut line = trail::entry(
             &call.name,
             call.effect(),
             outcome,
@@ -27,6 +27,9 @@ impl Audit {
             &call.logged_args,
             call.origin.caller.as_deref(),
         );
+        if let (Some(alias), Some(o)) = (&call.alias, line.as_object_mut()) {
+            o.insert("called_as".into(), serde_json::Value::String(alias.clone()));
+        }
         self.log.write(&line)
     }
 }

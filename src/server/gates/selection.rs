@@ -1,6 +1,7 @@
 //! Is the tool exposed here? Finds the called tool among those the server's selection exposes
 //! (toolsets, ALTR_READ_ONLY, RESTRICTED_TOOLS, the clear-text gate) and, with dynamic toolsets,
-//! among those this session has enabled.
+//! among those this session has enabled. A call by an earlier name of a tool is the call of that
+//! tool, under its current name.
 
 use crate::registry::error::ToolError;
 use crate::server::pipeline::{Call, Gate, GateFuture, Pipeline, Stop};
@@ -18,6 +19,10 @@ fn unavailable(message: String) -> Stop {
 impl Gate for Selection {
     fn before<'a>(&'a self, call: &'a mut Call, pipeline: &'a Pipeline) -> GateFuture<'a> {
         let registry = pipeline.registry();
+        // An earlier name runs the tool it stands for, under its current name.
+        if let Some(current) = registry.alias(&call.name) {
+            call.alias = Some(std::mem::replace(&mut call.name, current.to_string()));
+        }
         let name = call.name.as_str();
         let found = match registry.get(name) {
             Some(def) => match &call.session {

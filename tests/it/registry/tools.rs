@@ -270,6 +270,7 @@ fn readme_sections_are_generated_from_the_registry() {
     let sections = [
         ("intro", docs::readme_intro(&registry)),
         ("tools", docs::readme_tools(&registry)),
+        ("aliases", docs::readme_aliases(&registry)),
     ];
     if std::env::var_os("ALTR_UPDATE_README").is_some() {
         for (name, text) in &sections {

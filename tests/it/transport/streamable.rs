@@ -577,3 +577,60 @@ async fn newest_revision_clients_confirm_in_two_rounds() {
     assert_eq!(deletes().await, 1);
     let _ = tokio::time::timeout(WAIT, client.cancel()).await;
 }
+
+/// A tool called by its earlier name over HTTP runs the tool; RESTRICTED_TOOLS naming an earlier
+/// name restricts the tool it stands for.
+#[tokio::test]
+async fn earlier_tool_names_work_over_http() {
+    use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
+    let api = MockServer::start().await;
+    Mock::given(matchers::method("DELETE"))
+        .and(matchers::path("/altrnet/api/databases/7"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .mount(&api)
+        .await;
+    let server = Server::start_with_api(
+        T,
+        &[
+            ("ALTR_CONFIRM", "never"),
+            ("RESTRICTED_TOOLS", "delete_tag"),
+        ],
+        api,
+    )
+    .await;
+    assert!(
+        server
+            .log()
+            .contains("delete_tag, the earlier name of disconnect_tag"),
+        "{}",
+        server.log()
+    );
+    let client = connect(&server, None).await;
+    let names = tool_names(&client).await;
+    assert!(!names.iter().any(|n| n.starts_with("delete_database")));
+    assert!(!names.iter().any(|n| n == "disconnect_tag"));
+    let params = CallToolRequestParams::new("delete_database")
+        .with_arguments(json!({"database_id": 7}).as_object().unwrap().clone());
+    let done = tokio::time::timeout(WAIT, client.call_tool(params))
+        .await
+        .expect("in time")
+        .expect("call");
+    let envelope = done.structured_content.expect("envelope");
+    assert_eq!(envelope["success"], true, "{envelope}");
+    assert_eq!(server.api.received_requests().await.unwrap().len(), 1);
+    let refused = tokio::time::timeout(
+        WAIT,
+        client.call_tool(
+            CallToolRequestParams::new("delete_tag")
+                .with_arguments(json!({"tag_group_id": "x"}).as_object().unwrap().clone()),
+        ),
+    )
+    .await
+    .expect("in time")
+    .expect("call");
+    assert_eq!(
+        refused.structured_content.unwrap()["error"]["code"],
+        "tool_unavailable"
+    );
+    let _ = tokio::time::timeout(WAIT, client.cancel()).await;
+}
