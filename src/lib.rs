@@ -1,9 +1,10 @@
 //! altr-mcp: an MCP server for the ALTR data security platform.
 //!
-//! Data flows one way: [`transport`] -> [`server`] (the call pipeline and its gates) ->
-//! [`registry`] (the tool mechanism) -> [`toolsets`] (the tools) -> [`client`] -> ALTR. [`cli`]
-//! composes the server from [`config`]; [`safety`] holds the caller, confirmation, the audit
-//! trail and redaction; [`sandbox`] simulates an ALTR org. The library is public so the
+//! Data flows one way: [`transport`] (stdio, streamable HTTP, HTTP+SSE) -> [`server`] (the call
+//! pipeline and its gates) -> the tool's handler, declared in [`toolsets`] on the mechanism of
+//! [`registry`] -> [`client`] -> ALTR. Around it: [`cli`] (the command line), [`config`] (every
+//! setting), [`safety`] (caller, confirmation, audit trail, redaction), [`logging`], [`clock`],
+//! and [`sandbox`], a simulated ALTR org to serve and test against. The library is public so the
 //! integration tests drive the real code.
 
 // Outside tests, unwrap/expect/panic/indexing are denied (Cargo.toml [lints]); tests may fail loudly.

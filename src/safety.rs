@@ -1,5 +1,6 @@
-//! What keeps a call safe around the tools: who the caller is, confirmation of destructive calls with sealed state,
-//! the audit trail, and redaction of secrets in what is logged or shown.
+//! What keeps a call safe around the tools: who the caller is ([`caller`]), confirmation of
+//! destructive calls with sealed state ([`confirm`]), the audit trail ([`audit`]), and redaction
+//! of secrets in what is logged or shown ([`redact`]).
 
 pub mod audit;
 pub mod caller;

@@ -6,22 +6,28 @@
 //! `.../vault/api/v2` ...). State lives in memory: ids are assigned, lists page with real cursors,
 //! creates show up in later reads, updates change them, deletes remove them, unknown ids are 404.
 //!
-//! The simulator is written from the API facts, independently of `crate::registry` and of the
-//! client's request building, so a bug in either cannot pass both.
+//! The simulator is written from ALTR's documented API behaviour, independently of
+//! `crate::registry` and of the client's request building, so a bug in either cannot pass both.
 //!
 //! Layout: this file holds the server, the shared state, the helpers every domain uses and the
-//! table of domains (`DOMAINS`); [`faults`] the fault injection and `/_sandbox` control
-//! endpoints; [`store`] the generic collections (records, wire specs, paging, CRUD handlers); and
-//! one file per API domain, each with its `routes()` and its part of the demo org, `seed()`:
-//! [`databases`] (connections and service users), [`tags`] (the Snowflake tag catalogue and
-//! connected tags), [`policies`] (masking policies, rules, roles, masking types),
-//! [`classification`] (classifiers, collections, jobs, findings, decisions, reports), [`access`]
-//! (access policies and requests), [`audits`] (searches, report definitions and instances),
-//! [`dam`] (DAM rules and alerts), [`sidecars`] (agents, repos, users, sidecars, listeners,
-//! bindings and the telemetry derived from them), [`tokenization`] (vault and critical tokens)
-//! and [`keys`] (keys and tweaks). A new domain adds its file and one line in `DOMAINS`; its
-//! plain collections live in the org's generic store, so it needs no new `Org` field (see
-//! [`store`] for a worked example).
+//! table of domains ([`DOMAINS`]); [`faults`] the fault injection and `/_sandbox` control
+//! endpoints; [`store`] the generic collections (records, wire specs, paging, CRUD handlers).
+//! Each API domain is one file with its `routes()` and its part of the demo org, `seed()`; here
+//! in table order:
+//! - [`databases`]: database connections and Snowflake service users;
+//! - [`tags`]: the catalog of Snowflake tags, connected tags and their values;
+//! - [`policies`]: masking policies, their rules, and roles (user groups);
+//! - [`classification`]: classifiers, collections, jobs, findings, review decisions and reports;
+//! - [`sidecars`]: the sidecar control plane (agents and tasks, repositories and their users,
+//!   sidecars, listeners and bindings) and the telemetry derived from it;
+//! - [`tokenization`]: the vault and critical token stores;
+//! - [`keys`]: key management (keys per namespace with their sequences, and tweaks);
+//! - [`audits`]: query, sidecar and system audits, and audit reports;
+//! - [`access`]: access management policies and access requests;
+//! - [`dam`]: DAM alerting rules and the alerts they raise.
+//!
+//! A new domain adds its file and one line in [`DOMAINS`]; its plain collections live in
+//! [`Org::store`], so it needs no new `Org` field (see [`store`] for a worked example).
 
 pub mod access;
 pub mod audits;
@@ -84,9 +90,10 @@ pub const SERVICES: [(&str, &str); 10] = [
     ),
 ];
 
-/// Path prefix of the API service (tags, policies, rules).
+/// Path prefix of the API service (tags, policies and rules, access policies and requests, query
+/// audits).
 pub const API: &str = "/api";
-/// Path prefix of ALTRnet (databases, user groups).
+/// Path prefix of ALTRnet (databases, user groups, system audits).
 pub const ALTRNET: &str = "/altrnet";
 /// Path prefix of the service-user service.
 pub const SERVICE_USER: &str = "/service-user";
@@ -99,10 +106,13 @@ const LOG_CAPACITY: usize = 10_000;
 /// Which org the sandbox starts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Seed {
-    /// A small realistic org: databases, connected tags with values, roles, a policy with rules.
+    /// A small realistic org, every domain seeding its part: databases, connected tags with
+    /// values, roles, a policy with rules, classifiers and jobs, sidecars, tokens, keys, audit
+    /// events, access policies and requests, DAM rules and alerts.
     #[default]
     Demo,
-    /// Only roles and a service user; no databases, tags or policies.
+    /// Only roles and a Snowflake service user; no other records (no databases, tags or
+    /// policies).
     Empty,
 }
 

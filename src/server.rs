@@ -1,7 +1,8 @@
-//! The MCP server: instructions, tools/list from the registry, prompts, resources, and
-//! tools/call through the one call [`pipeline`] and its [`gates`], each call answered with the
-//! `{success, data, error}` [`envelope`] and logged as one line (on stderr, and as a
-//! `notifications/message` to a client that asked with `logging/setLevel`).
+//! The MCP server: its name and [`instructions`], tools/list from the registry (per session
+//! with toolset [`discovery`]), [`prompts`], [`resources`], and tools/call through the one call
+//! [`pipeline`] and its [`gates`], each call answered with the `{success, data, error}`
+//! [`envelope`] and logged as one line (on stderr, and as a `notifications/message` to a client
+//! that asked with `logging/setLevel`). Requests rmcp cannot route are answered in [`protocol`].
 
 // Logging is deprecated by a newer protocol revision but still used by current clients.
 #![allow(deprecated)]

@@ -1,5 +1,6 @@
 //! The toolsets: one file per ALTR domain, each declaring its tools on the shared mechanism of
-//! [`crate::registry`]. A new domain is a file here, its `pub mod` line and its line in [`TOOLSETS`].
+//! [`crate::registry`] ([`classification`] is split further, one file per sub-resource). A new
+//! domain is a file here, its `pub mod` line and its line in [`TOOLSETS`].
 
 pub mod access;
 pub mod audits;

@@ -134,8 +134,9 @@ pub fn shared_doc(name: &str) -> Option<&'static str> {
 }
 
 /// The key of a parameter's long description, for the reference docs only: a field written
-/// `#[schemars(extend("x-doc" = "..."))]` is documented at length in `docs/index.md` and the
-/// generated README, while tools/list (paid for in every prompt) carries only its short form.
+/// `#[schemars(extend("x-doc" = "..."))]` is documented at length in the tool reference
+/// (`altr-mcp tools`, `docs/index.md`), while tools/list (paid for in every prompt) carries only
+/// its short form: its `///` doc if it has one, else nothing (the tool's description names it).
 pub const DOC_ONLY: &str = "x-doc";
 
 /// The input schema of `P` as listed: self-contained (no `$ref`), object-rooted, without

@@ -5,9 +5,8 @@
 //! call's cancellation token. `send` marks each request idempotent or not from the effect (unless
 //! the request says so itself), so retries follow the operation rather than the HTTP method; the
 //! client stops a cancelled or overdue call at the next request boundary with
-//! [`ApiError::Cancelled`](crate::client::ApiError::Cancelled) or
-//! [`ApiError::Deadline`](crate::client::ApiError::Deadline).
-//! Handlers must not `tokio::spawn` requests: the call's context does not follow a spawned task.
+//! [`ApiError::Cancelled`] or [`ApiError::Deadline`]. Handlers must not `tokio::spawn` requests:
+//! the call's context does not follow a spawned task.
 
 use std::sync::{Arc, Mutex};
 

@@ -113,8 +113,8 @@ pub fn markdown(registry: &Registry) -> String {
             }
             out.push_str("\n| Parameter | Type | Required | Description |\n|---|---|---|---|\n");
             for (name, p) in &props {
-                // Shared parameters are documented once; others may be explained in the tool's
-                // description above the table.
+                // The doc-only long form, else the schema's description, else the shared
+                // description of a parameter many tools share (documented once).
                 let desc = p
                     .get(super::args::DOC_ONLY)
                     .or_else(|| p.get("description"))

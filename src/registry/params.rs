@@ -1,11 +1,16 @@
-//! Parameter types shared by many tools. Each carries its own schema (type, range, allowed values,
-//! a default description) and its own check, so a params struct says what it takes by its field
-//! types alone, and a refused value is reported by parameter name without being echoed.
+//! Parameter types shared by many tools. Each carries its own schema (type, range, allowed values;
+//! no description: the field's doc gives that) and its own check, so a params struct says what it
+//! takes by its field types alone, and a refused value is reported by parameter name without being
+//! echoed.
 //!
 //! - [`Limit<MAX>`]: a page size from 1 to MAX.
 //! - [`ContiguousId`], [`PageToken`], [`Cursor`]: the three cursor styles of caller-driven paging.
 //! - [`Name`]: a non-empty name or id. [`Id`]: a positive numeric id. [`Port`]: 1-65535.
-//! - [`wire_enum!`]: a closed set of values, matched case-insensitively, sent in its wire spelling.
+//! - [`WaitSeconds`]: how long a call waits for long work, 0 to [`MAX_WAIT_SECONDS`].
+//! - [`wire_enum!`](crate::wire_enum): a closed set of values, matched case-insensitively, sent
+//!   in its wire spelling.
+//! - [`NonEmpty`]: a list of at least one item.
+//! - [`lenient_int`], [`bounded_int`]: whole numbers given as JSON numbers or numeric text.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -49,8 +54,10 @@ impl<const MAX: u32> JsonSchema for Limit<MAX> {
     }
 }
 
-/// A text value that must not be empty. The description given with it documents the type here
-/// only: it is not put in the schema (tools/list carries no type-level descriptions).
+/// A text value that must not be empty: `text_type!(/// doc, Name, what, description)`. `what`
+/// names the expected value in the refusal (`must be a non-empty <what>`). `description` is not
+/// used: the schema is only `{"type": "string", "minLength": 1}`, and the field's own doc (or the
+/// shared parameter's description) says what the value is.
 macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, $what:literal, $description:literal) => {
         $(#[$doc])*
@@ -142,7 +149,8 @@ pub fn lenient_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Er
     })
 }
 
-/// A whole number from `min` to `max` ([`lenient_int`]); the error states the range, not the value.
+/// A whole number within `min..=max`, from a JSON number or numeric text ([`lenient_int`]); the
+/// error states the range, not the value.
 pub fn bounded_int<'de, D: Deserializer<'de>>(d: D, min: i64, max: i64) -> Result<i64, D::Error> {
     match lenient_int(d)? {
         Some(n) if (min..=max).contains(&n) => Ok(n),

@@ -2,15 +2,15 @@
 //! put to the human, and the sealed state of the 2026-07-28 rounds. The confirmation gate of the
 //! call pipeline (`server::gates::confirmation`) asks.
 //!
-//! A call the policy covers is first previewed (the same pipeline with dry-run on: validation and
-//! reads, no write), so a refused call is refused as usual and the human is shown what will be
-//! sent and what is there now. Then:
+//! A call the policy covers is first previewed (a dry run through the same call pipeline:
+//! validation and reads, no write; see [`crate::registry::dryrun`]), so a refused call is refused
+//! as usual and the human is shown what will be sent and what is there now. The confirmation gate
+//! ([`crate::server::gates::confirmation`]) applies this policy on every call. Then:
 //! - `elicit` (default): a client that declared form elicitation is asked; decline, cancel or no
 //!   answer sends nothing and fails with `declined`. Other clients proceed.
 //! - `required`: as `elicit`, but a client that cannot be asked gets `confirmation_required`
 //!   (with what would be sent) unless the call carries `confirm: true`.
 //! - `never`: no confirmation.
-//!
 //!
 //! Clients of protocol 2026-07-28 cannot be sent a request in the middle of a call; when they
 //! declare form elicitation, the call answers with an input-required result instead: the

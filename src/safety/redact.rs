@@ -1,6 +1,6 @@
-//! Keeping secrets out of logs and tool output: argument redaction by key pattern, scrubbing of
-//! our own credentials from upstream text, and escaping of control characters in log lines.
-//! A leaf module: it imports nothing of this crate.
+//! Keeping secrets out of logs and tool output: argument redaction by key pattern, and escaping
+//! of control characters in log lines. (Our own credentials are scrubbed from upstream text by
+//! the client, [`crate::client::scrub`].) A leaf module: it imports nothing of this crate.
 
 use std::borrow::Cow;
 

@@ -3,7 +3,7 @@
 //!
 //! List answers are `{"success": true, "data": {"databases": [...]}}`; `friendlyDatabaseName`
 //! filters by name (case-insensitive, exact). Passwords and connection strings are stored but
-//! never read back. Service users are a plain [`store`] collection.
+//! never read back. Service users are a plain [`store`](super::store) collection.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State as AxumState};

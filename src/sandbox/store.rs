@@ -30,14 +30,16 @@
 //! | [`Style::PageToken`] | `limit`, `page_token` | `next_page_token` |
 //! | [`Style::Cursor`] | `limit`, `cursor` | `next_cursor` |
 //!
-//! ALTR documents only the request parameter for `cursor` (audit reports); the answer key
-//! follows the `page_token` -> `next_page_token` pattern of the same newer services. The
-//! value is opaque to callers (the position after the page); a value the store never gave out
-//! is a 400 naming the parameter. Records deleted between pages do not break paging.
+//! ALTR documents only the request parameter `cursor` for audit reports, not the answer key
+//! that carries the next one; the store answers `next_cursor`, following the `page_token` ->
+//! `next_page_token` pattern of the same newer services. The value is opaque to callers (the
+//! position after the page); a value the store never gave out is a 400 naming the parameter.
+//! Records deleted between pages do not break paging.
 //!
 //! # Declaring a collection (worked example)
+//! A shortened version of the sidecar collections of [`super::sidecars`]; its `rotate` handler
+//! stands for any custom handler and is not in that file.
 //! ```ignore
-//! // src/sandbox/sidecars.rs
 //! use super::store::{self, Field, Id, Op, Paging, Spec};
 //!
 //! const SC: &str = "/sc-control/v1";

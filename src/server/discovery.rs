@@ -1,11 +1,11 @@
-//! Fitting the tool list to the client: the `default` set (its whole toolsets plus the daily
-//! tools of others, at most 60 tools), and toolset discovery (ALTR_DYNAMIC_TOOLSETS): each
-//! session starts with the configured selection (`default` when ALTR_TOOLSETS is unset) plus
-//! `list_toolsets` and `enable_toolset`; enabling a toolset adds its tools to that session's
-//! tools/list and tells the client with `notifications/tools/list_changed`. What can be enabled
-//! is bounded by the same read-only mode, RESTRICTED_TOOLS and clear-text gate as a static
-//! selection: the server's registry is the selection of `all` under those rules, and a session
-//! only ever sees a part of it.
+//! Toolset discovery (ALTR_DYNAMIC_TOOLSETS), fitting the tool list to the client: each session
+//! starts with the configured selection (`default` when ALTR_TOOLSETS is unset: the toolsets in
+//! the default set, whole, plus the tools of other toolsets declared `.in_default()`; see
+//! [`crate::registry::select`]) plus `list_toolsets` and `enable_toolset`; enabling a toolset
+//! adds its tools to that session's tools/list and tells the client with
+//! `notifications/tools/list_changed`. What can be enabled is bounded by the same read-only mode,
+//! RESTRICTED_TOOLS and clear-text gate as a static selection: the server's registry is the
+//! selection of `all` under those rules, and a session only ever sees a part of it.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};

@@ -1,5 +1,6 @@
-//! The gates of the call pipeline, in the order they run (see [`super::pipeline`]). Each is a
-//! small type with one job; adding one is a file here and a line in [`standard`].
+//! The gates of the call pipeline (see [`super::pipeline`]), one file each: [`selection`],
+//! [`arguments`], [`confirmation`], [`dry_run`] and [`audit`], run in that order ([`standard`]).
+//! Each is a small type with one job; adding one is a file here and a line in [`standard`].
 
 pub mod arguments;
 pub mod audit;
@@ -17,11 +18,14 @@ use crate::safety::confirm::ConfirmPolicy;
 /// 1. selection: is the tool exposed here (toolsets, read-only mode, RESTRICTED_TOOLS, the
 ///    clear-text gate, the session's dynamic toolsets)?
 /// 2. arguments: take the server's own `dry_run` and `confirm` out of the tool's arguments;
-/// 3. authorization: who may call what (caller permission, support mode) goes here;
-/// 4. confirmation: a human's yes for destructive calls (ALTR_CONFIRM);
-/// 5. dry run: writes recorded instead of sent;
-/// 6. then the handler runs, under its deadline and cancellation;
-/// 7. audit: the record of the outcome (ALTR_AUDIT_LOG), written before the result returns.
+/// 3. confirmation: a human's yes for destructive calls (ALTR_CONFIRM);
+/// 4. dry run: writes recorded instead of sent;
+/// 5. then the handler runs, under its deadline and cancellation;
+/// 6. audit, only when an audit trail is configured: the record of the outcome (ALTR_AUDIT_LOG),
+///    written before the result returns.
+///
+/// There is no authorization gate (who may call what); one would go between arguments and
+/// confirmation.
 pub fn standard(confirm: Arc<ConfirmPolicy>, audit: Option<Arc<AuditLog>>) -> Vec<Arc<dyn Gate>> {
     let mut gates: Vec<Arc<dyn Gate>> = vec![
         Arc::new(selection::Selection),

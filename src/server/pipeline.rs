@@ -36,7 +36,8 @@ use crate::safety::caller::Origin;
 use crate::safety::confirm::ConfirmPolicy;
 use crate::safety::redact::redact;
 
-/// Limits of one tool call: the settings' call section (CALL_TIMEOUT, MAX_RESULT_BYTES).
+/// Limits of one tool call: the call section of the settings, [`crate::config::CallSettings`]
+/// (CALL_TIMEOUT, MAX_RESULT_BYTES).
 pub type ServerOptions = crate::config::CallSettings;
 
 /// Why a call is processed.

@@ -1,6 +1,9 @@
 //! Classification: classifiers and the collections that group them, classification jobs run on
 //! connected databases, their findings (database down to column, lineage and leaves), the review
 //! decisions taken on them, and the job report.
+//!
+//! One file per sub-resource of the API, in listing order: [`classifiers`], [`collections`],
+//! [`jobs`], [`findings`], [`decisions`] and [`report`]; what they share is in [`common`].
 
 pub mod classifiers;
 pub mod collections;

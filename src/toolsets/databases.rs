@@ -17,8 +17,10 @@ pub static SET: Toolset = Toolset {
     tools,
 };
 
-// Parameters without a `///` doc are named in their tool's description, and described at length
-// for the reference by their doc-only `x-doc`.
+// Parameters without a `///` doc have no description in tools/list, where their tool's
+// description names them; each carries a doc-only long form (`#[schemars(extend("x-doc" = ...))]`)
+// that the reference, `docs/index.md`, shows. Parameters many tools share (`limit` and the page
+// cursors) are documented once instead (`registry::args::SHARED_PARAMETERS`).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseName {

@@ -57,10 +57,12 @@ pub const TAG_LEVELS: &[i64] = &[10000, 10001, 10002, 10003, 10004];
 /// Rules sent per batch request.
 pub const RULE_BATCH: usize = 99;
 
-// Parameters without a `///` doc are named in their tool's description, and described at length
-// for the reference by their doc-only `x-doc`. Nested
-// shapes are listed collapsed (`schemars(with)`), stated in the field's doc; the field's own type
-// still parses and validates them.
+// Parameters without a `///` doc have no description in tools/list, where their tool's
+// description names them; each carries a doc-only long form (`#[schemars(extend("x-doc" = ...))]`)
+// that the reference, `docs/index.md`, shows. Parameters many tools share (`limit` and the page
+// cursors) are documented once instead (`registry::args::SHARED_PARAMETERS`).
+// Nested shapes are listed collapsed (`schemars(with)`), stated in the field's `///` doc or its
+// long form; the field's own type still parses and validates them.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyType {
@@ -228,7 +230,8 @@ const PERMISSIVE_FIRST: [i64; 10] = [
     10000, 10003, 10002, 10008, 10007, 10001, 10006, 10004, 10009, 10005,
 ];
 
-/// What a masking level shows, as ALTR documents the ten levels.
+/// What a masking level shows, as ALTR defines the selectable levels 10000 to 10009; any other
+/// number (e.g. 10010, ALTR's "Policy Error at Runtime" outcome) is "unknown level".
 fn level_meaning(level: i64) -> &'static str {
     match level {
         10000 => "no mask: raw value shown",

@@ -35,10 +35,12 @@ wire_enum! {
     pub enum Alphabet { Numeric = "numeric", Alphabetic = "alphabetic", Alphanumeric = "alphanumeric" }
 }
 
-// Parameters without a `///` doc are named in their tool's description, and described at length
-// for the reference by their doc-only `x-doc`. Nested
-// shapes are listed collapsed (`schemars(with)`), stated in the field's doc; the field's own type
-// still parses and validates them.
+// Parameters without a `///` doc have no description in tools/list, where their tool's
+// description names them; each carries a doc-only long form (`#[schemars(extend("x-doc" = ...))]`)
+// that the reference, `docs/index.md`, shows. Parameters many tools share (`limit` and the page
+// cursors) are documented once instead (`registry::args::SHARED_PARAMETERS`).
+// Nested shapes are listed collapsed (`schemars(with)`), stated in the field's `///` doc or its
+// long form; the field's own type still parses and validates them.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagGroupId {

@@ -1,6 +1,6 @@
 //! Tokenization: vault tokens (up to 4,096 values per call) and critical tokens (up to 1,024
-//! values per call). The API takes a batch as `{field000: value, field001: ...}`;
-//! the tools take the caller's own keys, number them in order, and map the answer back.
+//! values per call). The API takes a batch as `{field000: value, field001: ...}`; the tools take
+//! the caller's own keys, number them in order, and map the answer back.
 //!
 //! The detokenize tools return protected data in clear text: they are [`Effect::ClearText`],
 //! hidden unless ALTR_ALLOW_CLEARTEXT is set, and their inputs (`tokens`, `values`) are redacted
