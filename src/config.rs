@@ -252,30 +252,35 @@ fn port(r: &mut Reader<'_>, name: &'static str) -> u16 {
     }
 }
 
-fn hosts(r: &mut Reader<'_>, name: &'static str) -> Vec<HostPattern> {
+/// A comma-separated list of patterns, each parsed by `parse`; `shape` says what is expected
+/// when one is not (the value itself is never shown).
+fn patterns<T, E>(
+    r: &mut Reader<'_>,
+    name: &'static str,
+    parse: fn(&str) -> Result<T, E>,
+    shape: &str,
+) -> Vec<T> {
     let items = list(r, name);
-    let parsed: Vec<HostPattern> = items
-        .iter()
-        .filter_map(|h| parse_host_pattern(h).ok())
-        .collect();
+    let parsed: Vec<T> = items.iter().filter_map(|i| parse(i).ok()).collect();
     if parsed.len() != items.len() {
-        r.problem(format!(
-            "{name}: list host names or host:port (no scheme or path), or *, separated by commas"
-        ));
+        r.problem(format!("{name}: {shape}, separated by commas"));
     }
     parsed
 }
 
+fn hosts(r: &mut Reader<'_>, name: &'static str) -> Vec<HostPattern> {
+    patterns(
+        r,
+        name,
+        parse_host_pattern,
+        "list host names or host:port (no scheme or path), or *",
+    )
+}
+
 fn origins(r: &mut Reader<'_>, name: &'static str) -> Vec<OriginPattern> {
-    let items = list(r, name);
-    let parsed: Vec<OriginPattern> = items
-        .iter()
-        .filter_map(|o| parse_origin_pattern(o).ok())
-        .collect();
-    if parsed.len() != items.len() {
-        r.problem(format!("{name}: list origins as scheme://host, scheme://host:port or scheme://host:* (or * or null), separated by commas"));
-    }
-    parsed
+    let shape =
+        "list origins as scheme://host, scheme://host:port or scheme://host:* (or * or null)";
+    patterns(r, name, parse_origin_pattern, shape)
 }
 
 fn tokens(r: &mut Reader<'_>, name: &'static str) -> Vec<(String, Secret)> {
