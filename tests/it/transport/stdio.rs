@@ -279,3 +279,43 @@ async fn each_call_logs_one_line_to_stderr_with_secrets_redacted() {
     assert!(line["elapsed_ms"].is_u64());
     assert!(line["args"].as_str().unwrap().contains("<redacted>"));
 }
+
+/// Over stdio too, a tool called by its earlier name runs the tool (issue: earlier names), and
+/// is never listed by that name.
+#[tokio::test]
+async fn earlier_tool_names_work_over_stdio() {
+    let api = fake_api().await;
+    Mock::given(method("DELETE"))
+        .and(path("/altrnet/api/databases/1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .mount(&api)
+        .await;
+    let mut cmd = server_command(&api.uri());
+    cmd.env("ALTR_CONFIRM", "never");
+    let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.expect("initialize");
+    let tools = client.list_all_tools().await.unwrap();
+    assert!(tools.iter().any(|t| t.name == "disconnect_database"));
+    assert!(!tools.iter().any(|t| t.name.starts_with("delete_database")));
+    let result = client
+        .call_tool(
+            CallToolRequestParams::new("delete_database")
+                .with_arguments(json!({"database_id": 1}).as_object().unwrap().clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        result.is_error,
+        Some(false),
+        "{:?}",
+        result.structured_content
+    );
+    client.cancel().await.unwrap();
+    let deletes = api
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "DELETE")
+        .count();
+    assert_eq!(deletes, 1);
+}
