@@ -51,10 +51,9 @@ pub enum Purpose {
 
 /// One tool call on its way through the pipeline.
 pub struct Call {
-    /// The tool's name (its current name when it was called by an earlier one).
+    /// The tool's name (its current name when it was called by an earlier one, which the
+    /// selection gate notes as `called_as`; see [`ToolDef::formerly`]).
     pub name: String,
-    /// The earlier name the call used, when it used one (see [`ToolDef::formerly`]).
-    pub alias: Option<String>,
     /// The tool, once the selection gate has found it among those this server exposes.
     pub def: Option<ToolDef>,
     /// The tool's own arguments (the server's `dry_run` and `confirm` are taken out into `flags`).
@@ -74,6 +73,8 @@ pub struct Call {
     pub rehearsal: Option<Arc<Rehearsal>>,
     /// What the handler's requests did (counts, statuses), once it has run.
     pub requests: Option<Arc<CallContext>>,
+    /// Facts gates add to the call's audit record (`called_as`, for one).
+    pub notes: JsonObject,
 }
 
 impl Call {
@@ -81,7 +82,6 @@ impl Call {
         let args = arguments.unwrap_or_default();
         Call {
             name: name.to_string(),
-            alias: None,
             def: None,
             logged_args: redact(&Value::Object(args.clone())),
             args,
@@ -94,6 +94,7 @@ impl Call {
             started: Instant::now(),
             rehearsal: None,
             requests: None,
+            notes: JsonObject::new(),
         }
     }
 

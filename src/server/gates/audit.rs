@@ -27,8 +27,8 @@ impl Audit {
             &call.logged_args,
             call.origin.caller.as_deref(),
         );
-        if let (Some(alias), Some(o)) = (&call.alias, line.as_object_mut()) {
-            o.insert("called_as".into(), serde_json::Value::String(alias.clone()));
+        if let Some(o) = line.as_object_mut() {
+            o.extend(call.notes.clone());
         }
         self.log.write(&line)
     }

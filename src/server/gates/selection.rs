@@ -21,7 +21,8 @@ impl Gate for Selection {
         let registry = pipeline.registry();
         // An earlier name runs the tool it stands for, under its current name.
         if let Some(current) = registry.alias(&call.name) {
-            call.alias = Some(std::mem::replace(&mut call.name, current.to_string()));
+            let alias = std::mem::replace(&mut call.name, current.to_string());
+            call.notes.insert("called_as".into(), alias.into());
         }
         let name = call.name.as_str();
         let found = match registry.get(name) {
