@@ -461,6 +461,10 @@ sections! {
         confirm_tools: Vec<String> = "ALTR_CONFIRM_TOOLS", list;
         /// file to append one JSON line per tool call and refusal to, or - for stderr; a failed write fails the call (default none)
         audit_log: Option<String> = "ALTR_AUDIT_LOG", audit_target;
+        /// true to serve every session in support mode, read-only troubleshooting no tool call can leave: only the lookups and enter_support_mode (default false)
+        support_mode: bool = "SUPPORT_MODE", off;
+        /// true to publish the eight altr_* troubleshooting prompts and tell the model how support mode works (default false)
+        support_prompts: bool = "SUPPORT_PROMPTS", off;
     }
 
     /// The bounds of one tool call.
@@ -753,7 +757,7 @@ mod tests {
         let vars = variables();
         let names: std::collections::BTreeSet<&str> = vars.iter().map(|(n, _)| *n).collect();
         assert_eq!(names.len(), vars.len(), "a variable is declared twice");
-        assert_eq!(vars.len(), 44);
+        assert_eq!(vars.len(), 46);
         for (name, help) in &vars {
             assert!(
                 help.len() > 10 && !help.starts_with(' '),

@@ -34,6 +34,7 @@ use crate::registry::select::Registry;
 use crate::safety::audit::AuditLog;
 use crate::safety::caller::{Origin, Round};
 use crate::safety::confirm::ConfirmPolicy;
+use crate::safety::support::SupportMode;
 use discovery::Discovery;
 pub use pipeline::ServerOptions;
 use pipeline::{Call, Gate, Pipeline};
@@ -58,6 +59,13 @@ pub struct AltrServer {
     log_level: Arc<Mutex<Option<LoggingLevel>>>,
     /// Toolset discovery (ALTR_DYNAMIC_TOOLSETS), per session; none: every registry tool listed.
     discovery: Option<Discovery>,
+    /// Support mode, per session ([`crate::safety::support`]).
+    support: SupportMode,
+    /// The instructions sent on initialize: [`INSTRUCTIONS`] and, with support mode or its
+    /// prompts on, how support mode works.
+    instructions: Arc<str>,
+    /// Publish the troubleshooting prompts (SUPPORT_PROMPTS).
+    support_prompts: bool,
 }
 
 fn rank(level: LoggingLevel) -> u8 {
@@ -76,6 +84,7 @@ fn rank(level: LoggingLevel) -> u8 {
 impl AltrServer {
     pub fn new(registry: Arc<Registry>, client: Arc<AltrClient>) -> Self {
         let confirm = Arc::new(ConfirmPolicy::default());
+        let registry_for_support = registry.clone();
         let ctx = Ctx::new(client);
         let options = ServerOptions::default();
         let pipeline = Arc::new(Pipeline::new(
@@ -96,6 +105,9 @@ impl AltrServer {
             listed: Arc::new(OnceLock::new()),
             log_level: Arc::default(),
             discovery: None,
+            support: SupportMode::new(registry_for_support, false, false),
+            instructions: Arc::from(INSTRUCTIONS),
+            support_prompts: false,
         }
     }
 
@@ -124,9 +136,20 @@ impl AltrServer {
 
     /// Serve the tools of `registry`, each session listing only what `discovery` lets it see.
     pub fn with_discovery(mut self, registry: Arc<Registry>, discovery: Discovery) -> Self {
+        self.support = self.support.with_registry(registry.clone());
         self.registry = registry;
         self.discovery = Some(discovery);
         self.rebuilt()
+    }
+
+    /// This server with support mode as the settings say: hard for every session with
+    /// SUPPORT_MODE, the troubleshooting prompts with SUPPORT_PROMPTS, and the instructions to
+    /// match. `stateless`: HTTP without sessions, where no session can arm the mode.
+    pub fn with_support(mut self, hard: bool, prompts: bool, stateless: bool) -> Self {
+        self.support = SupportMode::new(self.registry.clone(), hard, stateless);
+        self.support_prompts = prompts;
+        self.instructions = Arc::from(instructions::compose(hard, prompts && !stateless).as_str());
+        self
     }
 
     pub fn with_options(mut self, options: ServerOptions) -> Self {
@@ -154,7 +177,13 @@ impl AltrServer {
         let mut s = self.clone();
         s.log_level = Arc::default();
         s.discovery = self.discovery.as_ref().map(|d| d.fresh());
+        s.support = self.support.fresh();
         s
+    }
+
+    /// This session's support mode.
+    pub fn support(&self) -> &SupportMode {
+        &self.support
     }
 
     /// The MCP tool objects, built on first use.
@@ -188,12 +217,21 @@ impl AltrServer {
         self.pipeline.call_with(name, arguments, cancel).await
     }
 
-    /// The tools this session lists: every registry tool, or what toolset discovery shows it.
+    /// The tools this session lists: every registry tool, or what toolset discovery shows it,
+    /// less what support mode withholds now.
     fn session_tools(&self) -> Vec<Tool> {
-        match &self.discovery {
+        let tools = match &self.discovery {
             Some(d) => d.list(&self.registry, self.tool_list()),
             None => self.tool_list().to_vec(),
-        }
+        };
+        tools
+            .into_iter()
+            .filter(|t| {
+                self.registry
+                    .get(&t.name)
+                    .is_none_or(|def| self.support.lists(def))
+            })
+            .collect()
     }
 
     /// Whether a record at `level` goes to this session's client.
@@ -212,17 +250,16 @@ impl ServerHandler for AltrServer {
             .enable_resources()
             .enable_completions()
             .build();
-        if self.discovery.is_some() {
-            if let Some(tools) = capabilities.tools.as_mut() {
-                tools.list_changed = Some(true);
-            }
+        // Enabling a toolset, and arming, unlocking or leaving support mode, change the list.
+        if let Some(tools) = capabilities.tools.as_mut() {
+            tools.list_changed = Some(true);
         }
         ServerConfig::new(capabilities)
             .with_server_info(
                 Implementation::new(SERVER_NAME, env!("CARGO_PKG_VERSION"))
                     .with_title("ALTR data security"),
             )
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(self.instructions.to_string())
     }
 
     async fn list_tools(
@@ -243,7 +280,7 @@ impl ServerHandler for AltrServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListPromptsResult, McpError> {
         Ok(rmcp::model::ListPromptsResult::with_all_items(
-            prompts::list(),
+            prompts::list(self.support_prompts),
         ))
     }
 
@@ -252,9 +289,13 @@ impl ServerHandler for AltrServer {
         request: rmcp::model::GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::GetPromptResponse, McpError> {
-        prompts::get(&request.name, request.arguments.as_ref())
-            .map(rmcp::model::GetPromptResponse::Complete)
-            .map_err(|e| McpError::invalid_params(e.to_string(), None))
+        prompts::get(
+            &request.name,
+            request.arguments.as_ref(),
+            self.support_prompts,
+        )
+        .map(rmcp::model::GetPromptResponse::Complete)
+        .map_err(|e| McpError::invalid_params(e.to_string(), None))
     }
 
     async fn list_resources(
@@ -352,8 +393,14 @@ impl ServerHandler for AltrServer {
         let call = Call::new(&request.name, request.arguments, context.ct.clone())
             .with_origin(origin)
             .with_progress(progress)
-            .with_session(self.discovery.clone());
-        match self.pipeline.run(call).await {
+            .with_session(self.discovery.clone())
+            .with_support(Some(self.support.clone()));
+        let listed = self.support.version();
+        let ran = self.pipeline.run(call).await;
+        if self.support.version() != listed {
+            let _ = context.peer.notify_tool_list_changed().await;
+        }
+        match ran {
             Some((r, log)) => {
                 if self.wants(log.level) {
                     let _ = context

@@ -10,6 +10,7 @@ pub mod databases;
 pub mod keys;
 pub mod policies;
 pub mod sidecars;
+pub mod support;
 pub mod tags;
 pub mod telemetry;
 pub mod tokenization;
@@ -30,6 +31,7 @@ pub static TOOLSETS: Catalogue = &[
     &sidecars::SET,
     &tokenization::SET,
     &keys::SET,
+    &support::SET,
 ];
 
 /// The toolset with this id (any case).

@@ -69,13 +69,8 @@ pub fn schema_of(registry: &Registry, tool: &str) -> Result<JsonObject, Usage> {
     if let Some(def) = registry.get(tool) {
         return Ok((def.schema)());
     }
-    if registry.is_gated(tool) {
-        return Err(Usage(format!("Tool '{tool}' returns protected data in clear text and is disabled; set ALTR_ALLOW_CLEARTEXT=true to enable it.")));
-    }
-    if registry.is_hidden(tool) {
-        return Err(Usage(format!(
-            "Tool '{tool}' is excluded by RESTRICTED_TOOLS, ALTR_READ_ONLY or ALTR_TOOLSETS."
-        )));
+    if let Some(why) = registry.unavailable(tool) {
+        return Err(Usage(why));
     }
     Err(Usage(format!(
         "Unknown tool '{}'; run `altr-mcp tools` to see every name.",

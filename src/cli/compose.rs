@@ -6,8 +6,8 @@ use std::sync::Arc;
 use crate::client::retry::RetryPolicy;
 use crate::client::scrub::Scrubber;
 use crate::client::{AltrClient, ClientConfig};
-use crate::config::{selection_lists, Purpose, Settings, SettingsError, Sources};
-use crate::registry::select::current_name;
+use crate::config::{selection_lists, Purpose, Settings, SettingsError, Sources, Transport};
+use crate::registry::select::{current_name, SUPPORT_TOOLSET};
 use crate::registry::{Registry, Selection, SelectionError};
 use crate::server::{AltrServer, ServerOptions};
 
@@ -56,9 +56,13 @@ pub fn build_server(settings: &Settings, registry: Arc<Registry>) -> Result<Altr
         Some(target) => Some(crate::safety::audit::AuditLog::open(target)?),
         None => None,
     };
+    let safety = &settings.safety;
+    // Only streamable HTTP can serve without sessions.
+    let stateless = settings.http.stateless && settings.http.transport == Transport::StreamableHttp;
     Ok(AltrServer::new(registry, Arc::new(client))
         .with_options(server_options(settings))
-        .with_safety(settings.confirm.clone(), audit))
+        .with_safety(settings.confirm.clone(), audit)
+        .with_support(safety.support_mode, safety.support_prompts, stateless))
 }
 
 /// Settings and tool selection together, every problem of both reported at once.
@@ -128,14 +132,20 @@ pub fn alias_notes(settings: &Settings) -> Vec<String> {
     notes
 }
 
-/// The registry's selection from the settings' selection section.
-pub fn selection_of(s: &Settings) -> Selection {
-    let s = &s.selection;
+/// The registry's selection from the settings' selection section, and SUPPORT_MODE. With
+/// support mode or its prompts on, the support toolset is served whatever ALTR_TOOLSETS names.
+pub fn selection_of(settings: &Settings) -> Selection {
+    let (s, safety) = (&settings.selection, &settings.safety);
+    let mut toolsets = s.toolsets.clone();
+    if !toolsets.is_empty() && (safety.support_mode || safety.support_prompts) {
+        toolsets.push(SUPPORT_TOOLSET.to_string());
+    }
     Selection {
-        toolsets: s.toolsets.clone(),
+        toolsets,
         read_only: s.read_only,
         restricted: s.restricted_tools.clone(),
         allow_cleartext: s.allow_cleartext,
+        support_mode: safety.support_mode,
     }
 }
 
@@ -156,7 +166,7 @@ pub fn with_dynamic_toolsets(
     let toolsets = if settings.selection.toolsets.is_empty() {
         vec!["default".to_string()]
     } else {
-        settings.selection.toolsets.clone()
+        selection_of(settings).toolsets
     };
     let initial = crate::toolsets::select(&Selection { toolsets, ..base })?;
     Ok(server.with_discovery(

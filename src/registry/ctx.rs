@@ -41,6 +41,19 @@ pub struct Ctx {
     pub progress: Option<Progress>,
     /// Set on a dry run: writes are recorded here instead of sent ([`super::dryrun`]).
     pub dry_run: Option<Arc<Rehearsal>>,
+    /// State of the MCP session the call belongs to, for tools that work on the server itself
+    /// rather than on ALTR (support mode); none outside a session.
+    pub session: Option<SessionState>,
+}
+
+/// Per-session state handed to the tools that need it, of a type the registry does not know.
+#[derive(Clone)]
+pub struct SessionState(pub Arc<dyn std::any::Any + Send + Sync>);
+
+impl std::fmt::Debug for SessionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionState").finish_non_exhaustive()
+    }
 }
 
 /// The client of one tool call and the progress token it gave.
@@ -65,6 +78,7 @@ impl Ctx {
             cancel: CancellationToken::new(),
             progress: None,
             dry_run: None,
+            session: None,
         }
     }
 
@@ -77,6 +91,7 @@ impl Ctx {
             cancel,
             progress: None,
             dry_run: None,
+            session: None,
         }
     }
 
@@ -95,6 +110,11 @@ impl Ctx {
         if let Err(e) = p.peer.notify_progress(param).await {
             tracing::debug!(error = %e, "progress notification not sent");
         }
+    }
+
+    /// The session's state of type `T`, when the call belongs to a session that has one.
+    pub fn session<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.session.as_ref().and_then(|s| s.0.downcast_ref::<T>())
     }
 
     /// Whether the client has cancelled this call.

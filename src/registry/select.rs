@@ -1,7 +1,7 @@
 //! Which tools a server exposes: toolsets (with the `default` set), read-only mode,
 //! RESTRICTED_TOOLS and the clear-text gate, applied to the catalogue of every tool.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use super::effect::Effect;
 use super::tool::{ToolDef, Toolset};
@@ -48,6 +48,40 @@ pub struct Selection {
     pub restricted: Vec<String>,
     /// Expose the tools that return protected data in clear text (ALTR_ALLOW_CLEARTEXT).
     pub allow_cleartext: bool,
+    /// Support mode set by the operator (SUPPORT_MODE): only the plain reads and
+    /// `enter_support_mode` stay (see [`is_support_read`]); unlocking and leaving are for a
+    /// session that armed the mode itself.
+    pub support_mode: bool,
+}
+
+/// Why a tool of the catalogue is not exposed, the first that applies in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hidden {
+    /// Named in RESTRICTED_TOOLS.
+    Restricted,
+    /// Returns clear text and ALTR_ALLOW_CLEARTEXT is off.
+    ClearText,
+    /// Not a read, and SUPPORT_MODE is on.
+    SupportMode,
+    /// Changes ALTR, and ALTR_READ_ONLY is on.
+    ReadOnly,
+    /// In a toolset ALTR_TOOLSETS does not select.
+    Toolset,
+}
+
+/// The toolset of the support-mode control tools ([`crate::toolsets::support`]).
+pub const SUPPORT_TOOLSET: &str = "support";
+/// The tool that arms support mode for the session.
+pub const ENTER_SUPPORT: &str = "enter_support_mode";
+/// The tool that lets one call of one write tool through (while armed).
+pub const UNLOCK_SUPPORT: &str = "request_write_unlock";
+/// The tool that leaves support mode (while armed).
+pub const EXIT_SUPPORT: &str = "exit_support_mode";
+
+/// Whether support mode lets the tool run: a plain read (never a clear-text one, which returns
+/// protected values), or a tool of the support toolset itself.
+pub fn is_support_read(t: &ToolDef) -> bool {
+    t.effect == Effect::ReadOnly
 }
 
 /// The tools a server exposes, and those it knows but hides.
@@ -57,9 +91,8 @@ pub struct Registry {
     /// Earlier names of every tool of the catalogue, with the current name.
     aliases: std::collections::BTreeMap<&'static str, &'static str>,
     tools: Vec<ToolDef>,
-    hidden: BTreeSet<&'static str>,
-    /// The hidden tools that the closed clear-text gate (ALTR_ALLOW_CLEARTEXT) hides.
-    gated: BTreeSet<&'static str>,
+    /// The tools of the catalogue this registry does not expose, with why.
+    hidden: BTreeMap<&'static str, Hidden>,
 }
 
 fn aliases_of(tools: &[ToolDef]) -> std::collections::BTreeMap<&'static str, &'static str> {
@@ -120,23 +153,29 @@ impl Registry {
             .collect();
         let aliases = aliases_of(&all);
         let mut tools = Vec::new();
-        let mut hidden = BTreeSet::new();
-        let mut gated = BTreeSet::new();
+        let mut hidden = BTreeMap::new();
         for t in all {
-            let allowed_by_mode = t.effect.is_read_only() || !sel.read_only;
-            let allowed_clear_text = t.effect != Effect::ClearText || sel.allow_cleartext;
-            let in_daily = daily && t.in_default;
-            let keep = (wanted.contains(&t.toolset.id) || in_daily)
-                && allowed_by_mode
-                && allowed_clear_text
-                && !restricted.contains(&t.name);
-            if keep {
-                tools.push(t);
+            let selected = wanted.contains(&t.toolset.id) || (daily && t.in_default);
+            let why = if restricted.contains(&t.name) {
+                Some(Hidden::Restricted)
+            } else if t.effect == Effect::ClearText && !sel.allow_cleartext {
+                Some(Hidden::ClearText)
+            } else if sel.support_mode
+                && (!is_support_read(&t) || [UNLOCK_SUPPORT, EXIT_SUPPORT].contains(&t.name))
+            {
+                Some(Hidden::SupportMode)
+            } else if sel.read_only && !t.effect.is_read_only() {
+                Some(Hidden::ReadOnly)
+            } else if !selected {
+                Some(Hidden::Toolset)
             } else {
-                if !allowed_clear_text {
-                    gated.insert(t.name);
+                None
+            };
+            match why {
+                Some(why) => {
+                    hidden.insert(t.name, why);
                 }
-                hidden.insert(t.name);
+                None => tools.push(t),
             }
         }
         Ok(Registry {
@@ -144,7 +183,6 @@ impl Registry {
             aliases,
             tools,
             hidden,
-            gated,
         })
     }
 
@@ -155,8 +193,7 @@ impl Registry {
             catalogue,
             aliases: aliases_of(&tools),
             tools,
-            hidden: BTreeSet::new(),
-            gated: BTreeSet::new(),
+            hidden: BTreeMap::new(),
         }
     }
 
@@ -195,11 +232,34 @@ impl Registry {
 
     /// Whether the tool exists but this server does not expose it.
     pub fn is_hidden(&self, name: &str) -> bool {
-        self.hidden.contains(name)
+        self.hidden.contains_key(name)
+    }
+
+    /// Why the tool exists but this server does not expose it.
+    pub fn hidden_by(&self, name: &str) -> Option<Hidden> {
+        self.hidden.get(name).copied()
     }
 
     /// Whether the tool is hidden because it returns clear text and ALTR_ALLOW_CLEARTEXT is off.
     pub fn is_gated(&self, name: &str) -> bool {
-        self.gated.contains(name)
+        self.hidden_by(name) == Some(Hidden::ClearText)
+    }
+
+    /// Why a tool this server knows is not exposed, as told to whoever asked for it; `None`
+    /// when the tool is exposed or unknown.
+    pub fn unavailable(&self, name: &str) -> Option<String> {
+        let toolset = || {
+            all_tools(self.catalogue)
+                .into_iter()
+                .find(|t| t.name == name)
+                .map_or("", |t| t.toolset.id)
+        };
+        Some(match self.hidden_by(name)? {
+            Hidden::Restricted => format!("Tool '{name}' is not available on this server: RESTRICTED_TOOLS excludes it."),
+            Hidden::ClearText => format!("Tool '{name}' returns protected data in clear text and is disabled on this server; set ALTR_ALLOW_CLEARTEXT=true to enable it."),
+            Hidden::SupportMode => format!("Tool '{name}' is not available: the operator started this server in support mode (SUPPORT_MODE=true), which serves lookups only; no tool call can lift it, only restarting the server without SUPPORT_MODE. Report the change that would be needed instead."),
+            Hidden::ReadOnly => format!("Tool '{name}' changes ALTR and this server is read-only (ALTR_READ_ONLY=true)."),
+            Hidden::Toolset => format!("Tool '{name}' is in the `{}` toolset, which ALTR_TOOLSETS does not select on this server.", toolset()),
+        })
     }
 }

@@ -18,6 +18,8 @@ const REDACTED: &[&str] = &[
     "comments",
     "attestation",
     "justification",
+    "reason",
+    "confirmation",
     "statement_text_contains",
     "filters",
     "filter_tree",

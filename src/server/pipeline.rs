@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::discovery::Discovery;
 use super::envelope::{cleartext_label, failure, success_bounded};
 use crate::client::{CallContext, CALL};
-use crate::registry::ctx::Ctx;
+use crate::registry::ctx::{Ctx, SessionState};
 use crate::registry::dryrun::Rehearsal;
 use crate::registry::effect::Effect;
 use crate::registry::error::{CallError, ToolError, ToolResult};
@@ -35,6 +35,7 @@ use crate::registry::tool::ToolDef;
 use crate::safety::caller::Origin;
 use crate::safety::confirm::ConfirmPolicy;
 use crate::safety::redact::redact;
+use crate::safety::support::SupportMode;
 
 /// Limits of one tool call: the call section of the settings, [`crate::config::CallSettings`]
 /// (CALL_TIMEOUT, MAX_RESULT_BYTES).
@@ -67,6 +68,8 @@ pub struct Call {
     pub progress: Option<(Peer<RoleServer>, ProgressToken)>,
     /// The session's toolset discovery (ALTR_DYNAMIC_TOOLSETS), when on.
     pub session: Option<Discovery>,
+    /// The session's support mode; none outside a session.
+    pub support: Option<SupportMode>,
     pub purpose: Purpose,
     pub started: Instant,
     /// Set by the dry-run gate: the writes recorded instead of sent.
@@ -90,6 +93,7 @@ impl Call {
             cancel,
             progress: None,
             session: None,
+            support: None,
             purpose: Purpose::Call,
             started: Instant::now(),
             rehearsal: None,
@@ -110,6 +114,11 @@ impl Call {
 
     pub fn with_session(mut self, session: Option<Discovery>) -> Self {
         self.session = session;
+        self
+    }
+
+    pub fn with_support(mut self, support: Option<SupportMode>) -> Self {
+        self.support = support;
         self
     }
 
@@ -279,6 +288,7 @@ impl Pipeline {
         call.requests = Some(context.clone());
         let mut ctx = self.ctx.for_call(def.effect, call.cancel.clone());
         ctx.dry_run = call.rehearsal.clone();
+        ctx.session = call.support.clone().map(|s| SessionState(Arc::new(s)));
         if let Some((peer, token)) = call.progress.take() {
             ctx = ctx.with_progress(peer, token);
         }

@@ -11,3 +11,4 @@ pub mod prompts;
 pub mod resources;
 pub mod safe;
 pub mod server;
+pub mod support;

@@ -3,3 +3,4 @@
 pub mod sse;
 pub mod stdio;
 pub mod streamable;
+pub mod support;

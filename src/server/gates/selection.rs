@@ -33,9 +33,10 @@ impl Gate for Selection {
                 ))),
                 _ => Ok(def.clone()),
             },
-            None if registry.is_gated(name) => Err(unavailable(format!("Tool '{name}' returns protected data in clear text and is disabled on this server; set ALTR_ALLOW_CLEARTEXT=true to enable it."))),
-            None if registry.is_hidden(name) => Err(unavailable(format!("Tool '{name}' is not available on this server: it is excluded by RESTRICTED_TOOLS, ALTR_READ_ONLY or ALTR_TOOLSETS."))),
-            None => Err(Stop::Unknown),
+            None => match registry.unavailable(name) {
+                Some(why) => Err(unavailable(why)),
+                None => Err(Stop::Unknown),
+            },
         };
         let result = found.map(|def| call.def = Some(def));
         Box::pin(std::future::ready(result))

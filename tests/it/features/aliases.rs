@@ -77,9 +77,7 @@ async fn the_upstream_restricted_tools_example_starts_and_restricts_what_it_name
 
 #[tokio::test]
 async fn a_call_by_an_earlier_name_runs_the_tool_and_is_audited_under_its_current_name() {
-    let dir = std::env::temp_dir().join(format!("altr-alias-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("audit.jsonl");
+    let path = crate::common::temp_log("alias");
     let s = Sbx::with_env(&[
         ("ALTR_AUDIT_LOG", path.to_str().unwrap()),
         ("ALTR_CONFIRM", "never"),
@@ -104,7 +102,7 @@ async fn a_call_by_an_earlier_name_runs_the_tool_and_is_audited_under_its_curren
     assert_eq!(line["tool"], "disconnect_database", "{line}");
     assert_eq!(line["called_as"], "delete_database", "{line}");
     assert_eq!(line["outcome"], "ok", "{line}");
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&path);
 }
 
 #[test]

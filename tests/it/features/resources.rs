@@ -54,7 +54,7 @@ async fn resources_and_templates_are_listed_and_read() {
     let catalogue: Value =
         serde_json::from_str(&read(&s, "altr://toolsets").await.unwrap()).unwrap();
     let sets = catalogue["toolsets"].as_array().unwrap();
-    assert_eq!(sets.len(), 11);
+    assert_eq!(sets.len(), 12);
     let tokenization = sets.iter().find(|t| t["id"] == "tokenization").unwrap();
     let detok = tokenization["tools"]
         .as_array()

@@ -763,13 +763,7 @@ fn confirm_settings_are_checked_at_start() {
 
 // ---- 5. Audit trail ----------------------------------------------------------------------
 
-fn temp_log(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("altr-safe-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("audit.jsonl");
-    let _ = std::fs::remove_file(&path);
-    path
-}
+use crate::common::temp_log;
 
 fn lines(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)

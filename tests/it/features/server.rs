@@ -40,11 +40,7 @@ async fn tools_list_has_every_tool_annotated() {
 async fn read_only_mode_lists_and_serves_only_reads() {
     let h = Harness::with_env(&[("ALTR_READ_ONLY", "true")]).await;
     let tools = h.client.list_all_tools().await.unwrap();
-    let reads = altr_mcp::toolsets::all_tools()
-        .iter()
-        .filter(|t| t.effect == altr_mcp::registry::Effect::ReadOnly)
-        .count();
-    assert_eq!(tools.len(), reads);
+    assert_eq!(tools.len(), crate::common::read_only_tool_count());
     assert!(tools
         .iter()
         .all(|t| t.annotations.as_ref().unwrap().read_only_hint == Some(true)));

@@ -5,9 +5,8 @@
 
 use std::sync::Arc;
 
-use altr_mcp::client::{AltrClient, ClientConfig, Service};
+use altr_mcp::client::Service;
 use altr_mcp::config::{Purpose, Settings, Sources};
-use altr_mcp::server::AltrServer;
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
@@ -128,11 +127,7 @@ impl Harness {
 
     /// Answer `method` + `path` (full path on the fake, prefix included) with `status` and JSON.
     pub async fn mock(&self, method: &str, path: &str, status: u16, body: Value) {
-        Mock::given(matchers::method(method))
-            .and(matchers::path(path))
-            .respond_with(ResponseTemplate::new(status).set_body_json(body))
-            .mount(&self.api)
-            .await;
+        mock_on(&self.api, method, path, status, body).await;
     }
 
     /// Answer with a raw response template.
@@ -234,14 +229,9 @@ async fn connect_lifecycle<C: rmcp::ClientHandler>(
         .expect("test settings are valid");
     let registry = altr_mcp::toolsets::select(&altr_mcp::cli::selection_of(&settings))
         .expect("test selection is valid");
-    let client = Arc::new(AltrClient::new(ClientConfig::from_settings(&settings)));
-    let audit = settings
-        .safety
-        .audit_log
-        .as_deref()
-        .map(|t| altr_mcp::safety::audit::AuditLog::open(t).expect("audit log opens"));
-    let server =
-        AltrServer::new(Arc::new(registry), client).with_safety(settings.confirm.clone(), audit);
+    // Composed as the binary composes it.
+    let server = altr_mcp::cli::compose::build_server(&settings, Arc::new(registry))
+        .expect("test server builds");
     let server = altr_mcp::cli::compose::with_dynamic_toolsets(server, &settings)
         .expect("test selection is valid");
     let (server_io, client_io) = tokio::io::duplex(1 << 20);
@@ -255,6 +245,52 @@ async fn connect_lifecycle<C: rmcp::ClientHandler>(
         .serve_with_lifecycle(client_io, mode)
         .await
         .expect("client connects")
+}
+
+/// A fresh audit-log path for the test `name` (its directory made, no file yet).
+pub fn temp_log(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("altr-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("audit.jsonl");
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// Answer `method` + `path` on the fake API `api` with `status` and JSON.
+pub async fn mock_on(api: &MockServer, method: &str, path: &str, status: u16, body: Value) {
+    Mock::given(matchers::method(method))
+        .and(matchers::path(path))
+        .respond_with(ResponseTemplate::new(status).set_body_json(body))
+        .mount(api)
+        .await;
+}
+
+/// A client that counts `notifications/tools/list_changed`.
+#[derive(Clone, Default)]
+pub struct Counting(pub Arc<std::sync::atomic::AtomicUsize>);
+
+impl rmcp::ClientHandler for Counting {
+    async fn on_tool_list_changed(&self, _context: rmcp::service::NotificationContext<RoleClient>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Counting {
+    /// How many arrived so far.
+    pub fn count(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Wait (bounded) until `n` have arrived; whether they did.
+    pub async fn reach(&self, n: usize) -> bool {
+        for _ in 0..200 {
+            if self.count() >= n {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        false
+    }
 }
 
 /// The longest one tool call may take in a test.
@@ -503,11 +539,20 @@ pub fn with_args(base: &Value, extra: Value) -> Value {
     v
 }
 
-/// How many tools a server lists with default settings (clear-text tools are hidden).
+/// The support-mode tools a session lists only while it is in support mode.
+pub const ARMED_ONLY: [&str; 2] = ["request_write_unlock", "exit_support_mode"];
+
+/// Whether a session that is not in support mode lists the tool.
+pub fn listed_when_off(t: &altr_mcp::registry::ToolDef) -> bool {
+    !ARMED_ONLY.contains(&t.name)
+}
+
+/// How many tools a server lists with default settings (clear-text tools are hidden, and the
+/// support-mode tools that only work once it is armed).
 pub fn default_tool_count() -> usize {
     altr_mcp::toolsets::all_tools()
         .iter()
-        .filter(|t| t.effect != altr_mcp::registry::Effect::ClearText)
+        .filter(|t| t.effect != altr_mcp::registry::Effect::ClearText && listed_when_off(t))
         .count()
 }
 
@@ -515,6 +560,6 @@ pub fn default_tool_count() -> usize {
 pub fn read_only_tool_count() -> usize {
     altr_mcp::toolsets::all_tools()
         .iter()
-        .filter(|t| t.effect == altr_mcp::registry::Effect::ReadOnly)
+        .filter(|t| t.effect == altr_mcp::registry::Effect::ReadOnly && listed_when_off(t))
         .count()
 }

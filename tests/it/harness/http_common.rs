@@ -30,6 +30,7 @@ pub fn expected_tools() -> Vec<String> {
     let mut names: Vec<String> = registry
         .tools()
         .iter()
+        .filter(|t| crate::common::listed_when_off(t))
         .map(|t| t.to_tool().name.to_string())
         .collect();
     names.sort();

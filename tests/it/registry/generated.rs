@@ -96,6 +96,9 @@ const HAND_TESTED: &[(&str, &str)] = &[
         "critical_delete_tokens",
         "toolsets::tokenization::critical_*",
     ),
+    ("enter_support_mode", "features::support::*"),
+    ("request_write_unlock", "features::support::*"),
+    ("exit_support_mode", "features::support::*"),
 ];
 
 /// The generated rows exercise every tool, so the clear-text gate is open for them.

@@ -18,7 +18,7 @@ fn select(
         toolsets: toolsets.iter().map(|s| s.to_string()).collect(),
         read_only,
         restricted: restricted.iter().map(|s| s.to_string()).collect(),
-        allow_cleartext: false,
+        ..Selection::default()
     })
 }
 
@@ -176,16 +176,18 @@ fn schemas_are_objects_with_every_parameter_documented() {
 
 #[test]
 fn toolsets_read_only_and_restrictions_select_tools() {
+    // The registry holds the support tools a session lists only once armed.
+    let armed_only = crate::common::ARMED_ONLY.len();
     assert_eq!(
         select(&[], false, &[]).unwrap().tools().len(),
-        crate::common::default_tool_count()
+        crate::common::default_tool_count() + armed_only
     );
     assert_eq!(
         select(&["all"], false, &[]).unwrap().tools().len(),
-        crate::common::default_tool_count()
+        crate::common::default_tool_count() + armed_only
     );
     let default = select(&["default"], false, &[]).unwrap();
-    assert_eq!(default.tools().len(), 26 + 10 + 14);
+    assert_eq!(default.tools().len(), 26 + 10 + 14 + 3);
     assert!(
         default.tools().len() <= 60,
         "the default set fits Cursor and Windsurf"
@@ -219,12 +221,15 @@ fn toolsets_read_only_and_restrictions_select_tools() {
     assert!(ro.get("get_job").is_some());
     // A toolset named beside `default` adds its whole self.
     let more = select(&["default", "classification"], false, &[]).unwrap();
-    assert_eq!(more.tools().len(), 26 + 10 + 41 + 8);
+    assert_eq!(more.tools().len(), 26 + 10 + 41 + 8 + 3);
     let tags = select(&["tags"], false, &[]).unwrap();
     assert_eq!(tags.tools().len(), 8);
     assert!(tags.is_hidden("get_databases"));
     let ro = select(&[], true, &[]).unwrap();
-    assert_eq!(ro.tools().len(), crate::common::read_only_tool_count());
+    assert_eq!(
+        ro.tools().len(),
+        crate::common::read_only_tool_count() + armed_only
+    );
     assert!(ro.tools().iter().all(|t| t.effect.is_read_only()));
     let r = select(
         &["databases", "Policies"],
@@ -558,4 +563,9 @@ pub const EXPECTED: &[(&str, &str, &str)] = &[
     ("keys", "create_key", "W"),
     ("keys", "deactivate_key", "DESTR"),
     ("keys", "rotate_key", "W"),
+    // Not ALTR API tools: support mode's controls (altr-support-mode.md section 1.3). They change
+    // the session, nothing of the org.
+    ("support", "enter_support_mode", "RO"),
+    ("support", "request_write_unlock", "RO"),
+    ("support", "exit_support_mode", "RO"),
 ];

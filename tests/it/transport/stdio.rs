@@ -179,9 +179,10 @@ fn tools_subcommand_lists_without_credentials() {
     let (code, out, err) = run(&["tools", "--format", "json"], &[]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
+    // The reference lists every tool served, the support tools a session lists once armed too.
     assert_eq!(
         v.as_array().unwrap().len(),
-        crate::common::default_tool_count()
+        crate::common::default_tool_count() + crate::common::ARMED_ONLY.len()
     );
     let (code, out, _) = run(
         &["tools", "--format", "json"],
@@ -318,4 +319,32 @@ async fn earlier_tool_names_work_over_stdio() {
         .filter(|r| r.method.as_str() == "DELETE")
         .count();
     assert_eq!(deletes, 1);
+}
+
+#[test]
+fn tools_subcommand_lists_the_audit_searches_in_support_and_read_only_mode() {
+    for setting in ["SUPPORT_MODE", "ALTR_READ_ONLY"] {
+        let (code, out, err) = run(&["tools", "--format", "json"], &[(setting, "true")]);
+        assert_eq!(code, 0, "{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        let names: Vec<&str> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        for search in [
+            "search_audits",
+            "search_query_audits",
+            "search_system_audits",
+        ] {
+            assert!(names.contains(&search), "{setting}: {search} listed");
+        }
+        assert!(!names.contains(&"create_policy"), "{setting}: no writes");
+        assert!(
+            !names.contains(&"vault_detokenize"),
+            "{setting}: no clear text"
+        );
+        assert!(names.contains(&"enter_support_mode"), "{setting}");
+    }
 }
