@@ -8,6 +8,7 @@
 //! [`ApiError::Cancelled`] or [`ApiError::Deadline`]. Handlers must not `tokio::spawn` requests:
 //! the call's context does not follow a spawned task.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{ProgressNotificationParam, ProgressToken};
@@ -18,6 +19,52 @@ use super::dryrun::{self, Rehearsal};
 use super::effect::Effect;
 use super::error::ToolResult;
 use crate::client::{AltrClient, ApiError, ApiRequest};
+
+/// The most pages one tool call will fetch, over every listing it reads.
+pub const MAX_PAGES: usize = 100;
+
+/// What one tool call may still collect, shared by every paged read of the call (a clone of the
+/// call's [`Ctx`] shares it): pages, and bytes of items (MAX_RESULT_BYTES). Whatever ALTR sends,
+/// a call then holds about that many bytes of items plus the pages in flight.
+#[derive(Debug)]
+pub struct Budget {
+    pages: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+impl Budget {
+    pub fn new(pages: usize, bytes: usize) -> Self {
+        Self {
+            pages: AtomicUsize::new(pages),
+            bytes: AtomicUsize::new(bytes),
+        }
+    }
+
+    /// Take one page, if any is left.
+    pub(super) fn take_page(&self) -> bool {
+        self.pages
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// Count `n` bytes of items; whether any budget is left after them.
+    pub(super) fn spend(&self, n: usize) -> bool {
+        let before = self
+            .bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                Some(b.saturating_sub(n))
+            })
+            .unwrap_or(0);
+        before > n
+    }
+}
+
+impl Default for Budget {
+    /// [`MAX_PAGES`] and the default MAX_RESULT_BYTES (512 KiB).
+    fn default() -> Self {
+        Self::new(MAX_PAGES, 512 << 10)
+    }
+}
 
 /// State shared by every tool call of a server.
 #[derive(Debug, Default)]
@@ -44,6 +91,9 @@ pub struct Ctx {
     /// State of the MCP session the call belongs to, for tools that work on the server itself
     /// rather than on ALTR (support mode); none outside a session.
     pub session: Option<SessionState>,
+    /// What the call may still read in pages and bytes, shared by its clones
+    /// ([`super::paging`]).
+    pub budget: Arc<Budget>,
 }
 
 /// Per-session state handed to the tools that need it, of a type the registry does not know.
@@ -79,6 +129,7 @@ impl Ctx {
             progress: None,
             dry_run: None,
             session: None,
+            budget: Arc::default(),
         }
     }
 
@@ -92,6 +143,7 @@ impl Ctx {
             progress: None,
             dry_run: None,
             session: None,
+            budget: Arc::default(),
         }
     }
 

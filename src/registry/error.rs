@@ -34,6 +34,20 @@ impl From<PathError> for ToolError {
     }
 }
 
+/// The failure a body means when it is ALTR saying the operation did not succeed
+/// (`"success": false`), whatever its status; `None` for any other body.
+pub fn unsuccessful(body: &Value) -> Option<ToolError> {
+    if body.get("success") != Some(&Value::Bool(false)) {
+        return None;
+    }
+    let message = crate::client::error::upstream_message(&body.to_string());
+    Some(ToolError::Failed {
+        code: "upstream_unsuccessful",
+        message: format!("ALTR answered but reported that the operation did not succeed: {message}. Nothing is reported as done."),
+        details: None,
+    })
+}
+
 impl ToolError {
     pub fn invalid(parameter: impl Into<String>, message: impl Into<String>) -> Self {
         ToolError::Invalid {

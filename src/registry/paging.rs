@@ -1,17 +1,45 @@
 //! Auto-paging that ends, for every tool that fetches all pages itself: each next page is asked
-//! for with the cursor the previous page gave, paging stops at a page cap (the result then says
-//! `truncated: true`), a repeated cursor or a repeated page (an API that ignores the cursor) is an
-//! error rather than 100 copies of page one, and an upstream error on any page is reported instead
-//! of a silently partial list. Every page goes through [`Ctx::send`] like any other request.
+//! for with the cursor the previous page gave, and paging stops when the call's [`Budget`] is
+//! spent: its pages (MAX_PAGES for the whole call, however many listings it reads) or its bytes
+//! (MAX_RESULT_BYTES of items), the result then saying `truncated: true` and why. A repeated
+//! cursor or a repeated page (an API that ignores the cursor) is an error rather than 100 copies
+//! of page one, and a failed page (an upstream error, or ALTR's `success: false`) fails the
+//! listing instead of leaving it silently partial. Every page goes through [`Ctx::send`] like any
+//! other request. A reader that needs one item stops at the page that holds it
+//! ([`collect_until`]).
 
 use serde_json::{json, Map, Value};
 
 use super::ctx::Ctx;
-use super::error::ToolError;
+pub use super::ctx::MAX_PAGES;
+use super::error::{unsuccessful, ToolError};
 use crate::client::{ApiError, ApiRequest};
 
-/// The most pages one tool call will fetch.
-pub const MAX_PAGES: usize = 100;
+/// Why a listing stopped before the API said it was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// The call's page budget ([`MAX_PAGES`]) was spent.
+    Pages,
+    /// The items reached the call's byte budget (MAX_RESULT_BYTES).
+    Bytes,
+}
+
+/// The size of `v` as compact JSON, counted without building the text.
+fn json_size(v: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
+}
 
 /// How a listing pages.
 #[derive(Debug, Clone, Copy)]
@@ -51,17 +79,22 @@ pub struct Collected {
     /// objects merged by key, lists under the same key concatenated.
     pub items: Value,
     pub pages: usize,
-    /// The page cap stopped the paging before the API said it was done.
-    pub truncated: bool,
+    /// Why the paging stopped before the API said it was done, if it did.
+    pub cut: Option<Cut>,
 }
 
 impl Collected {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Self {
             items: Value::Null,
             pages: 0,
-            truncated: false,
+            cut: None,
         }
+    }
+
+    /// Whether the paging stopped before the API said it was done.
+    pub fn truncated(&self) -> bool {
+        self.cut.is_some()
     }
 
     /// The number of items collected (keys, for merged objects).
@@ -88,29 +121,45 @@ impl Collected {
     /// Add another listing's items (e.g. one policy type after another).
     pub fn extend(&mut self, other: Collected) {
         self.pages += other.pages;
-        self.truncated |= other.truncated;
-        merge(&mut self.items, other.items);
+        self.cut = self.cut.or(other.cut);
+        if self.items.is_null() {
+            self.items = other.items;
+        } else {
+            merge(&mut self.items, other.items);
+        }
     }
 
-    /// `{key: items, "count": n}`, plus `"truncated": true` and a hint when the cap was hit.
+    /// `{key: items, "count": n}`, plus `"truncated": true` and a note when a budget stopped
+    /// the paging.
     pub fn result(self, key: &str) -> Value {
         let mut out = Map::new();
         let count = self.len();
-        let truncated = self.truncated;
+        let cut = self.cut;
         let items = match self.items {
             Value::Null => Value::Array(Vec::new()),
             other => other,
         };
         out.insert(key.to_string(), items);
         out.insert("count".into(), json!(count));
-        if truncated {
+        if let Some(cut) = cut {
             out.insert("truncated".into(), Value::Bool(true));
-            out.insert(
-                "note".into(),
-                json!(format!("Stopped after {MAX_PAGES} pages; the list is incomplete. Narrow the query to see the rest.")),
-            );
+            out.insert("note".into(), json!(cut_note(cut, self.pages)));
         }
         Value::Object(out)
+    }
+}
+
+impl Default for Collected {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What a truncated listing says about why, and how to see the rest.
+pub fn cut_note(cut: Cut, pages: usize) -> String {
+    match cut {
+        Cut::Pages => format!("Stopped after {pages} pages (one call reads at most {MAX_PAGES}); the list is incomplete. Narrow the query to see the rest."),
+        Cut::Bytes => format!("Stopped after {pages} pages: the items reached MAX_RESULT_BYTES; the list is incomplete. Narrow the query (its filters) to see the rest."),
     }
 }
 
@@ -158,21 +207,22 @@ fn count_of(items: &Value) -> usize {
     }
 }
 
-/// Fetch `first` and every page after it, as `pages` describes.
+/// Fetch `first` and every page after it, as `pages` describes, within the call's budget.
 pub async fn collect_pages(
     ctx: &Ctx,
     first: ApiRequest,
     pages: Pages,
 ) -> Result<Collected, ToolError> {
-    collect_pages_capped(ctx, first, pages, MAX_PAGES).await
+    collect_until(ctx, first, pages, |_| false).await
 }
 
-/// [`collect_pages`] with a given page cap.
-pub async fn collect_pages_capped(
+/// [`collect_pages`] that stops at the first page whose items `found` accepts (a reader that
+/// needs one item does not read the pages after it).
+pub async fn collect_until(
     ctx: &Ctx,
     first: ApiRequest,
     pages: Pages,
-    max_pages: usize,
+    found: impl Fn(&Value) -> bool,
 ) -> Result<Collected, ToolError> {
     let mut req = first;
     let mut out = Collected::new();
@@ -186,8 +236,17 @@ pub async fn collect_pages_capped(
             detail,
         })
     };
-    for page in 1..=max_pages.max(1) {
+    loop {
+        if !ctx.budget.take_page() {
+            out.cut = Some(Cut::Pages);
+            return Ok(out);
+        }
         let body = ctx.send(req.clone()).await?;
+        // A page is checked like a single read: ALTR saying it did not succeed fails the listing.
+        if let Some(e) = unsuccessful(&body) {
+            return Err(e);
+        }
+        let page = out.pages + 1;
         out.pages = page;
         let items = at(&body, pages.items)
             .filter(|v| v.is_array() || v.is_object())
@@ -207,8 +266,10 @@ pub async fn collect_pages_capped(
                 _ => Value::Array(Vec::new()),
             };
         }
-        previous = Some(items.clone());
-        merge(&mut out.items, items);
+        let room = ctx.budget.spend(json_size(&items));
+        let done = found(&items);
+        merge(&mut out.items, items.clone());
+        previous = Some(items);
         let next = match pages.next {
             NextPage::Cursor { at: where_, param } => {
                 cursor_text(at(&body, where_)).map(|value| (param, value))
@@ -224,9 +285,13 @@ pub async fn collect_pages_capped(
                 (n > 0 && more).then(|| (param, fetched.to_string()))
             }
         };
-        let Some((param, value)) = next else {
+        let Some((param, value)) = next.filter(|_| !done) else {
             return Ok(out);
         };
+        if !room {
+            out.cut = Some(Cut::Bytes);
+            return Ok(out);
+        }
         if seen_cursors.contains(&value) {
             return Err(invalid(
                 &req,
@@ -236,8 +301,6 @@ pub async fn collect_pages_capped(
         seen_cursors.push(value.clone());
         req = req.set_query(param, value);
     }
-    out.truncated = true;
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -272,7 +335,7 @@ mod tests {
         let c = Collected {
             items: json!([1, 2]),
             pages: 100,
-            truncated: true,
+            cut: Some(Cut::Pages),
         };
         let v = c.result("items");
         assert_eq!(v["count"], 2);
@@ -280,7 +343,7 @@ mod tests {
         let c = Collected {
             items: Value::Null,
             pages: 1,
-            truncated: false,
+            cut: None,
         };
         assert_eq!(c.result("items"), json!({"items": [], "count": 0}));
     }

@@ -25,10 +25,10 @@ use tokio_util::sync::CancellationToken;
 use super::discovery::Discovery;
 use super::envelope::{cleartext_label, failure, success_bounded};
 use crate::client::{CallContext, CALL};
-use crate::registry::ctx::{Ctx, SessionState};
+use crate::registry::ctx::{Budget, Ctx, SessionState, MAX_PAGES};
 use crate::registry::dryrun::Rehearsal;
 use crate::registry::effect::Effect;
-use crate::registry::error::{CallError, ToolError, ToolResult};
+use crate::registry::error::{unsuccessful, CallError, ToolError, ToolResult};
 use crate::registry::flags::Flags;
 use crate::registry::select::Registry;
 use crate::registry::tool::ToolDef;
@@ -288,6 +288,7 @@ impl Pipeline {
         call.requests = Some(context.clone());
         let mut ctx = self.ctx.for_call(def.effect, call.cancel.clone());
         ctx.dry_run = call.rehearsal.clone();
+        ctx.budget = Arc::new(Budget::new(MAX_PAGES, self.options.max_result_bytes));
         ctx.session = call.support.clone().map(|s| SessionState(Arc::new(s)));
         if let Some((peer, token)) = call.progress.take() {
             ctx = ctx.with_progress(peer, token);
@@ -305,14 +306,10 @@ impl Pipeline {
         };
         // A result that is ALTR saying it did not succeed is a failure, whatever the tool made of it.
         match result {
-            Ok(data) if data.get("success") == Some(&Value::Bool(false)) => {
-                let message = crate::client::error::upstream_message(&data.to_string());
-                Err(ToolError::Failed {
-                    code: "upstream_unsuccessful",
-                    message: format!("ALTR answered but reported that the operation did not succeed: {message}. Nothing is reported as done."),
-                    details: None,
-                })
-            }
+            Ok(data) => match unsuccessful(&data) {
+                Some(e) => Err(e),
+                None => Ok(data),
+            },
             other => other,
         }
     }

@@ -7,10 +7,11 @@ use serde_json::{json, Map, Value};
 
 use crate::client::{path, seg_decoded, ApiRequest, Service::AltrNet, Service::Api};
 use crate::registry::args::{JsonOr, LenientInt, Level, NoParams, OneOrMany};
-use crate::registry::paging::{collect_pages, Collected, More, NextPage, Pages};
+use crate::registry::paging::{collect_pages, collect_until, Collected, More, NextPage, Pages};
 use crate::registry::request::{before_after, nothing_to_update};
 use crate::registry::{Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::wire_enum;
+use futures::StreamExt;
 
 pub static SET: Toolset = Toolset {
     id: "policies",
@@ -479,12 +480,8 @@ async fn tag_levels(ctx: &Ctx) -> Vec<i64> {
     }
 }
 
-/// Check masking levels: 10000-10009 everywhere, and what ALTR supports on tag policies.
-async fn check_levels(
-    ctx: &Ctx,
-    policy_id: &str,
-    levels: &[(String, i64)],
-) -> Result<(), ToolError> {
+/// Check masking levels are 10000-10009, without asking ALTR.
+fn check_range(levels: &[(String, i64)]) -> Result<(), ToolError> {
     for (param, level) in levels {
         if !LEVELS.contains(level) {
             return Err(ToolError::invalid(
@@ -493,6 +490,16 @@ async fn check_levels(
             ));
         }
     }
+    Ok(())
+}
+
+/// Check masking levels: 10000-10009 everywhere, and what ALTR supports on tag policies.
+async fn check_levels(
+    ctx: &Ctx,
+    policy_id: &str,
+    levels: &[(String, i64)],
+) -> Result<(), ToolError> {
+    check_range(levels)?;
     if levels.is_empty() || !is_tag_policy(policy_id) {
         return Ok(());
     }
@@ -515,6 +522,9 @@ async fn check_levels(
     Ok(())
 }
 
+/// Independent reads of one call run at most this many at a time.
+const PARALLEL_READS: usize = 8;
+
 async fn get_policies(ctx: Ctx, p: PolicyType) -> Result<Value, ToolError> {
     let kinds: Vec<&str> = match p.policy_type {
         Some(kind) => vec![kind.as_str()],
@@ -524,29 +534,47 @@ async fn get_policies(ctx: Ctx, p: PolicyType) -> Result<Value, ToolError> {
         items: &["/data/policies", "/policies"],
         next: LAST_EVALUATED_KEY,
     };
-    let mut all = Collected {
-        items: Value::Array(Vec::new()),
-        pages: 0,
-        truncated: false,
-    };
-    for kind in kinds {
-        let first = ApiRequest::get(Api, POLICY_PATH).query("policy_type", kind);
-        all.extend(collect_pages(&ctx, first, pages).await?);
+    // One listing per kind, independent of each other: read side by side (each pages on its
+    // own cursor), merged in the kinds' order; the first failure fails the call.
+    let reads: Vec<_> = kinds
+        .into_iter()
+        .map(|kind| {
+            let first = ApiRequest::get(Api, POLICY_PATH).query("policy_type", kind);
+            Box::pin(collect_pages(&ctx, first, pages))
+        })
+        .collect();
+    let listings: Vec<_> = futures::stream::iter(reads)
+        .buffered(PARALLEL_READS)
+        .collect()
+        .await;
+    let mut all = Collected::new();
+    for listing in listings {
+        all.extend(listing?);
+    }
+    if all.items.is_null() {
+        all.items = Value::Array(Vec::new());
     }
     Ok(all.result("policies"))
 }
 
-async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
+/// How a policy's rules page: groups of rules under `items`, keyed by the API.
+const RULE_PAGES: Pages = Pages {
+    items: &["/data/items", "/items"],
+    next: LAST_EVALUATED_KEY,
+};
+
+/// The first request of a policy's rules.
+fn rules_request(policy_id: &str) -> Result<ApiRequest, ToolError> {
     let path = path(
         &format!("{POLICY_PATH}/{{}}/rules"),
-        &[seg_decoded("policy_id", &p.policy_id)],
+        &[seg_decoded("policy_id", policy_id)],
     )?;
-    let pages = Pages {
-        items: &["/data/items", "/items"],
-        next: LAST_EVALUATED_KEY,
-    };
-    let rules = collect_pages(&ctx, ApiRequest::get(Api, path), pages).await?;
-    let truncated = rules.truncated;
+    Ok(ApiRequest::get(Api, path))
+}
+
+async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
+    let rules = collect_pages(&ctx, rules_request(&p.policy_id)?, RULE_PAGES).await?;
+    let truncated = rules.truncated();
     let mut out = json!({"items": rules.items});
     if truncated {
         if let Some(o) = out.as_object_mut() {
@@ -652,14 +680,6 @@ async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
             seg_decoded("rule_id", &p.rule_id),
         ],
     )?;
-    if let Some(level) = p.masking_policy {
-        check_levels(
-            &ctx,
-            &p.policy_id,
-            &[("masking_policy".into(), level.get())],
-        )
-        .await?;
-    }
     let mut body = Map::new();
     if let Some(l) = p.masking_policy {
         body.insert("masking_policy".into(), json!(l.get()));
@@ -685,7 +705,19 @@ async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
             "time_window_thresholds",
         ]));
     }
-    let before = rule_before(&ctx, &p.policy_id, &p.rule_id).await;
+    // The level check and the before-read do not depend on each other: side by side.
+    let levels: Vec<(String, i64)> = p
+        .masking_policy
+        .iter()
+        .map(|l| ("masking_policy".to_string(), l.get()))
+        .collect();
+    // What needs no request is refused before any is sent.
+    check_range(&levels)?;
+    let (checked, before) = futures::join!(
+        check_levels(&ctx, &p.policy_id, &levels),
+        rule_before(&ctx, &p.policy_id, &p.rule_id)
+    );
+    checked?;
     let after = ctx
         .send(ApiRequest::patch(Api, path).json(Value::Object(body)))
         .await?;
@@ -741,17 +773,24 @@ fn flatten_rules(v: &Value, out: &mut Vec<Value>) {
     }
 }
 
-/// The rule as it is now (`null` when the policy lists no such rule).
+/// The rule as it is now (`null` when the policy lists no such rule): the policy's rules are
+/// read up to the page that holds it, no further.
 async fn rule_before(ctx: &Ctx, policy_id: &str, rule_id: &str) -> Result<Value, ToolError> {
     let wanted = percent_encoding::percent_decode_str(rule_id).decode_utf8_lossy();
-    let rules = rules_of(ctx, policy_id).await?;
-    Ok(rules
-        .into_iter()
-        .find(|r| {
-            r.get("rule_id").and_then(Value::as_str) == Some(&*wanted)
-                || r.get("rule_id").and_then(Value::as_str) == Some(rule_id)
-        })
-        .unwrap_or(Value::Null))
+    let is_it = |r: &Value| {
+        let id = r.get("rule_id").and_then(Value::as_str);
+        id == Some(&*wanted) || id == Some(rule_id)
+    };
+    let find = |items: &Value| {
+        let mut rules = Vec::new();
+        flatten_rules(items, &mut rules);
+        rules.into_iter().find(|r| is_it(r))
+    };
+    let read = collect_until(ctx, rules_request(policy_id)?, RULE_PAGES, |page| {
+        find(page).is_some()
+    })
+    .await?;
+    Ok(find(&read.items).unwrap_or(Value::Null))
 }
 
 async fn get_roles(ctx: Ctx) -> Result<Value, ToolError> {
