@@ -19,17 +19,9 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_altr-mcp");
 const RUNS: usize = 20;
 
-/// Peak resident set size of a live process in KiB (Linux), if readable.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
+#[path = "support/proc.rs"]
+mod proc;
+use proc::peak_rss_kib;
 
 fn one_run() -> (Duration, Option<u64>) {
     let started = Instant::now();
