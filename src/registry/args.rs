@@ -18,14 +18,32 @@ use super::error::ToolError;
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
-/// Parse tool arguments into `P`.
+/// Parse tool arguments into `P`. Text this server returned fenced as
+/// `{"untrusted_text": "..."}` ([`super::untrusted`]) is accepted back wherever text is: the
+/// fence is taken off first, so a value read can be sent back as it came.
 pub fn parse<P: DeserializeOwned>(raw: JsonObject) -> Result<P, ToolError> {
-    let value = Value::Object(raw);
+    let value = unfence(Value::Object(raw));
     serde_path_to_error::deserialize::<_, P>(value).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().to_string();
         describe(&path, &message)
     })
+}
+
+/// `v` with every `{"untrusted_text": <text>}` (that member alone) replaced by its text.
+pub fn unfence(v: Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            if map.len() == 1 {
+                if let Some(Value::String(text)) = map.get("untrusted_text") {
+                    return Value::String(text.clone());
+                }
+            }
+            Value::Object(map.into_iter().map(|(k, v)| (k, unfence(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(unfence).collect()),
+        other => other,
+    }
 }
 
 fn backticked(message: &str) -> Option<&str> {

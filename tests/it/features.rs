@@ -6,6 +6,7 @@ pub mod call;
 pub mod client;
 pub mod discovery;
 pub mod hardening;
+pub mod model;
 pub mod pipeline;
 pub mod progress;
 pub mod prompts;
