@@ -299,6 +299,59 @@ macro_rules! wire_enum {
     };
 }
 
+/// An enumeration the API does not pin down: the known values, matched in any letter case and
+/// sent in their wire spelling, and any other non-blank text passed on as given (ALTR decides).
+/// Only a value set ALTR documents is refused outright ([`wire_enum!`]).
+#[macro_export]
+macro_rules! open_enum {
+    ($(#[$doc:meta])* pub enum $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant,)+ Other(String) }
+
+        impl $name {
+            /// The known values, in wire spelling.
+            pub const KNOWN: &'static [&'static str] = &[$($wire),+];
+
+            /// The wire spelling (another value as given).
+            pub fn as_str(&self) -> &str {
+                match self { $($name::$variant => $wire,)+ $name::Other(s) => s }
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let refused = || <D::Error as ::serde::de::Error>::custom(
+                    format!("must be text, e.g. {}", Self::KNOWN.join(", ")),
+                );
+                match ::serde_json::Value::deserialize(d)? {
+                    ::serde_json::Value::String(s) if !s.trim().is_empty() => {
+                        let s = s.trim();
+                        $(if s.eq_ignore_ascii_case($wire) { return Ok($name::$variant); })+
+                        Ok($name::Other(s.to_string()))
+                    }
+                    _ => Err(refused()),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::schemars::json_schema!({"type": "string"})
+            }
+        }
+    };
+}
+
 /// A list that must hold at least one item.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NonEmpty<T>(pub Vec<T>);

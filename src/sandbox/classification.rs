@@ -925,9 +925,10 @@ fn scoped(
     }
     if let Some(st) = q.get("confirmed_status") {
         let st = st.to_ascii_lowercase();
-        if !matches!(st.as_str(), "approved" | "rejected") {
+        // Undecided findings read as pending, and filter as such.
+        if !matches!(st.as_str(), "approved" | "rejected" | "pending") {
             return Err(Fail::bad_request(
-                "confirmed_status must be approved or rejected",
+                "confirmed_status must be approved, rejected or pending",
             ));
         }
         within.retain(|f| status_of(f) == st);

@@ -11,7 +11,7 @@ use crate::client::{path, seg, ApiRequest, Service::Classification};
 use crate::registry::paging::{collect_pages, NextPage, Pages};
 use crate::registry::params::Name;
 use crate::registry::{Ctx, ToolError, ToolResult};
-use crate::wire_enum;
+use crate::{open_enum, wire_enum};
 
 /// Page size cap where the API documents none.
 pub const MAX_PAGE: u32 = 1000;
@@ -52,9 +52,15 @@ wire_enum! {
     pub enum Confidence { High = "HIGH", Medium = "MEDIUM", Low = "LOW" }
 }
 
-wire_enum! {
-    /// How an OLTP job samples: rows of data, or metadata only.
+open_enum! {
+    /// How an OLTP job samples: rows of data, or metadata only (others are passed on).
     pub enum SampleStrategy { Rows = "ROWS", Metadata = "METADATA" }
+}
+
+open_enum! {
+    /// The review state findings are filtered by: ALTR documents approved and rejected for
+    /// decisions; findings not yet reviewed are pending. Others are passed on.
+    pub enum StatusFilter { Approved = "approved", Rejected = "rejected", Pending = "pending" }
 }
 
 wire_enum! {

@@ -17,8 +17,8 @@ pub struct Findings {
     pub page_token: Option<PageToken>,
     #[schemars(extend("x-doc" = "Only findings of these classifiers: one name or a list (sent as repeated query keys), names from get_classifiers. Omit for all."))]
     pub classifier_name: Option<ClassifierNames>,
-    #[schemars(extend("x-doc" = "Only findings with this review decision: approved or rejected. Omit for all."))]
-    pub confirmed_status: Option<ConfirmedStatus>,
+    #[schemars(extend("x-doc" = "Only findings in this review state: approved, rejected or pending (not yet reviewed). Omit for all."))]
+    pub confirmed_status: Option<StatusFilter>,
     #[schemars(extend("x-doc" = "true asks for column status counts in the answer; sent whenever given, false included."))]
     pub include_column_status_counts: Option<bool>,
 }
@@ -34,8 +34,8 @@ pub struct FindingsSchemas {
     pub page_token: Option<PageToken>,
     #[schemars(extend("x-doc" = "Only findings of these classifiers: one name or a list (sent as repeated query keys), names from get_classifiers. Omit for all."))]
     pub classifier_name: Option<ClassifierNames>,
-    #[schemars(extend("x-doc" = "Only findings with this review decision: approved or rejected. Omit for all."))]
-    pub confirmed_status: Option<ConfirmedStatus>,
+    #[schemars(extend("x-doc" = "Only findings in this review state: approved, rejected or pending (not yet reviewed). Omit for all."))]
+    pub confirmed_status: Option<StatusFilter>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -51,8 +51,8 @@ pub struct FindingsTables {
     pub page_token: Option<PageToken>,
     #[schemars(extend("x-doc" = "Only findings of these classifiers: one name or a list (sent as repeated query keys), names from get_classifiers. Omit for all."))]
     pub classifier_name: Option<ClassifierNames>,
-    #[schemars(extend("x-doc" = "Only findings with this review decision: approved or rejected. Omit for all."))]
-    pub confirmed_status: Option<ConfirmedStatus>,
+    #[schemars(extend("x-doc" = "Only findings in this review state: approved, rejected or pending (not yet reviewed). Omit for all."))]
+    pub confirmed_status: Option<StatusFilter>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -70,8 +70,8 @@ pub struct FindingsColumns {
     pub page_token: Option<PageToken>,
     #[schemars(extend("x-doc" = "Only findings of these classifiers: one name or a list (sent as repeated query keys), names from get_classifiers. Omit for all."))]
     pub classifier_name: Option<ClassifierNames>,
-    #[schemars(extend("x-doc" = "Only findings with this review decision: approved or rejected. Omit for all."))]
-    pub confirmed_status: Option<ConfirmedStatus>,
+    #[schemars(extend("x-doc" = "Only findings in this review state: approved, rejected or pending (not yet reviewed). Omit for all."))]
+    pub confirmed_status: Option<StatusFilter>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -89,8 +89,8 @@ pub struct FindingsClassifiers {
     pub column: String,
     pub limit: Option<Limit<MAX_PAGE>>,
     pub page_token: Option<PageToken>,
-    #[schemars(extend("x-doc" = "Only findings with this review decision: approved or rejected. Omit for all."))]
-    pub confirmed_status: Option<ConfirmedStatus>,
+    #[schemars(extend("x-doc" = "Only findings in this review state: approved, rejected or pending (not yet reviewed). Omit for all."))]
+    pub confirmed_status: Option<StatusFilter>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]

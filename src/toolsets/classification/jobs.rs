@@ -230,7 +230,7 @@ pub struct CreateOltpJob {
     #[serde(default = "default_oltp_type")]
     #[schemars(extend("x-doc" = "The job's classification type, a number from 1 to 6; default 5."))]
     pub classification_type: ClassificationType,
-    #[schemars(extend("x-doc" = "ROWS (the default) samples rows of data; METADATA reads no data and takes no sample_size or sample_type."))]
+    #[schemars(extend("x-doc" = "ROWS (the default) samples rows of data; METADATA reads no data and takes no sample_size or sample_type. Another value is passed on to ALTR."))]
     pub sample_strategy: Option<SampleStrategy>,
     #[schemars(extend("x-doc" = "How much to sample with sample_strategy ROWS: a number of rows (default 1000), or 1 to 100 percent when sample_type is PERCENT (then required). Refused with METADATA."))]
     pub sample_size: Option<u32>,
@@ -274,7 +274,7 @@ async fn get_jobs(ctx: Ctx, p: GetJobs) -> ToolResult {
 }
 
 async fn create_oltp_job(ctx: Ctx, p: CreateOltpJob) -> ToolResult {
-    let strategy = p.sample_strategy.unwrap_or(SampleStrategy::Rows);
+    let strategy = p.sample_strategy.clone().unwrap_or(SampleStrategy::Rows);
     let (size, kind) = match strategy {
         SampleStrategy::Metadata => {
             if p.sample_size.is_some() {
@@ -291,7 +291,8 @@ async fn create_oltp_job(ctx: Ctx, p: CreateOltpJob) -> ToolResult {
             }
             (None, None)
         }
-        SampleStrategy::Rows => {
+        // A strategy ALTR may add samples like ROWS as far as this server knows.
+        SampleStrategy::Rows | SampleStrategy::Other(_) => {
             let kind = p.sample_type.unwrap_or(SampleType::Rows);
             let size = match (kind, p.sample_size) {
                 (SampleType::Percent, None) => {

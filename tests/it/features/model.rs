@@ -54,3 +54,50 @@ async fn fenced_text_read_back_is_accepted_as_input() {
         .await;
     c.invalid("text");
 }
+
+#[tokio::test]
+async fn a_value_set_altr_does_not_document_is_passed_on_not_refused() {
+    // Findings not yet reviewed are `pending`: the natural filter, which ALTR takes.
+    let s = Sbx::start().await;
+    let jobs = s.call("get_jobs", json!({})).await;
+    let job = jobs.ok()["jobs"]
+        .as_array()
+        .and_then(|j| j.iter().find(|j| j["status"] == "COMPLETED"))
+        .unwrap_or_else(|| panic!("a completed demo job in {}", jobs.envelope))["id"]
+        .clone();
+    let pending = s
+        .call(
+            "get_job_findings",
+            json!({"job_id": job, "confirmed_status": "Pending"}),
+        )
+        .await;
+    pending.ok();
+    let asked = s.requests();
+    let last = asked.last().unwrap();
+    assert!(
+        last.query.contains("confirmed_status=pending"),
+        "{}",
+        last.query
+    );
+    // A sampling strategy this server does not know goes to ALTR as given.
+    let h = crate::common::Harness::start().await;
+    h.mock(
+        "POST",
+        "/classification/v1/jobs/oltp",
+        200,
+        json!({"id": "j9"}),
+    )
+    .await;
+    let c = h
+        .call(
+            "create_oltp_job",
+            json!({"agent_id": "ag1", "repo_name": "orders", "service_user_name": "svc",
+                   "collection_name": "PII", "sample_strategy": "COLUMNS"}),
+        )
+        .await;
+    c.ok();
+    let r = h.only_request().await;
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(body["sample_strategy"], "COLUMNS");
+    assert_eq!(body["sample_size"], 1000, "sampled like ROWS: {body}");
+}

@@ -650,7 +650,7 @@ async fn oltp_sample_rules_are_enforced_before_sending() {
             json!({"sample_strategy": "METADATA", "sample_type": "ROWS"}),
             "sample_type",
         ),
-        (json!({"sample_strategy": SECRET}), "sample_strategy"),
+        (json!({"sample_strategy": "  "}), "sample_strategy"),
         (json!({"classification_type": 0}), "classification_type"),
     ];
     for (extra, parameter) in cases {
