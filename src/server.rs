@@ -61,8 +61,8 @@ pub struct AltrServer {
     discovery: Option<Discovery>,
     /// Support mode, per session ([`crate::safety::support`]).
     support: SupportMode,
-    /// The instructions sent on initialize: [`INSTRUCTIONS`] and, with support mode or its
-    /// prompts on, how support mode works.
+    /// The instructions sent on initialize: [`INSTRUCTIONS`] unless composed for the settings
+    /// ([`AltrServer::with_instructions`]).
     instructions: Arc<str>,
     /// Publish the troubleshooting prompts (SUPPORT_PROMPTS).
     support_prompts: bool,
@@ -143,12 +143,16 @@ impl AltrServer {
     }
 
     /// This server with support mode as the settings say: hard for every session with
-    /// SUPPORT_MODE, the troubleshooting prompts with SUPPORT_PROMPTS, and the instructions to
-    /// match. `stateless`: HTTP without sessions, where no session can arm the mode.
+    /// SUPPORT_MODE, and the troubleshooting prompts with SUPPORT_PROMPTS. `stateless`: HTTP without sessions, where no session can arm the mode.
     pub fn with_support(mut self, hard: bool, prompts: bool, stateless: bool) -> Self {
         self.support = SupportMode::new(self.registry.clone(), hard, stateless);
         self.support_prompts = prompts;
-        self.instructions = Arc::from(instructions::compose(hard, prompts && !stateless).as_str());
+        self
+    }
+
+    /// This server with these instructions ([`instructions::compose`]).
+    pub fn with_instructions(mut self, text: String) -> Self {
+        self.instructions = Arc::from(text);
         self
     }
 
@@ -192,7 +196,7 @@ impl AltrServer {
             self.registry
                 .tools()
                 .iter()
-                .map(|t| flags::listed(t, self.confirm.adds(t.name)))
+                .map(|t| flags::listed(t, self.confirm.lists_confirm(t)))
                 .collect()
         })
     }

@@ -9,6 +9,7 @@ use crate::client::{AltrClient, ClientConfig};
 use crate::config::{selection_lists, Purpose, Settings, SettingsError, Sources, Transport};
 use crate::registry::select::{current_name, SUPPORT_TOOLSET};
 use crate::registry::{Registry, Selection, SelectionError};
+use crate::server::instructions::Served;
 use crate::server::{AltrServer, ServerOptions};
 
 impl ClientConfig {
@@ -59,10 +60,33 @@ pub fn build_server(settings: &Settings, registry: Arc<Registry>) -> Result<Altr
     let safety = &settings.safety;
     // Only streamable HTTP can serve without sessions.
     let stateless = settings.http.stateless && settings.http.transport == Transport::StreamableHttp;
+    let served = served(settings, &registry, stateless);
     Ok(AltrServer::new(registry, Arc::new(client))
         .with_options(server_options(settings))
         .with_safety(settings.confirm.clone(), audit)
-        .with_support(safety.support_mode, safety.support_prompts, stateless))
+        .with_support(safety.support_mode, safety.support_prompts, stateless)
+        .with_instructions(crate::server::instructions::compose(&served)))
+}
+
+/// What the instructions say of a server with these settings and tools.
+fn served(settings: &Settings, registry: &Registry, stateless: bool) -> Served {
+    let (selection, safety) = (&settings.selection, &settings.safety);
+    let sets: Vec<&'static str> = registry
+        .toolsets()
+        .iter()
+        .filter(|ts| registry.of_toolset(ts).next().is_some())
+        .map(|ts| ts.id)
+        .collect();
+    let all = sets.len() == registry.toolsets().len();
+    Served {
+        confirm: settings.confirm.mode,
+        read_only: selection.read_only,
+        cleartext: selection.allow_cleartext,
+        toolsets: (!all || selection.dynamic_toolsets).then_some(sets),
+        dynamic: selection.dynamic_toolsets,
+        support_mode: safety.support_mode,
+        support_prompts: safety.support_prompts && !stateless,
+    }
 }
 
 /// Settings and tool selection together, every problem of both reported at once.

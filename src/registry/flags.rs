@@ -48,8 +48,9 @@ pub fn takes_confirm(def: &ToolDef, added: bool) -> bool {
     (def.effect == Effect::Destructive || added) && !own_parameter(def, CONFIRM)
 }
 
-/// The tool's input schema as listed: its parameters plus `dry_run` and `confirm` where they apply.
-pub fn listed_schema(def: &ToolDef, confirm_added: bool) -> JsonObject {
+/// The tool's input schema as listed: its parameters plus `dry_run` where it applies and
+/// `confirm` when `with_confirm` (and the tool has no parameter of that name of its own).
+pub fn listed_schema(def: &ToolDef, with_confirm: bool) -> JsonObject {
     let mut schema = (def.schema)();
     let mut add = |name: &str| {
         if let Some(Value::Object(props)) = schema.get_mut("properties") {
@@ -59,27 +60,28 @@ pub fn listed_schema(def: &ToolDef, confirm_added: bool) -> JsonObject {
     if takes_dry_run(def) {
         add(DRY_RUN);
     }
-    if takes_confirm(def, confirm_added) {
+    if with_confirm && !own_parameter(def, CONFIRM) {
         add(CONFIRM);
     }
     schema
 }
 
-/// The MCP tool object, with `confirm` listed when the confirmation policy adds the tool.
-pub fn listed(def: &ToolDef, confirm_added: bool) -> Tool {
+/// The MCP tool object, with `confirm` listed when `with_confirm`.
+pub fn listed(def: &ToolDef, with_confirm: bool) -> Tool {
     Tool::new(
         def.name,
         def.description,
-        Arc::new(listed_schema(def, confirm_added)),
+        Arc::new(listed_schema(def, with_confirm)),
     )
     .with_title(def.title)
     .with_annotations(def.effect.annotations())
 }
 
 impl ToolDef {
-    /// The MCP tool object as a server without confirmation overrides lists it.
+    /// The MCP tool object as the reference documents it: `confirm` on every destructive tool
+    /// (a server lists it only under ALTR_CONFIRM=required).
     pub fn to_tool(&self) -> Tool {
-        listed(self, false)
+        listed(self, takes_confirm(self, false))
     }
 }
 

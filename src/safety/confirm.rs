@@ -124,6 +124,13 @@ impl ConfirmPolicy {
             && !self.removed.contains(def.name)
     }
 
+    /// Whether the tool's listed schema shows `confirm`: only where this mode can use it
+    /// (ALTR_CONFIRM=required), on the tools it covers. It is taken out of the arguments of a
+    /// covered tool in any mode.
+    pub fn lists_confirm(&self, def: &ToolDef) -> bool {
+        self.mode == Mode::Required && self.covers(def)
+    }
+
     /// Whether the policy adds `confirm` to this tool although it is not destructive (`+name`).
     pub fn adds(&self, name: &str) -> bool {
         self.added.contains(name)

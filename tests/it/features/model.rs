@@ -101,3 +101,37 @@ async fn a_value_set_altr_does_not_document_is_passed_on_not_refused() {
     assert_eq!(body["sample_strategy"], "COLUMNS");
     assert_eq!(body["sample_size"], 1000, "sampled like ROWS: {body}");
 }
+
+/// The instructions a server with these settings sends.
+async fn instructions_with(env: &[(&str, &str)]) -> String {
+    let h = crate::common::Harness::with_env(env).await;
+    let info = h.client.peer_info().unwrap();
+    info.instructions.clone().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_instructions_say_what_this_servers_settings_mean() {
+    let plain = instructions_with(&[]).await;
+    assert!(plain.starts_with(altr_mcp::server::INSTRUCTIONS.trim_end()));
+    assert!(plain.contains("asks the user to confirm through your client"));
+    assert!(plain.contains("Detokenizing is disabled"));
+    assert!(!plain.contains("Read-only") && !plain.contains("Toolsets served"));
+    let required = instructions_with(&[("ALTR_CONFIRM", "required")]).await;
+    assert!(required.contains("call again with `confirm: true`"));
+    let never = instructions_with(&[("ALTR_CONFIRM", "never")]).await;
+    assert!(never.contains("not confirmed by the server"));
+    let narrow = instructions_with(&[
+        ("ALTR_READ_ONLY", "true"),
+        ("ALTR_TOOLSETS", "tags,policies"),
+        ("ALTR_ALLOW_CLEARTEXT", "true"),
+    ])
+    .await;
+    assert!(narrow.contains("Read-only (ALTR_READ_ONLY)"));
+    assert!(
+        narrow.contains("Toolsets served: tags, policies."),
+        "{narrow}"
+    );
+    assert!(narrow.contains("detokenize tools are served"));
+    let dynamic = instructions_with(&[("ALTR_DYNAMIC_TOOLSETS", "true")]).await;
+    assert!(dynamic.contains("`enable_toolset`"), "{dynamic}");
+}

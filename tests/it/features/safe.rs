@@ -127,9 +127,6 @@ async fn dry_run_is_listed_once_in_the_same_words_and_validation_still_runs() {
     for tool in &tools {
         let props = tool.input_schema["properties"].as_object().unwrap();
         let read_only = tool.annotations.as_ref().unwrap().read_only_hint == Some(true);
-        // Hints equal to the protocol defaults are left out: destructiveHint defaults to true.
-        let destructive =
-            !read_only && tool.annotations.as_ref().unwrap().destructive_hint != Some(false);
         if tool.name == "record_bulk_job_decision" {
             assert_ne!(props["dry_run"], json!({"type": "boolean"}));
             assert!(tool.description.as_deref().unwrap().contains("own dry_run"));
@@ -144,6 +141,15 @@ async fn dry_run_is_listed_once_in_the_same_words_and_validation_still_runs() {
                 tool.name
             );
         }
+        // `confirm` is listed only where the mode in force uses it (ALTR_CONFIRM=required).
+        assert!(!props.contains_key("confirm"), "{}", tool.name);
+    }
+    let required = Harness::with_env(&[("ALTR_CONFIRM", "required")]).await;
+    for tool in required.client.list_all_tools().await.unwrap() {
+        let a = tool.annotations.as_ref().unwrap();
+        // Hints equal to the protocol defaults are left out: destructiveHint defaults to true.
+        let destructive = a.read_only_hint != Some(true) && a.destructive_hint != Some(false);
+        let props = tool.input_schema["properties"].as_object().unwrap();
         assert_eq!(
             props.get("confirm").cloned(),
             destructive.then(|| json!({"type": "boolean"})),

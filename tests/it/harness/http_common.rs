@@ -37,6 +37,17 @@ pub fn expected_tools() -> Vec<String> {
     names
 }
 
+/// The instructions a server with default settings sends: the guide, then what this server's
+/// settings mean.
+pub fn assert_instructions(text: Option<&str>) {
+    let text = text.expect("instructions");
+    assert!(
+        text.starts_with(altr_mcp::server::INSTRUCTIONS.trim_end()),
+        "{text}"
+    );
+    assert!(text.contains("## This server"), "{text}");
+}
+
 /// An HTTP client for raw requests (rustls needs its crypto provider chosen first).
 pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();

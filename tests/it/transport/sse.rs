@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use crate::http_common::*;
-use altr_mcp::server::INSTRUCTIONS;
 use serde_json::{json, Value};
 
 const T: &str = "sse";
@@ -42,7 +41,7 @@ async fn endpoint_event_then_messages_round_trip() {
     let init = c.initialize().await;
     assert_eq!(init["serverInfo"]["name"], "altr");
     assert_eq!(init["protocolVersion"], "2024-11-05");
-    assert_eq!(init["instructions"], INSTRUCTIONS);
+    crate::http_common::assert_instructions(init["instructions"].as_str());
 
     let list = c.request(1, "tools/list", json!({})).await;
     let mut names: Vec<String> = list["result"]["tools"]

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use crate::http_common::*;
-use altr_mcp::server::INSTRUCTIONS;
 use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
 use rmcp::service::RunningService;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -105,7 +104,7 @@ async fn initialize_list_and_call_with_rmcp_client() {
     let implementation = info.server_info.as_ref().expect("server identity");
     assert_eq!(implementation.name, "altr");
     assert_eq!(implementation.version, env!("CARGO_PKG_VERSION"));
-    assert_eq!(info.instructions.as_deref(), Some(INSTRUCTIONS));
+    crate::http_common::assert_instructions(info.instructions.as_deref());
 
     let names = tool_names(&client).await;
     assert_eq!(names, expected_tools(), "the tools stdio serves");
@@ -149,7 +148,7 @@ async fn discover_first_client_of_the_newest_revision() {
     let client = discover(&server, ClientConfig::default()).await;
     let info = client.peer_info().expect("server info");
     assert_eq!(info.protocol_version, ProtocolVersion::V_2026_07_28);
-    assert_eq!(info.instructions.as_deref(), Some(INSTRUCTIONS));
+    crate::http_common::assert_instructions(info.instructions.as_deref());
     assert_eq!(tool_names(&client).await, expected_tools());
     assert_success(&call_databases(&client).await);
     let _ = tokio::time::timeout(WAIT, client.cancel()).await;
