@@ -115,6 +115,8 @@ async fn the_instructions_say_what_this_servers_settings_mean() {
     assert!(plain.starts_with(altr_mcp::server::INSTRUCTIONS.trim_end()));
     assert!(plain.contains("asks the user to confirm through your client"));
     assert!(plain.contains("Detokenizing is disabled"));
+    // Where each audit question is answered, and how long to wait for a search.
+    assert!(plain.contains("## Which audit answers what") && plain.contains("`wait_seconds`"));
     assert!(!plain.contains("Read-only") && !plain.contains("Toolsets served"));
     let required = instructions_with(&[("ALTR_CONFIRM", "required")]).await;
     assert!(required.contains("call again with `confirm: true`"));
