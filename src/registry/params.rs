@@ -299,6 +299,125 @@ macro_rules! wire_enum {
     };
 }
 
+/// A point in time: RFC 3339 (e.g. `2026-05-01T00:00:00Z`), or relative to now, `now` or a
+/// minus sign, a whole number and a unit (`-90m`, `-24h`, `-7d`; also `s` and `w`), resolved by
+/// the server in UTC when the call is read. An absolute time is sent as given, a relative one as
+/// the RFC 3339 time it resolved to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct When {
+    /// What is sent.
+    pub text: String,
+    /// Seconds since the epoch.
+    pub secs: i64,
+    /// Whether it was given relative to now.
+    pub relative: bool,
+}
+
+impl When {
+    /// `text` as a time; `None` when it is neither RFC 3339 nor a relative form.
+    pub fn parse(text: &str, now: i64) -> Option<When> {
+        let t = text.trim();
+        if t.eq_ignore_ascii_case("now") {
+            return Some(When::at(now, true));
+        }
+        if let Some(ago) = t.strip_prefix('-') {
+            let (n, unit) = ago.split_at(ago.find(|c: char| !c.is_ascii_digit())?);
+            let n: i64 = n.parse().ok()?;
+            let unit = match unit.to_ascii_lowercase().as_str() {
+                "s" => 1,
+                "m" => 60,
+                "h" => 3600,
+                "d" => 86_400,
+                "w" => 604_800,
+                _ => return None,
+            };
+            return Some(When::at(now.checked_sub(n.checked_mul(unit)?)?, true));
+        }
+        let secs = crate::clock::parse_rfc3339(t)?;
+        Some(When {
+            text: t.to_string(),
+            secs,
+            relative: false,
+        })
+    }
+
+    fn at(secs: i64, relative: bool) -> When {
+        When {
+            text: crate::clock::rfc3339(secs.max(0) as u64),
+            secs,
+            relative,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for When {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        When::parse(&text, crate::clock::now_secs()).ok_or_else(|| {
+            serde::de::Error::custom(
+                "must be an RFC 3339 time such as 2026-05-01T00:00:00Z, or relative to now: now, -90m, -24h, -7d",
+            )
+        })
+    }
+}
+
+impl Serialize for When {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl JsonSchema for When {
+    fn schema_name() -> Cow<'static, str> {
+        "When".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string"})
+    }
+}
+
+/// Check a search window: its start not in the future, its end not before its start.
+pub fn check_window(
+    from: Option<&When>,
+    to: Option<&When>,
+    now: i64,
+) -> Result<(), super::error::ToolError> {
+    use super::error::ToolError;
+    // A minute of leeway for clocks that differ.
+    if let Some(f) = from.filter(|f| f.secs > now + 60) {
+        return Err(ToolError::invalid(
+            "from_date_time",
+            format!(
+                "is in the future ({}); the window must start by now",
+                f.text
+            ),
+        ));
+    }
+    if let (Some(f), Some(t)) = (from, to) {
+        if t.secs < f.secs {
+            return Err(ToolError::invalid(
+                "to_date_time",
+                format!(
+                    "({}) is before from_date_time ({}); swap them",
+                    t.text, f.text
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The absolute window a search used, when either end was given relative to now.
+pub fn resolved_window(from: Option<&When>, to: Option<&When>) -> Option<serde_json::Value> {
+    let relative = from.is_some_and(|w| w.relative) || to.is_some_and(|w| w.relative);
+    relative.then(|| {
+        serde_json::json!({
+            "from_date_time": from.map(|w| w.text.clone()),
+            "to_date_time": to.map(|w| w.text.clone()),
+        })
+    })
+}
+
 /// An enumeration the API does not pin down: the known values, matched in any letter case and
 /// sent in their wire spelling, and any other non-blank text passed on as given (ALTR decides).
 /// Only a value set ALTR documents is refused outright ([`wire_enum!`]).

@@ -14,7 +14,9 @@ use crate::client::{
     Service::ScControl,
 };
 use crate::registry::args::{JsonOr, OneOrMany};
-use crate::registry::params::{Cursor, Limit, Name, PageToken, WaitSeconds};
+use crate::registry::params::{
+    check_window, resolved_window, Cursor, Limit, Name, PageToken, WaitSeconds, When,
+};
 use crate::registry::request::{Endpoint, Placement};
 use crate::registry::{untrusted, Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::wire_enum;
@@ -78,10 +80,10 @@ pub struct SearchAudits {
     pub limit: Option<Limit<100000>>,
     #[schemars(extend("x-doc" = "How many matching results to skip, for paging through a search; not sent when omitted."))]
     pub offset: Option<u64>,
-    #[schemars(extend("x-doc" = "Start of the period to search, RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z; not sent when omitted."))]
-    pub from_date_time: Option<Name>,
-    #[schemars(extend("x-doc" = "End of the period to search, RFC 3339 in UTC; not sent when omitted."))]
-    pub to_date_time: Option<Name>,
+    #[schemars(extend("x-doc" = "Start of the period to search: RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z, or relative to now (-24h, -7d, -90m); not sent when omitted."))]
+    pub from_date_time: Option<When>,
+    #[schemars(extend("x-doc" = "End of the period to search: RFC 3339 in UTC, or relative to now (now, -1h); not sent when omitted."))]
+    pub to_date_time: Option<When>,
     #[schemars(extend("x-doc" = "The database user(s) that ran the queries: one name or a list (sent as repeated query keys)."))]
     pub consuming_user: Option<OneOrMany<String>>,
     #[schemars(extend("x-doc" = "The email address(es) of the consuming users: one or a list (sent as repeated query keys)."))]
@@ -134,11 +136,11 @@ pub struct SearchSystem {
     #[schemars(extend("x-doc" = "How long ALTR itself waits for results before answering, in milliseconds, -1 to 1000; -1 answers at once with a token. Not sent when omitted."))]
     pub wait: Option<ApiWait>,
     #[serde(rename(serialize = "from"))]
-    #[schemars(extend("x-doc" = "Start of the period, ISO 8601 in UTC (sent as from). When the period is omitted ALTR searches the last 48 hours; a period spans at most one week."))]
-    pub from_date_time: Option<Name>,
+    #[schemars(extend("x-doc" = "Start of the period: ISO 8601 in UTC, or relative to now (-24h, -7d) (sent as from). When the period is omitted ALTR searches the last 48 hours; a period spans at most one week."))]
+    pub from_date_time: Option<When>,
     #[serde(rename(serialize = "to"))]
-    #[schemars(extend("x-doc" = "End of the period, ISO 8601 in UTC (sent as to); at most one week after from_date_time."))]
-    pub to_date_time: Option<Name>,
+    #[schemars(extend("x-doc" = "End of the period: ISO 8601 in UTC, or relative to now (sent as to); at most one week after from_date_time."))]
+    pub to_date_time: Option<When>,
     #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the search to finish, polling get_system_audit_results and reporting progress; it then answers with the results, or with the token if the search is still running. Default 0: the search's first answer comes back at once. Not sent to ALTR."))]
     #[serde(default, skip_serializing)]
     pub wait_seconds: WaitSeconds,
@@ -177,10 +179,10 @@ pub struct SearchQueries {
     pub limit: Option<Limit<100000>>,
     #[schemars(extend("x-doc" = "How many matching results to skip, for paging through a search; not sent when omitted."))]
     pub offset: Option<u64>,
-    #[schemars(extend("x-doc" = "Start of the period to search, RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z; not sent when omitted."))]
-    pub from_date_time: Option<Name>,
-    #[schemars(extend("x-doc" = "End of the period to search, RFC 3339 in UTC; not sent when omitted."))]
-    pub to_date_time: Option<Name>,
+    #[schemars(extend("x-doc" = "Start of the period to search: RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z, or relative to now (-24h, -7d, -90m); not sent when omitted."))]
+    pub from_date_time: Option<When>,
+    #[schemars(extend("x-doc" = "End of the period to search: RFC 3339 in UTC, or relative to now (now, -1h); not sent when omitted."))]
+    pub to_date_time: Option<When>,
     #[schemars(extend("x-doc" = "Only queries run under this Snowflake role."))]
     pub executing_role: Option<Name>,
     #[schemars(extend("x-doc" = "Only queries run by this Snowflake user."))]
@@ -483,6 +485,13 @@ fn start_request<P: Serialize>(
 }
 
 async fn search_audits(ctx: Ctx, p: SearchAudits) -> Result<Value, ToolError> {
+    let (from, to) = (p.from_date_time.clone(), p.to_date_time.clone());
+    check_window(from.as_ref(), to.as_ref(), crate::clock::now_secs())?;
+    let result = search_audits_run(ctx, p).await?;
+    Ok(with_window(result, from.as_ref(), to.as_ref()))
+}
+
+async fn search_audits_run(ctx: Ctx, p: SearchAudits) -> Result<Value, ToolError> {
     let wait = p.wait_seconds.0;
     let started = ctx
         .send(start_request(&p, ScControl, "/v1/audits")?)
@@ -498,6 +507,13 @@ async fn search_audits(ctx: Ctx, p: SearchAudits) -> Result<Value, ToolError> {
 }
 
 async fn search_query_audits(ctx: Ctx, p: SearchQueries) -> Result<Value, ToolError> {
+    let (from, to) = (p.from_date_time.clone(), p.to_date_time.clone());
+    check_window(from.as_ref(), to.as_ref(), crate::clock::now_secs())?;
+    let result = search_query_audits_run(ctx, p).await?;
+    Ok(with_window(result, from.as_ref(), to.as_ref()))
+}
+
+async fn search_query_audits_run(ctx: Ctx, p: SearchQueries) -> Result<Value, ToolError> {
     let wait = p.wait_seconds.0;
     let started = ctx
         .send(start_request(&p, Api, "/v1/query-audits/search")?)
@@ -521,6 +537,13 @@ async fn search_query_audits(ctx: Ctx, p: SearchQueries) -> Result<Value, ToolEr
 }
 
 async fn search_system_audits(ctx: Ctx, p: SearchSystem) -> Result<Value, ToolError> {
+    let (from, to) = (p.from_date_time.clone(), p.to_date_time.clone());
+    check_window(from.as_ref(), to.as_ref(), crate::clock::now_secs())?;
+    let result = search_system_audits_run(ctx, p).await?;
+    Ok(with_window(result, from.as_ref(), to.as_ref()))
+}
+
+async fn search_system_audits_run(ctx: Ctx, p: SearchSystem) -> Result<Value, ToolError> {
     let wait = p.wait_seconds.0;
     let req = start_request(&p, AltrNet, "/api/systemaudits/query/start")?;
     let (status, started) = ctx.send_raw(&ctx.prepare(req)).await?;
@@ -543,6 +566,14 @@ async fn search_system_audits(ctx: Ctx, p: SearchSystem) -> Result<Value, ToolEr
         "get_system_audit_results",
     )
     .await
+}
+
+/// A search's answer, with the absolute window it used when either end was relative to now.
+fn with_window(mut result: Value, from: Option<&When>, to: Option<&When>) -> Value {
+    if let (Some(window), Some(o)) = (resolved_window(from, to), result.as_object_mut()) {
+        o.insert("window".into(), window);
+    }
+    result
 }
 
 /// Check a 6-field AWS cron expression's shape.

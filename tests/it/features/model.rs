@@ -137,3 +137,58 @@ async fn the_instructions_say_what_this_servers_settings_mean() {
     let dynamic = instructions_with(&[("ALTR_DYNAMIC_TOOLSETS", "true")]).await;
     assert!(dynamic.contains("`enable_toolset`"), "{dynamic}");
 }
+
+#[tokio::test]
+async fn search_windows_can_be_named_relative_to_now() {
+    let s = Sbx::start().await;
+    let before = altr_mcp::clock::now_secs();
+    let c = s
+        .call(
+            "search_query_audits",
+            json!({"from_date_time": "-24h", "to_date_time": "now", "wait_seconds": 5}),
+        )
+        .await;
+    let window = c.ok()["window"].clone();
+    let from = window["from_date_time"].as_str().unwrap();
+    let to = window["to_date_time"].as_str().unwrap();
+    let from_secs = altr_mcp::clock::parse_rfc3339(from).unwrap();
+    let to_secs = altr_mcp::clock::parse_rfc3339(to).unwrap();
+    assert_eq!(to_secs - from_secs, 86_400);
+    assert!((before - 5..=before + 60).contains(&to_secs), "{window}");
+    // ALTR is sent the absolute times.
+    let start = s
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .expect("the search was started");
+    assert!(
+        start.query.contains(&from.replace(':', "%3A")),
+        "{} / {from}",
+        start.query
+    );
+    // Absolute times are sent as given and add no window.
+    let c = s
+        .call(
+            "search_audits",
+            json!({"from_date_time": "2026-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert!(c.ok().get("window").is_none(), "{}", c.envelope);
+    // Future, inverted and unreadable windows are refused before anything is sent.
+    let sent = s.requests().len();
+    for (args, parameter) in [
+        (
+            json!({"from_date_time": "2999-01-01T00:00:00Z"}),
+            "from_date_time",
+        ),
+        (
+            json!({"from_date_time": "-1h", "to_date_time": "-2h"}),
+            "to_date_time",
+        ),
+        (json!({"from_date_time": "yesterday"}), "from_date_time"),
+        (json!({"to_date_time": "-5y"}), "to_date_time"),
+    ] {
+        s.call("search_query_audits", args).await.invalid(parameter);
+    }
+    assert_eq!(s.requests().len(), sent);
+}
