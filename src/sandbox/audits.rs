@@ -293,7 +293,13 @@ fn matching(
     scalars: &[&str],
 ) -> Result<Vec<Value>, Fail> {
     let q = Query(pairs.to_vec());
-    let limit = q.number("limit", 10_000, 1, 100_000)? as usize;
+    // Sidecar searches return up to 100,000 results, Snowflake query searches up to 10,000.
+    let most = if source == "snowflake" {
+        10_000
+    } else {
+        100_000
+    };
+    let limit = q.number("limit", 10_000, 1, most)? as usize;
     let offset = q.number("offset", 0, 0, u64::MAX)? as usize;
     let desc = match q.get("order_by") {
         None | Some("desc") => true,

@@ -618,7 +618,9 @@ fn list_jobs(s: &Shared, raw: Option<String>, active_only: bool) -> Reply {
     if order == "desc" {
         jobs.reverse();
     }
-    answer(page_of(jobs, &q, "jobs", CONTIGUOUS, (25, 1000))?)
+    // ALTR lists jobs 50 a page at most (active jobs as other listings).
+    let bounds = if active_only { (25, 1000) } else { (50, 50) };
+    answer(page_of(jobs, &q, "jobs", CONTIGUOUS, bounds)?)
 }
 
 async fn get_jobs(AxumState(s): State, RawQuery(raw): RawQuery) -> Reply {

@@ -33,7 +33,8 @@ use super::store::{self, validate, Field, Filter, Id, Mode, Op, Paging, Record, 
 use super::{created, lock, now, ok, Body, Fail, Org, Query, Reply, Seed, Shared, State};
 
 const SC: &str = "/sc-control/v1";
-const PAGING: Paging = Paging::contiguous_id(25, 1000);
+// ALTR documents a default of 50 and a maximum of 100 per page for sidecar configuration lists.
+const PAGING: Paging = Paging::contiguous_id(50, 100);
 const REPO_TYPES: &[&str] = &["Oracle", "MSSQL", "MySQL", "Postgres"];
 
 pub const AGENTS: Spec = Spec {

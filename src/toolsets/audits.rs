@@ -176,7 +176,7 @@ pub struct SystemToken {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQueries {
-    pub limit: Option<Limit<100000>>,
+    pub limit: Option<Limit<10000>>,
     #[schemars(extend("x-doc" = "How many matching results to skip, for paging through a search; not sent when omitted."))]
     pub offset: Option<u64>,
     #[schemars(extend("x-doc" = "Start of the period to search: RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z, or relative to now (-24h, -7d, -90m); not sent when omitted."))]
@@ -213,7 +213,7 @@ pub struct SearchQueries {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListDefinitions {
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub cursor: Option<Cursor>,
     #[schemars(extend("x-doc" = "true lists archived definitions instead of active ones; not sent when omitted."))]
     pub archived: Option<bool>,
@@ -297,7 +297,7 @@ pub struct DefinitionId {
 pub struct ListInstances {
     #[schemars(extend("x-doc" = "The report definition's id, as list_report_definitions returns it."))]
     pub definition_id: Name,
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub cursor: Option<Cursor>,
 }
 
@@ -333,7 +333,7 @@ pub struct ListOfInstance {
     pub definition_id: Name,
     #[schemars(extend("x-doc" = "The generated report's id, as list_report_instances returns it for that definition."))]
     pub instance_id: Name,
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub cursor: Option<Cursor>,
 }
 

@@ -90,14 +90,14 @@ impl<T: JsonSchema> JsonSchema for CommaList<T> {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListAgents {
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
     #[serde(rename(serialize = "type"))]
     #[schemars(extend("x-doc" = "Only agents of this type: SIS or CLASSIFIER (sent as type). Omit for both."))]
@@ -149,7 +149,7 @@ pub struct UpdateAgent {
 pub struct AgentPage {
     #[schemars(extend("x-doc" = "The agent's id, as list_sc_agents returns it."))]
     pub agent_id: Name,
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
 }
 
@@ -201,7 +201,7 @@ pub struct AgentTask {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListRepos {
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
     #[schemars(extend("x-doc" = "Only repositories of this database engine: Oracle, MSSQL, MySQL or Postgres. Omit for all."))]
     pub repo_type: Option<RepoType>,
@@ -244,7 +244,7 @@ pub struct UpdateRepo {
 pub struct RepoPage {
     #[schemars(extend("x-doc" = "The repository's name, as list_sc_repos returns it."))]
     pub repo_name: Name,
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
 }
 
@@ -288,7 +288,7 @@ pub struct UpdateRepoUser {
 pub struct ListServiceUsers {
     #[schemars(extend("x-doc" = "List the service users of this repository (name from list_sc_repos); omitted: the service users of all repositories."))]
     pub repo_name: Option<Name>,
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
     #[schemars(extend("x-doc" = "Only service users whose username starts with this text; needs repo_name (refused without it)."))]
     pub username_starts_with: Option<String>,
@@ -376,7 +376,7 @@ pub struct UpdateSidecar {
 pub struct SidecarPage {
     #[schemars(extend("x-doc" = "The sidecar's id, as list_sc_sidecars returns it."))]
     pub sidecar_id: Name,
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
 }
 
@@ -411,7 +411,7 @@ pub struct SidecarBindings {
     pub ports: Option<CommaList<Port>>,
     #[schemars(extend("x-doc" = "Only bindings to these repositories (names from list_sc_repos): a list or comma-separated text, sent as comma-separated text."))]
     pub repo_names: Option<CommaList<Name>>,
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
 }
 
@@ -424,7 +424,7 @@ pub struct RepoBindings {
     pub ports: Option<CommaList<Port>>,
     #[schemars(extend("x-doc" = "Only bindings on these sidecars (ids from list_sc_sidecars): a list or comma-separated text, sent as comma-separated text."))]
     pub sidecar_ids: Option<CommaList<Name>>,
-    pub limit: Option<Limit<1000>>,
+    pub limit: Option<Limit<100>>,
     pub contiguous_id: Option<ContiguousId>,
 }
 

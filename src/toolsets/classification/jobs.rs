@@ -15,7 +15,8 @@ use crate::registry::{Ctx, Effect, Endpoint, ToolDef, ToolError, ToolResult, Too
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetJobs {
-    pub limit: Option<Limit<MAX_PAGE>>,
+    // ALTR pages jobs 50 at a time at most.
+    pub limit: Option<Limit<50>>,
     pub contiguous_id: Option<ContiguousId>,
     #[schemars(extend("x-doc" = "Only jobs in this status: RUNNING, PAUSED, COMPLETED, CANCELLED or FAILED. Omit for all."))]
     pub status: Option<JobStatus>,

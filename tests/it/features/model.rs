@@ -192,3 +192,38 @@ async fn search_windows_can_be_named_relative_to_now() {
     }
     assert_eq!(s.requests().len(), sent);
 }
+
+#[tokio::test]
+async fn every_limit_is_the_apis_own() {
+    let s = Sbx::start().await;
+    let tools = s.client.list_all_tools().await.unwrap();
+    let max_of = |name: &str| -> u64 {
+        let t = tools.iter().find(|t| t.name == name).unwrap();
+        t.input_schema["properties"]["limit"]["maximum"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name} has a limit maximum"))
+    };
+    // (tool, the API's documented maximum); these need no other argument.
+    for (tool, documented) in [
+        ("list_sc_agents", 100),
+        ("list_sc_repos", 100),
+        ("list_sc_service_users", 100),
+        ("list_sc_sidecars", 100),
+        ("list_report_definitions", 100),
+        ("get_jobs", 50),
+        ("search_audits", 100_000),
+        ("search_query_audits", 10_000),
+        ("list_dam_rules", 100),
+        ("list_dam_alerts", 100),
+    ] {
+        assert_eq!(max_of(tool), documented, "{tool}");
+        // The maximum itself is taken by the (simulated) API; one more is refused here.
+        let at = s.call(tool, json!({"limit": documented})).await;
+        assert!(!at.is_error, "{tool} at its maximum: {}", at.envelope);
+        let sent = s.requests().len();
+        s.call(tool, json!({"limit": documented + 1}))
+            .await
+            .invalid("limit");
+        assert_eq!(s.requests().len(), sent, "{tool}: nothing sent");
+    }
+}
