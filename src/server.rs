@@ -427,8 +427,8 @@ impl ServerHandler for AltrServer {
     async fn on_custom_request(
         &self,
         request: CustomRequest,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CustomResult, McpError> {
-        protocol::unrouted(&request)
+        protocol::unrouted_in(&request, context.protocol_version().as_ref())
     }
 }

@@ -1,7 +1,8 @@
 //! Answers at the protocol level: a malformed request for a method this server knows is -32602
-//! with what is wrong (never echoing a value), an unknown method -32601.
+//! with what is wrong (never echoing a value), an unknown method -32601, and so is a method that
+//! the revision the request declares in its `_meta` removed (`initialize` from 2026-07-28 on).
 
-use rmcp::model::{CustomRequest, CustomResult, ErrorCode};
+use rmcp::model::{CustomRequest, CustomResult, ErrorCode, GetMeta, ProtocolVersion};
 use rmcp::ErrorData as McpError;
 use serde_json::Value;
 
@@ -23,6 +24,34 @@ const KNOWN_METHODS: &[&str] = &[
     "server/discover",
 ];
 
+/// The first revision without `initialize` and the other methods in [`REMOVED_METHODS`].
+pub const STATELESS_REVISION: &str = "2026-07-28";
+
+/// The requests the 2026-07-28 revision removed (its clients open with `server/discover` and
+/// send their version, capabilities and log level with every request).
+pub const REMOVED_METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "logging/setLevel",
+    "resources/subscribe",
+    "resources/unsubscribe",
+];
+
+/// Whether a protocol version (`YYYY-MM-DD`) is [`STATELESS_REVISION`] or newer.
+pub fn is_stateless_revision(version: &str) -> bool {
+    let b = version.as_bytes();
+    let shaped = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    // Dates of this shape order as text does.
+    shaped && version >= STATELESS_REVISION
+}
+
 /// Why `tools/call` params are not usable, without echoing any value.
 fn tools_call_problem(params: Option<&Value>) -> String {
     let Some(Value::Object(p)) = params else {
@@ -41,11 +70,27 @@ fn tools_call_problem(params: Option<&Value>) -> String {
     }
 }
 
-/// The answer to a request rmcp could not route: -32601 for an unknown method, -32602 for a
-/// known one whose params did not parse.
+/// Whether `version` is a revision that removed `method`.
+fn removed_in(method: &str, version: Option<&ProtocolVersion>) -> bool {
+    REMOVED_METHODS.contains(&method) && version.is_some_and(|v| is_stateless_revision(v.as_str()))
+}
+
+/// The answer to a request rmcp could not route ([`unrouted_in`]), for the revision the request
+/// itself declares in its `_meta`, if any.
 pub fn unrouted(request: &CustomRequest) -> Result<CustomResult, McpError> {
+    unrouted_in(request, request.get_meta().protocol_version().as_ref())
+}
+
+/// The answer to a request rmcp could not route, from a client of protocol `version`: -32601
+/// for an unknown method or one that revision removed (`initialize`, `logging/setLevel`,
+/// `resources/subscribe` and `resources/unsubscribe` from 2026-07-28 on), -32602 for a known
+/// one whose params did not parse.
+pub fn unrouted_in(
+    request: &CustomRequest,
+    version: Option<&ProtocolVersion>,
+) -> Result<CustomResult, McpError> {
     let method = request.method.as_str();
-    if !KNOWN_METHODS.contains(&method) {
+    if !KNOWN_METHODS.contains(&method) || removed_in(method, version) {
         return Err(McpError::new(
             ErrorCode::METHOD_NOT_FOUND,
             format!(
@@ -72,6 +117,55 @@ pub fn unrouted(request: &CustomRequest) -> Result<CustomResult, McpError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn revisions_from_2026_07_28_are_recognised() {
+        for v in ["2026-07-28", "2026-12-01", "2031-01-01"] {
+            assert!(is_stateless_revision(v), "{v}");
+        }
+        for v in [
+            "2025-06-18",
+            "2025-11-25",
+            "2026-07-27",
+            "",
+            "draft",
+            "2026-7-28",
+            "20260728xx",
+            "2026/07/28",
+        ] {
+            assert!(!is_stateless_revision(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn removed_methods_of_the_clients_revision_are_not_found() {
+        let new = ProtocolVersion::V_2026_07_28;
+        let old = ProtocolVersion::V_2025_06_18;
+        for method in [
+            "initialize",
+            "logging/setLevel",
+            "resources/subscribe",
+            "resources/unsubscribe",
+        ] {
+            let r = CustomRequest::new(method, Some(json!({})));
+            let code = |v: Option<&ProtocolVersion>| unrouted_in(&r, v).unwrap_err().code;
+            assert_eq!(code(Some(&new)), ErrorCode::METHOD_NOT_FOUND, "{method}");
+            assert_eq!(code(Some(&old)), ErrorCode::INVALID_PARAMS, "{method}");
+            assert_eq!(code(None), ErrorCode::INVALID_PARAMS, "{method}");
+        }
+        // The version a request declares in its own `_meta`.
+        let mut declared = CustomRequest::new("initialize", Some(json!({})));
+        declared.get_meta_mut().set_protocol_version(new.clone());
+        assert_eq!(
+            unrouted(&declared).unwrap_err().code,
+            ErrorCode::METHOD_NOT_FOUND
+        );
+        let call = CustomRequest::new("tools/call", Some(json!({})));
+        assert_eq!(
+            unrouted_in(&call, Some(&new)).unwrap_err().code,
+            ErrorCode::INVALID_PARAMS
+        );
+    }
 
     #[test]
     fn malformed_tools_call_params_are_explained() {

@@ -1,8 +1,9 @@
 //! Streamable HTTP at `/mcp`: rmcp's [`StreamableHttpService`] (POST, GET for the server stream,
 //! DELETE to end a session). Clients of the 2026-07-28 revision (`server/discover`, no initialize)
 //! are served statelessly by rmcp whatever the mode; older clients get sessions unless
-//! `MCP_STATELESS` is set. In front of it: at most `MCP_MAX_SESSIONS` sessions (503 beyond), and
-//! 404 for a DELETE of a session that does not exist.
+//! `MCP_STATELESS` is set. In front of it: at most `MCP_MAX_SESSIONS` sessions (503 beyond), 404
+//! for a DELETE of a session that does not exist, and 404 with JSON-RPC -32601 for a method the
+//! client's revision removed ([`removed_methods`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,14 +11,16 @@ use std::time::Duration;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
-use axum::Router;
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::options::HttpOptions;
 use super::security::{text, MessageInfo, MAX_BODY_BYTES};
+use crate::server::protocol::{is_stateless_revision, REMOVED_METHODS, STATELESS_REVISION};
 use crate::server::AltrServer;
 
 /// How often an idle SSE stream carries a keep-alive comment.
@@ -25,6 +28,60 @@ pub const SSE_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The session header of streamable HTTP.
 const SESSION_HEADER: &str = "mcp-session-id";
+
+/// The header naming the client's protocol revision, and the one naming the request's method.
+const PROTOCOL_VERSION_HEADER: &str = "mcp-protocol-version";
+const METHOD_HEADER: &str = "mcp-method";
+
+/// The answer to a removed method: HTTP 404 and JSON-RPC -32601 with the request's id.
+pub fn removed_method(id: &rmcp::model::RequestId, method: &str) -> Response {
+    let hint = if method == "initialize" {
+        "; clients of this revision call server/discover instead"
+    } else {
+        ""
+    };
+    let message = format!(
+        "Method not found: {method} is not part of protocol revision {STATELESS_REVISION} and later{hint}"
+    );
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": message}})),
+    )
+        .into_response()
+}
+
+/// Requests from clients of the 2026-07-28 revision or later (by their `MCP-Protocol-Version`
+/// header) for a method that revision removed are answered 404 with JSON-RPC -32601 and not
+/// passed on (rmcp would run `initialize` or `logging/setLevel`, or answer malformed params with
+/// -32602).
+/// The body was read and bounded by the guard, which left what this needs in [`MessageInfo`].
+/// A request whose `Mcp-Method` header names another method is left to rmcp, which refuses the
+/// mismatch. Older revisions are not affected.
+async fn removed_methods(req: Request, next: Next) -> Response {
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let newest = req
+        .headers()
+        .get(PROTOCOL_VERSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| is_stateless_revision(v.trim()));
+    if !newest {
+        return next.run(req).await;
+    }
+    let removed = req
+        .extensions()
+        .get::<MessageInfo>()
+        .and_then(|m| m.request.as_ref())
+        .filter(|(_, method)| REMOVED_METHODS.contains(&method.as_str()));
+    if let Some((id, method)) = removed {
+        let named = req.headers().get(METHOD_HEADER).map(|v| v.as_bytes());
+        if named.is_none_or(|n| n == method.as_bytes()) {
+            return removed_method(id, method);
+        }
+    }
+    next.run(req).await
+}
 
 #[derive(Clone)]
 struct Limits {
@@ -109,4 +166,20 @@ pub fn router(server: AltrServer, opts: &HttpOptions, stop: CancellationToken) -
     Router::new()
         .route_service("/mcp", service)
         .layer(axum::middleware::from_fn_with_state(limits_state, limits))
+        .layer(axum::middleware::from_fn(removed_methods))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_removed_method_answer_echoes_the_id() {
+        let r = removed_method(&rmcp::model::RequestId::Number(42), "logging/setLevel");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["id"], 42);
+        assert_eq!(v["error"]["code"], -32601);
+    }
 }

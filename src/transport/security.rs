@@ -276,6 +276,8 @@ pub struct GuardState {
 pub struct MessageInfo {
     /// The message is an `initialize` request (it would open a session).
     pub initialize: bool,
+    /// The id and method of a request (none for a notification or a response).
+    pub request: Option<(rmcp::model::RequestId, String)>,
 }
 
 /// How much of a too-large body is read and discarded before answering 413, so the client gets
@@ -433,6 +435,12 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
             ClientJsonRpcMessage::Request(r)
                 if matches!(r.request, rmcp::model::ClientRequest::InitializeRequest(_))
         ),
+        request: match &message {
+            ClientJsonRpcMessage::Request(r) => {
+                Some((r.id.clone(), r.request.method().to_string()))
+            }
+            _ => None,
+        },
     });
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
