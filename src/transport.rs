@@ -5,6 +5,7 @@
 //! Shutdown on SIGINT or SIGTERM: stop accepting connections and requests, let the requests in
 //! flight finish (at most [`SHUTDOWN_GRACE`]), then close every stream and session.
 
+pub mod conns;
 pub mod http;
 pub mod inflight;
 pub mod options;
@@ -27,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use self::options::{HttpOptions, SHUTDOWN_GRACE};
 
+use self::conns::{Admit, Conns, Tracked};
 use self::inflight::Inflight;
 use self::security::{GuardState, Policy};
 use crate::config::Transport;
@@ -113,14 +115,22 @@ fn display_url(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 
+/// Whether an accept error means the process is out of file descriptors (EMFILE, ENFILE).
+fn out_of_descriptors(e: &std::io::Error) -> bool {
+    cfg!(unix) && matches!(e.raw_os_error(), Some(23 | 24))
+}
+
 /// Accept connections until `draining`, then wait for the open ones to finish. Every connection
 /// gets TCP_NODELAY (a keep-alive request must not wait for a delayed ACK), a header-read timeout
-/// that also closes idle keep-alive connections, and a graceful close when draining.
+/// that also closes idle keep-alive connections, and a graceful close when draining. At most
+/// [`Conns::cap`] connections are open ([`conns`]): at the cap the longest-idle one is closed, or,
+/// when none is idle, the new one is answered 503 at once.
 async fn accept_loop(
     listener: TcpListener,
     app: Router,
     opts: &HttpOptions,
     draining: CancellationToken,
+    conns: Arc<Conns>,
 ) -> Result<(), String> {
     let connections = Inflight::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -136,22 +146,37 @@ async fn accept_loop(
         let stream = match accepted {
             Ok((stream, _)) => stream,
             Err(e) => {
-                // Out of file descriptors or a connection reset before accept: wait a little
-                // rather than spin, and keep serving.
-                tracing::warn!(error = %e, "could not accept a connection");
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Out of file descriptors (outside the cap's reserve) or a connection reset
+                // before accept: free a descriptor held by an idle connection if there is one,
+                // wait a little rather than spin, and keep serving.
+                let freed = out_of_descriptors(&e) && conns.shed_idle();
+                tracing::warn!(error = %e, closed_an_idle_connection = freed, "could not accept a connection");
+                tokio::time::sleep(Duration::from_millis(if freed { 5 } else { 50 })).await;
                 continue;
             }
+        };
+        let entry = match conns.admit() {
+            Admit::Serve(entry) => Arc::new(entry),
+            Admit::Refuse(refusing) => {
+                let held = connections.enter();
+                tokio::spawn(async move {
+                    let _held = held;
+                    conns::refuse(stream, refusing).await;
+                });
+                continue;
+            }
+            Admit::Drop => continue,
         };
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
         let held = connections.enter();
-        let service = TowerToHyperService::new(app.clone());
+        let service = Tracked::new(TowerToHyperService::new(app.clone()), entry.clone());
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         let draining = draining.clone();
         tokio::spawn(async move {
             let _held = held;
+            let close = entry.state.close_requested().clone();
             let mut conn = std::pin::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
@@ -159,13 +184,30 @@ async fn accept_loop(
                     conn.as_mut().graceful_shutdown();
                     let _ = conn.await;
                 }
+                _ = close.cancelled() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
             }
+            drop(entry);
         });
     }
     drop(listener);
     // Connections close as their responses end; streams end when the server stops.
     while !connections.wait_idle(Duration::from_secs(3600)).await {}
     Ok(())
+}
+
+/// The connection table for this process's open-file limit.
+fn connection_table() -> Arc<Conns> {
+    let limit = conns::fd_limit();
+    if limit.is_none() {
+        tracing::debug!(
+            assumed = conns::FALLBACK_FD_LIMIT,
+            "could not read the open-file limit; assuming the default"
+        );
+    }
+    Conns::new(limit.unwrap_or(conns::FALLBACK_FD_LIMIT))
 }
 
 /// Serve MCP over the configured HTTP transport until SIGINT or SIGTERM.
@@ -196,6 +238,7 @@ pub async fn serve(server: AltrServer, opts: HttpOptions) -> Result<(), String> 
         stop.clone(),
         inflight.clone(),
     );
+    let conns = connection_table();
     let path = match opts.transport {
         Transport::Sse => "/sse",
         _ => "/mcp",
@@ -208,12 +251,13 @@ pub async fn serve(server: AltrServer, opts: HttpOptions) -> Result<(), String> 
             "none"
         },
         stateless = opts.stateless,
+        max_connections = conns.cap(),
         "listening on {}, MCP endpoint {}{path}",
         display_url(addr),
         display_url(addr)
     );
 
-    let serving = accept_loop(listener, app, &opts, draining.clone());
+    let serving = accept_loop(listener, app, &opts, draining.clone(), conns);
     let mut serving = std::pin::pin!(serving);
     let signal = tokio::select! {
         r = &mut serving => {
