@@ -6,14 +6,23 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-/// Argument names whose values never reach a log, whatever their spelling around them.
-const REDACTED: &[&str] = &[
+/// Argument names whose values are secrets, or the protected values themselves: never shown,
+/// neither in a log nor in a dry run's `would_send`.
+const SECRETS: &[&str] = &[
     "values",
-    "text",
     "connection_string",
     "passphrase",
     "api_key",
     "access_key",
+    "tokens",
+    "aws_secrets_manager",
+    "azure_key_vault",
+];
+
+/// Argument names that carry people's words or query filters: kept out of logs (they may hold
+/// personal data), but shown in a dry run, where the person who wrote them reviews the write.
+const WORDS: &[&str] = &[
+    "text",
     "comment",
     "comments",
     "attestation",
@@ -23,13 +32,10 @@ const REDACTED: &[&str] = &[
     "statement_text_contains",
     "filters",
     "filter_tree",
-    "tokens",
-    "aws_secrets_manager",
-    "azure_key_vault",
 ];
 
-/// Any argument name containing one of these (case-insensitive) is redacted.
-const REDACTED_PARTS: &[&str] = &[
+/// Any argument name containing one of these (case-insensitive) is a secret.
+const SECRET_PARTS: &[&str] = &[
     "password",
     "passwd",
     "secret",
@@ -40,24 +46,42 @@ const REDACTED_PARTS: &[&str] = &[
     "passphrase",
 ];
 
-/// Whether an argument's value must not be logged.
-pub fn is_sensitive(name: &str) -> bool {
+/// Whether an argument's value is a secret (or a value to protect).
+pub fn is_secret(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    REDACTED.contains(&n.as_str()) || REDACTED_PARTS.iter().any(|p| n.contains(p))
+    SECRETS.contains(&n.as_str()) || SECRET_PARTS.iter().any(|p| n.contains(p))
+}
+
+/// Whether an argument's value must not be logged: secrets, and people's words.
+pub fn is_sensitive(name: &str) -> bool {
+    is_secret(name) || WORDS.contains(&name.to_ascii_lowercase().as_str())
 }
 
 /// A copy of tool arguments safe to log: sensitive values replaced, recursively, keys kept.
 pub fn redact(v: &Value) -> Value {
+    redact_by(v, is_sensitive)
+}
+
+/// A copy safe to show a person reviewing a write (a dry run): only secrets replaced, by field.
+pub fn redact_secrets(v: &Value) -> Value {
+    redact_by(v, is_secret)
+}
+
+fn redact_by(v: &Value, hidden: fn(&str) -> bool) -> Value {
     match v {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
-                    let v = if is_sensitive(k) { mask(v) } else { redact(v) };
+                    let v = if hidden(k) {
+                        mask(v)
+                    } else {
+                        redact_by(v, hidden)
+                    };
                     (k.clone(), v)
                 })
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(redact).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|i| redact_by(i, hidden)).collect()),
         other => other.clone(),
     }
 }

@@ -1,11 +1,12 @@
 //! Dry runs (`dry_run: true`): the handler runs with its writes recorded instead of sent, and
-//! the result becomes `{dry_run, would_send, before}` with secrets redacted
+//! the result becomes `{dry_run, would_send, before}` with secrets redacted (only secrets: the
+//! person reviewing the write sees every other field it sends)
 //! ([`crate::registry::dryrun`]).
 
 use std::sync::Arc;
 
 use crate::registry::dryrun::Rehearsal;
-use crate::safety::redact::redact;
+use crate::safety::redact::redact_secrets;
 use crate::server::pipeline::{Call, Gate, GateFuture, Outcome, Pipeline};
 
 pub struct DryRun;
@@ -21,7 +22,7 @@ impl Gate for DryRun {
     fn after(&self, call: &Call, outcome: &mut Outcome) {
         if let (Some(rehearsal), Outcome::Done(result)) = (&call.rehearsal, outcome) {
             let ran = std::mem::replace(result, Ok(serde_json::Value::Null));
-            *result = rehearsal.finish(ran, redact);
+            *result = rehearsal.finish(ran, redact_secrets);
         }
     }
 }

@@ -394,3 +394,67 @@ async fn every_path_id_is_one_encoded_segment_and_dot_segments_are_refused() {
         }
     }
 }
+
+/// `want` with every secret field masked as a dry run shows it.
+fn shown(want: &Value) -> Value {
+    altr_mcp::safety::redact::redact_secrets(want)
+}
+
+#[tokio::test]
+async fn every_write_rows_dry_run_shows_each_non_secret_field_it_would_send() {
+    let h = Harness::with_env(EVERY_TOOL).await;
+    let writes: Vec<String> = all()
+        .iter()
+        // A tool with its own dry_run (ALTR evaluates it) is not rehearsed by the server.
+        .filter(|t| altr_mcp::registry::flags::takes_dry_run(t))
+        .map(|t| t.name.to_string())
+        .collect();
+    let mut checked = 0;
+    for row in tables()
+        .into_iter()
+        .filter(|r| writes.iter().any(|w| w == r.tool))
+    {
+        h.api.reset().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+            .mount(&h.api)
+            .await;
+        let mut args = row.args.clone();
+        if let Some(o) = args.as_object_mut() {
+            o.insert("dry_run".into(), json!(true));
+        }
+        let c = h.call(row.tool, args).await;
+        let data = c.ok();
+        let sent = data["would_send"]
+            .as_array()
+            .and_then(|w| w.iter().find(|w| w["method"] == row.method))
+            .unwrap_or_else(|| panic!("{}: would_send has the {} in {data}", row.tool, row.method));
+        // The row's path carries the fake API's service prefix; would_send names the service.
+        let path = sent["path"].as_str().unwrap_or_default();
+        assert!(
+            row.path.ends_with(path) && !path.is_empty(),
+            "{}: {path} / {}",
+            row.tool,
+            row.path
+        );
+        match &row.body {
+            Some(body) => assert_eq!(sent["body"], shown(body), "{}: the body shown", row.tool),
+            None => assert!(sent["body"].is_null(), "{}", row.tool),
+        }
+        for (k, v) in row.query {
+            let shown_value = &sent["query"][*k];
+            if !altr_mcp::safety::redact::is_secret(k) {
+                assert!(
+                    shown_value == &json!(v)
+                        || shown_value
+                            .as_array()
+                            .is_some_and(|a| a.contains(&json!(v))),
+                    "{}: query {k} shown as {shown_value}",
+                    row.tool
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked > 40, "only {checked} write rows");
+}
