@@ -282,20 +282,7 @@ macro_rules! wire_enum {
             }
         }
 
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl ::schemars::JsonSchema for $name {
-            fn schema_name() -> ::std::borrow::Cow<'static, str> {
-                stringify!($name).into()
-            }
-            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-                ::schemars::json_schema!({"type": "string", "enum": Self::VALUES})
-            }
-        }
+        $crate::text_enum_impls!($name, {"type": "string", "enum": Self::VALUES});
     };
 }
 
@@ -418,6 +405,28 @@ pub fn resolved_window(from: Option<&When>, to: Option<&When>) -> Option<serde_j
     })
 }
 
+/// What [`wire_enum!`] and [`open_enum!`] share: serialized as `as_str()`, with this schema.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! text_enum_impls {
+    ($name:ident, $schema:tt) => {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                ::schemars::json_schema!($schema)
+            }
+        }
+    };
+}
+
 /// An enumeration the API does not pin down: the known values, matched in any letter case and
 /// sent in their wire spelling, and any other non-blank text passed on as given (ALTR decides).
 /// Only a value set ALTR documents is refused outright ([`wire_enum!`]).
@@ -454,20 +463,7 @@ macro_rules! open_enum {
             }
         }
 
-        impl ::serde::Serialize for $name {
-            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl ::schemars::JsonSchema for $name {
-            fn schema_name() -> ::std::borrow::Cow<'static, str> {
-                stringify!($name).into()
-            }
-            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-                ::schemars::json_schema!({"type": "string"})
-            }
-        }
+        $crate::text_enum_impls!($name, {"type": "string"});
     };
 }
 
