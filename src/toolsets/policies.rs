@@ -572,16 +572,17 @@ fn rules_request(policy_id: &str) -> Result<ApiRequest, ToolError> {
     Ok(ApiRequest::get(Api, path))
 }
 
+/// A policy's rules as one flat list (each rule keeps its own ids) and their count; ALTR groups
+/// them under keys of its own, which mean nothing to a reader.
 async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
-    let rules = collect_pages(&ctx, rules_request(&p.policy_id)?, RULE_PAGES).await?;
-    let truncated = rules.truncated();
-    let mut out = json!({"items": rules.items});
-    if truncated {
-        if let Some(o) = out.as_object_mut() {
-            o.insert("truncated".into(), Value::Bool(true));
-        }
-    }
-    Ok(out)
+    let read = collect_pages(&ctx, rules_request(&p.policy_id)?, RULE_PAGES).await?;
+    let cut = read.cut;
+    let listed = Collected {
+        items: Value::Array(rules_in(&read.items)),
+        pages: read.pages,
+        cut,
+    };
+    Ok(listed.result("rules"))
 }
 
 async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
@@ -749,7 +750,7 @@ async fn delete_policy(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
     Ok(before_after(before, after))
 }
 
-/// Every rule of a policy (get_rules), out of the groups the API lists them in.
+/// Every rule of a policy (get_rules), as one list.
 pub(crate) async fn rules_of(ctx: &Ctx, policy_id: &str) -> Result<Vec<Value>, ToolError> {
     let listed = get_rules(
         ctx.clone(),
@@ -758,18 +759,26 @@ pub(crate) async fn rules_of(ctx: &Ctx, policy_id: &str) -> Result<Vec<Value>, T
         },
     )
     .await?;
-    let mut rules = Vec::new();
-    flatten_rules(listed.get("items").unwrap_or(&Value::Null), &mut rules);
-    Ok(rules)
+    Ok(listed
+        .get("rules")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default())
 }
 
-/// Collect the rule objects (those with a `rule_id`) found anywhere in `v`.
-fn flatten_rules(v: &Value, out: &mut Vec<Value>) {
-    match v {
-        Value::Object(o) if o.contains_key("rule_id") => out.push(v.clone()),
-        Value::Object(o) => o.values().for_each(|x| flatten_rules(x, out)),
-        Value::Array(a) => a.iter().for_each(|x| flatten_rules(x, out)),
-        _ => {}
+/// The rules of a listing's `items`: ALTR's groups (an object of lists) concatenated in order,
+/// or the list itself.
+fn rules_in(items: &Value) -> Vec<Value> {
+    match items {
+        Value::Object(groups) => groups
+            .values()
+            .flat_map(|g| match g {
+                Value::Array(rules) => rules.clone(),
+                other => vec![other.clone()],
+            })
+            .collect(),
+        Value::Array(rules) => rules.clone(),
+        _ => Vec::new(),
     }
 }
 
@@ -781,11 +790,7 @@ async fn rule_before(ctx: &Ctx, policy_id: &str, rule_id: &str) -> Result<Value,
         let id = r.get("rule_id").and_then(Value::as_str);
         id == Some(&*wanted) || id == Some(rule_id)
     };
-    let find = |items: &Value| {
-        let mut rules = Vec::new();
-        flatten_rules(items, &mut rules);
-        rules.into_iter().find(|r| is_it(r))
-    };
+    let find = |items: &Value| rules_in(items).into_iter().find(|r| is_it(r));
     let read = collect_until(ctx, rules_request(policy_id)?, RULE_PAGES, |page| {
         find(page).is_some()
     })

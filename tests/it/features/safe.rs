@@ -38,20 +38,13 @@ async fn tag_policy(s: &Sbx) -> String {
         .to_string()
 }
 
-/// The rules of a policy, flattened out of their groups.
+/// The rules of a policy (get_rules lists them flat).
 async fn rules(s: &Sbx, policy_id: &str) -> Vec<Value> {
     let c = s.call("get_rules", json!({"policy_id": policy_id})).await;
-    let mut out = Vec::new();
-    fn flat(v: &Value, out: &mut Vec<Value>) {
-        match v {
-            Value::Object(o) if o.contains_key("rule_id") => out.push(v.clone()),
-            Value::Object(o) => o.values().for_each(|x| flat(x, out)),
-            Value::Array(a) => a.iter().for_each(|x| flat(x, out)),
-            _ => {}
-        }
-    }
-    flat(&c.ok()["items"], &mut out);
-    out
+    let data = c.ok();
+    let rules = data["rules"].as_array().cloned().unwrap_or_default();
+    assert_eq!(data["count"], rules.len());
+    rules
 }
 
 fn rule_for<'a>(rules: &'a [Value], role: &str, tag_value: &str) -> &'a Value {

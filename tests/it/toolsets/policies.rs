@@ -260,7 +260,7 @@ async fn get_policies_reports_an_error_on_a_later_type() {
 // ---- get_rules ----
 
 #[tokio::test]
-async fn get_rules_merges_items_across_pages() {
+async fn get_rules_lists_every_rule_of_every_page_flat() {
     let at = "/api/v1/unified-policy/management/policy/TAG%23p1/rules";
     for policy_id in ["TAG#p1", "TAG%23p1"] {
         let h = Harness::start().await;
@@ -285,11 +285,8 @@ async fn get_rules_merges_items_across_pages() {
         let c = h.call("get_rules", json!({"policy_id": policy_id})).await;
         assert_eq!(
             c.ok(),
-            &json!({"items": {
-                "h1": [{"id": "r1"}, {"id": "r3"}],
-                "h2": [{"id": "r2"}],
-                "h3": [{"id": "r4"}],
-            }})
+            // One flat list in ALTR's group order, each rule as it came, and the count.
+            &json!({"rules": [{"id": "r1"}, {"id": "r3"}, {"id": "r2"}, {"id": "r4"}], "count": 4})
         );
         let r = h.requests().await;
         assert_eq!(r.len(), 2);
