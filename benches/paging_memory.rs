@@ -15,7 +15,6 @@
 )]
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -54,18 +53,7 @@ fn main() {
             .await;
         api
     });
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("ORG_ID", "bench")
-        .env("MAPI_KEY", "k")
-        .env("MAPI_SECRET", "s")
-        .env("LOG_LEVEL", "warn")
-        .env("ALTR_API_BASE_URL", format!("{}/api", api.uri()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the server");
+    let mut child = proc::stdio_server(BIN, &[("ALTR_API_BASE_URL", format!("{}/api", api.uri()))]);
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();

@@ -13,7 +13,6 @@
 )]
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_altr-mcp");
@@ -25,17 +24,7 @@ use proc::peak_rss_kib;
 
 fn one_run() -> (Duration, Option<u64>) {
     let started = Instant::now();
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .env("ORG_ID", "bench")
-        .env("MAPI_KEY", "k")
-        .env("MAPI_SECRET", "s")
-        .env("LOG_LEVEL", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the server");
+    let mut child = proc::stdio_server(BIN, &[]);
     let mut stdin = child.stdin.take().expect("stdin");
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     writeln!(
