@@ -228,13 +228,10 @@ impl AltrServer {
             Some(d) => d.list(&self.registry, self.tool_list()),
             None => self.tool_list().to_vec(),
         };
+        let listing = self.support.listing();
         tools
             .into_iter()
-            .filter(|t| {
-                self.registry
-                    .get(&t.name)
-                    .is_none_or(|def| self.support.lists(def))
-            })
+            .filter(|t| listing.lists(&t.name))
             .collect()
     }
 

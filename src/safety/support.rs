@@ -15,6 +15,7 @@
 //! server's selection exposes: RESTRICTED_TOOLS, read-only mode and the clear-text gate stay in
 //! force whatever is unlocked.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{json, Value};
@@ -71,6 +72,9 @@ struct Rules {
     hard: bool,
     /// MCP_STATELESS=true: no session outlives its request, so soft mode cannot be armed.
     stateless: bool,
+    /// The tools of the registry support mode withholds once on (not [`is_support_read`]), by
+    /// name; the server's other tools (toolset discovery) are never withheld.
+    writes: BTreeSet<&'static str>,
 }
 
 #[derive(Debug)]
@@ -89,6 +93,29 @@ struct Inner {
 pub struct SupportMode {
     rules: Arc<Rules>,
     inner: Arc<Mutex<Inner>>,
+}
+
+/// A session's support mode as it stood when a list was asked for.
+pub struct Listing<'a> {
+    rules: &'a Rules,
+    state: State,
+    pending: Option<&'static str>,
+}
+
+impl Listing<'_> {
+    /// Whether the tool named `name` is listed. A control tool is listed only where it can do
+    /// something: unlock and exit only while armed, enter unless it can only refuse.
+    pub fn lists(&self, name: &str) -> bool {
+        match name {
+            UNLOCK | EXIT => self.state == State::Soft,
+            ENTER => !(self.rules.stateless && self.state == State::Off),
+            _ => {
+                self.state == State::Off
+                    || !self.rules.writes.contains(name)
+                    || self.pending == Some(name)
+            }
+        }
+    }
 }
 
 /// What the support gate made of a call it let through.
@@ -116,10 +143,17 @@ impl SupportMode {
     /// Support mode for the sessions of a server exposing `registry`: hard when the operator set
     /// SUPPORT_MODE, otherwise off until a session arms it.
     pub fn new(registry: Arc<Registry>, hard: bool, stateless: bool) -> Self {
+        let writes = registry
+            .tools()
+            .iter()
+            .filter(|t| !is_support_read(t))
+            .map(|t| t.name)
+            .collect();
         let rules = Arc::new(Rules {
             registry,
             hard,
             stateless,
+            writes,
         });
         Self::start(rules)
     }
@@ -162,14 +196,13 @@ impl SupportMode {
         self.lock().version
     }
 
-    /// Whether the session lists this tool now. A control tool is listed only where it can do
-    /// something: unlock and exit only while armed, enter unless it can only refuse.
-    pub fn lists(&self, def: &ToolDef) -> bool {
+    /// What the session lists now: one look at the state for a whole tools/list.
+    pub fn listing(&self) -> Listing<'_> {
         let i = self.lock();
-        match def.name {
-            UNLOCK | EXIT => i.state == State::Soft,
-            ENTER => !(self.rules.stateless && i.state == State::Off),
-            _ => i.state == State::Off || is_support_read(def) || i.pending == Some(def.name),
+        Listing {
+            rules: &self.rules,
+            state: i.state,
+            pending: i.pending,
         }
     }
 
@@ -194,10 +227,8 @@ impl SupportMode {
             );
             return Ok(Admission::Unlocked);
         }
-        Err(match i.state {
-            State::Hard => refused(format!("Tool '{}' is not available: the operator started this server in support mode (SUPPORT_MODE=true), which serves lookups only. Report the change that would be needed instead.", def.name)),
-            _ => refused(format!("Tool '{name}' is withheld: support mode is on for this session, so only lookups run. If the operator has authorized this change, call {UNLOCK} with tool_name {name} and their reason, then call {name} once.", name = def.name)),
-        })
+        // Under SUPPORT_MODE the selection serves no other tool, so this is a session's own arming.
+        Err(refused(format!("Tool '{name}' is withheld: support mode is on for this session, so only lookups run. If the operator has authorized this change, call {UNLOCK} with tool_name {name} and their reason, then call {name} once.", name = def.name)))
     }
 
     /// `enter_support_mode`: arm soft mode (nothing changes when it is already on).

@@ -429,3 +429,12 @@ async fn an_altr_mcp_call_has_no_session_to_arm() {
     assert_eq!(code(&c), "support_mode");
     assert!(message(&c).contains("SUPPORT_MODE=true"), "{}", c.envelope);
 }
+
+#[tokio::test]
+async fn toolset_discovery_stays_listed_while_support_mode_is_on() {
+    let s = session(&[("ALTR_DYNAMIC_TOOLSETS", "true")]).await;
+    s.arm().await;
+    let names = s.names().await;
+    assert!(names.contains("list_toolsets") && names.contains("enable_toolset"));
+    assert!(names.contains("get_databases") && !names.contains("create_database"));
+}
