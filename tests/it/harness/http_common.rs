@@ -73,7 +73,17 @@ impl Drop for Server {
 }
 
 fn command(transport: &str, api: &str, env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_altr-mcp"));
+    command_for(
+        Command::new(env!("CARGO_BIN_EXE_altr-mcp")),
+        transport,
+        api,
+        env,
+    )
+}
+
+/// `cmd` (the binary, or a wrapper that execs it) set up as [`Server`] runs it: a clean
+/// environment pointed at the fake API `api`, for `transport`, with extra settings.
+pub fn command_for(mut cmd: Command, transport: &str, api: &str, env: &[(&str, &str)]) -> Command {
     cmd.env_clear()
         .env("ORG_ID", "test-org")
         .env("MAPI_KEY", "test-key")
@@ -124,9 +134,12 @@ impl Server {
 
     /// Start with a fake API the caller has set up.
     pub async fn start_with_api(transport: &str, env: &[(&str, &str)], api: MockServer) -> Server {
-        let mut child = command(transport, &api.uri(), env)
-            .spawn()
-            .expect("spawn altr-mcp");
+        Self::start_command(command(transport, &api.uri(), env), api).await
+    }
+
+    /// Start `cmd` (from [`command_for`]) and wait until it listens.
+    pub async fn start_command(mut cmd: Command, api: MockServer) -> Server {
+        let mut child = cmd.spawn().expect("spawn altr-mcp");
         let stderr = child.stderr.take().expect("stderr piped");
         let log = Arc::new(Mutex::new(String::new()));
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u16>();
@@ -135,6 +148,9 @@ impl Server {
             move || {
                 for line in BufReader::new(stderr).lines() {
                     let Ok(line) = line else { break };
+                    // Logged before the port is told, so the log holds the listening line.
+                    log.lock().unwrap().push_str(&line);
+                    log.lock().unwrap().push('\n');
                     if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
                         let digits: String =
                             rest.chars().take_while(char::is_ascii_digit).collect();
@@ -142,8 +158,6 @@ impl Server {
                             let _ = tx.send(port);
                         }
                     }
-                    log.lock().unwrap().push_str(&line);
-                    log.lock().unwrap().push('\n');
                 }
             }
         });

@@ -2,14 +2,10 @@
 //! most 64 connections), held open by idle keep-alive clients or by requests in progress. A new
 //! client is answered at once (served, or 503 with `Retry-After: 1`), never left waiting.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::Duration;
 
-use crate::common::prefix;
-use crate::http_common::{databases, WAIT};
-use altr_mcp::client::Service;
+use crate::http_common::{command_for, databases, Server, WAIT};
 use altr_mcp::transport::conns::cap_for;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -21,20 +17,10 @@ const NOFILE: u64 = 128;
 /// How long a new client may wait for its answer.
 const ANSWERED: Duration = Duration::from_secs(5);
 
-/// The server, started under a low open-file limit.
+/// The server, started under a low open-file limit, and the connection cap it derived.
 struct Limited {
-    child: Child,
-    port: u16,
+    server: Server,
     cap: usize,
-    log: Arc<Mutex<String>>,
-    _api: MockServer,
-}
-
-impl Drop for Limited {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Limited {
@@ -45,82 +31,40 @@ impl Limited {
             .respond_with(ResponseTemplate::new(200).set_body_json(databases()))
             .mount(&api)
             .await;
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
+        let mut sh = Command::new("/bin/sh");
+        sh.arg("-c")
             .arg(format!("ulimit -n {NOFILE} && exec \"$0\" \"$@\""))
-            .arg(env!("CARGO_BIN_EXE_altr-mcp"))
-            .env_clear()
-            .env("ORG_ID", "test-org")
-            .env("MAPI_KEY", "test-key")
-            .env("MAPI_SECRET", "test-secret")
-            .env("MCP_TRANSPORT", "streamable-http")
-            .env("MCP_HOST", "127.0.0.1")
-            .env("MCP_PORT", "0")
-            .env("REQUEST_TIMEOUT", "5")
-            .env("LOG_LEVEL", "info")
-            .env("LOG_FORMAT", "text");
-        for s in Service::ALL {
-            cmd.env(s.env_var(), format!("{}{}", api.uri(), prefix(s)));
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn altr-mcp under sh");
-        let stderr = child.stderr.take().expect("stderr piped");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(u16, usize)>();
-        std::thread::spawn({
-            let log = log.clone();
-            move || {
-                for line in BufReader::new(stderr).lines() {
-                    let Ok(line) = line else { break };
-                    let number_after = |key: &str| -> Option<u64> {
-                        let rest = line.split(key).nth(1)?;
-                        rest.chars()
-                            .take_while(char::is_ascii_digit)
-                            .collect::<String>()
-                            .parse()
-                            .ok()
-                    };
-                    if let (Some(port), Some(cap)) = (
-                        number_after("listening on http://127.0.0.1:"),
-                        number_after("max_connections="),
-                    ) {
-                        let _ = tx.send((port as u16, cap as usize));
-                    }
-                    let mut l = log.lock().unwrap();
-                    l.push_str(&line);
-                    l.push('\n');
-                }
-            }
-        });
-        let Ok(Some((port, cap))) = tokio::time::timeout(WAIT, rx.recv()).await else {
-            let _ = child.kill();
-            panic!("server did not start listening:\n{}", log.lock().unwrap());
-        };
-        Limited {
-            child,
-            port,
-            cap,
-            log,
-            _api: api,
-        }
+            .arg(env!("CARGO_BIN_EXE_altr-mcp"));
+        let cmd = command_for(sh, "streamable-http", &api.uri(), env);
+        let server = Server::start_command(cmd, api).await;
+        // The "listening on" line says the cap: max_connections=N.
+        let cap = server
+            .log()
+            .split("max_connections=")
+            .nth(1)
+            .and_then(|rest| {
+                rest.chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("no max_connections in:\n{}", server.log()));
+        Limited { server, cap }
+    }
+
+    fn port(&self) -> u16 {
+        self.server.port
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        self.server.url(path)
     }
 
     fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
+        self.server.log()
     }
 
-    /// `GET /healthz` on a new connection (no pooling), answered within [`ANSWERED`].
     async fn probe(&self) -> reqwest::Response {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
@@ -233,7 +177,7 @@ async fn idle_keep_alive_connections_past_the_cap_do_not_hold_up_a_new_client() 
     let opened = NOFILE as usize + 20;
     let mut idle = Vec::new();
     for _ in 0..opened {
-        idle.push(idle_connection(server.port).await);
+        idle.push(idle_connection(server.port()).await);
     }
     // A new client is served at once: the longest-idle connections made room.
     let r = server.probe().await;
@@ -267,7 +211,7 @@ async fn at_the_cap_with_every_connection_busy_a_new_client_gets_a_quick_503() {
     let server = Limited::start(&[("MCP_BODY_TIMEOUT", "120")]).await;
     let mut busy = Vec::new();
     for _ in 0..server.cap {
-        busy.push(busy_connection(server.port).await);
+        busy.push(busy_connection(server.port()).await);
     }
     for _ in 0..3 {
         let r = server.probe().await;
@@ -289,7 +233,7 @@ async fn at_the_cap_with_every_connection_busy_a_new_client_gets_a_quick_503() {
             .contains("too many open connections"));
     }
     // The same at the byte level.
-    let mut raw = TcpStream::connect(("127.0.0.1", server.port))
+    let mut raw = TcpStream::connect(("127.0.0.1", server.port()))
         .await
         .unwrap();
     raw.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
