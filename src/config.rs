@@ -472,7 +472,7 @@ sections! {
         /// seconds one tool call may take in all, every request and retry included (default 120)
         call_timeout: Duration = "CALL_TIMEOUT", |r, n| seconds_or(r, n, 120.0);
         /// largest tool result returned, in bytes of JSON; a larger one is cut and marked truncated (default 524288, 512 KiB)
-        max_result_bytes: usize = "MAX_RESULT_BYTES", |r, n| whole_or(r, n, (512 << 10, 1024, 1 << 30), "bytes") as usize;
+        max_result_bytes: usize = "MAX_RESULT_BYTES", |r, n| whole_or(r, n, (crate::registry::ctx::DEFAULT_RESULT_BYTES as u64, 1024, 1 << 30), "bytes") as usize;
     }
 
     /// Logs (always on stderr).

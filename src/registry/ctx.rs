@@ -59,10 +59,13 @@ impl Budget {
     }
 }
 
+/// The default of MAX_RESULT_BYTES (512 KiB), the byte budget of a call.
+pub const DEFAULT_RESULT_BYTES: usize = 512 << 10;
+
 impl Default for Budget {
-    /// [`MAX_PAGES`] and the default MAX_RESULT_BYTES (512 KiB).
+    /// [`MAX_PAGES`] and [`DEFAULT_RESULT_BYTES`].
     fn default() -> Self {
-        Self::new(MAX_PAGES, 512 << 10)
+        Self::new(MAX_PAGES, DEFAULT_RESULT_BYTES)
     }
 }
 
