@@ -19,6 +19,50 @@ fn result(envelope: Value, is_error: bool) -> CallToolResult {
     r
 }
 
+/// A tool's data with ALTR's own success envelope taken off, so that `data` is the payload:
+/// `{"success": true, "data": X}` becomes `X`, and its siblings (counts, cursors, messages) stay
+/// beside the payload (inside it when it is an object, else beside it as `data`); a bare
+/// `"success": true` is dropped. The same is done one level down, to each value of the result
+/// (the `before` and `after` of a change, each batch's answer), where our own results hold
+/// ALTR's answers. A `"success": false` answer is never touched: the pipeline reports it.
+pub fn payload(data: Value) -> Value {
+    match unwrap_one(data) {
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, unwrap_one(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(unwrap_one).collect()),
+        other => other,
+    }
+}
+
+/// One ALTR success envelope off `v`, when it is one.
+fn unwrap_one(v: Value) -> Value {
+    let Value::Object(mut map) = v else { return v };
+    if map.get("success") != Some(&Value::Bool(true)) {
+        return Value::Object(map);
+    }
+    map.remove("success");
+    if map.get("error").is_some_and(Value::is_null) {
+        map.remove("error");
+    }
+    let Some(inner) = map.remove("data") else {
+        return Value::Object(map);
+    };
+    if map.is_empty() {
+        return inner;
+    }
+    match inner {
+        Value::Object(mut fields) if map.keys().all(|k| !fields.contains_key(k)) => {
+            fields.extend(map);
+            Value::Object(fields)
+        }
+        other => {
+            map.insert("data".into(), other);
+            Value::Object(map)
+        }
+    }
+}
+
 /// The success envelope.
 pub fn success(data: Value) -> CallToolResult {
     result(json!({"success": true, "data": data, "error": null}), false)
@@ -136,6 +180,42 @@ pub fn failure(e: &ToolError) -> CallToolResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn altr_success_envelopes_come_off_and_siblings_stay() {
+        let api = json!({"success": true, "data": {"databases": [1]}});
+        assert_eq!(payload(api.clone()), json!({"databases": [1]}));
+        assert_eq!(
+            payload(
+                json!({"success": true, "data": {"items": []}, "nextPageToken": "t", "error": null})
+            ),
+            json!({"items": [], "nextPageToken": "t"})
+        );
+        assert_eq!(
+            payload(json!({"success": true, "data": [1, 2], "count": 2})),
+            json!({"data": [1, 2], "count": 2})
+        );
+        // A sibling that would overwrite a payload field keeps the two apart.
+        assert_eq!(
+            payload(json!({"success": true, "data": {"count": 1}, "count": 2})),
+            json!({"data": {"count": 1}, "count": 2})
+        );
+        assert_eq!(
+            payload(json!({"success": true, "policies": []})),
+            json!({"policies": []})
+        );
+        assert_eq!(
+            payload(json!({"before": api.clone(), "after": api.clone()})),
+            json!({"before": {"databases": [1]}, "after": {"databases": [1]}})
+        );
+        assert_eq!(payload(json!([api.clone()])), json!([{"databases": [1]}]));
+        // Failures, plain values and deeper records are left as they are.
+        let failed = json!({"success": false, "message": "no"});
+        assert_eq!(payload(failed.clone()), failed);
+        let deep = json!({"jobs": [{"id": 1, "success": true}]});
+        assert_eq!(payload(deep.clone()), deep);
+        assert_eq!(payload(json!("text")), json!("text"));
+    }
 
     #[test]
     fn small_results_are_returned_whole() {

@@ -23,7 +23,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::discovery::Discovery;
-use super::envelope::{cleartext_label, failure, success_bounded};
+use super::envelope::{cleartext_label, failure, payload, success_bounded};
 use crate::client::{CallContext, CALL};
 use crate::registry::ctx::{Budget, Ctx, SessionState, MAX_PAGES};
 use crate::registry::dryrun::Rehearsal;
@@ -304,11 +304,12 @@ impl Pipeline {
                 completed: context.completed(),
             })),
         };
-        // A result that is ALTR saying it did not succeed is a failure, whatever the tool made of it.
+        // A result that is ALTR saying it did not succeed is a failure, whatever the tool made of
+        // it; a success has ALTR's own envelope taken off (one envelope, ours).
         match result {
             Ok(data) => match unsuccessful(&data) {
                 Some(e) => Err(e),
-                None => Ok(data),
+                None => Ok(payload(data)),
             },
             other => other,
         }

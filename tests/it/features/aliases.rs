@@ -85,7 +85,7 @@ async fn a_call_by_an_earlier_name_runs_the_tool_and_is_audited_under_its_curren
     .await;
     let dbs = s.call("get_databases", json!({})).await;
     // ALTR's own envelope is inside ours (until `data` is the payload).
-    let id = dbs.ok()["data"]["databases"][0]["id"]
+    let id = dbs.ok()["databases"][0]["id"]
         .as_i64()
         .unwrap_or_else(|| panic!("a database id in {}", dbs.envelope));
     let c = s.call("delete_database", json!({"database_id": id})).await;

@@ -191,10 +191,7 @@ async fn a_large_result_is_cut_and_says_so() {
     assert_eq!(c.envelope["truncated"], true);
     let note = &c.envelope["truncation"];
     assert_eq!(note["total"], 1000);
-    let kept = c.envelope["data"]["data"]["databases"]
-        .as_array()
-        .unwrap()
-        .len();
+    let kept = c.envelope["data"]["databases"].as_array().unwrap().len();
     assert_eq!(note["returned"], kept);
     assert!(kept > 10 && kept < 1000, "{kept}");
     assert!(note["hint"].as_str().unwrap().contains("MAX_RESULT_BYTES"));

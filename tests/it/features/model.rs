@@ -227,3 +227,62 @@ async fn every_limit_is_the_apis_own() {
         assert_eq!(s.requests().len(), sent, "{tool}: nothing sent");
     }
 }
+
+/// Whether `v`, or one of its direct values, still carries ALTR's `"success": true`.
+fn nested_success(v: &serde_json::Value) -> bool {
+    let carries = |v: &serde_json::Value| v.get("success").is_some();
+    carries(v)
+        || v.as_object()
+            .is_some_and(|o| o.values().any(|x| carries(x)))
+        || v.as_array().is_some_and(|a| a.iter().any(|x| carries(x)))
+}
+
+#[tokio::test]
+async fn results_carry_one_envelope_ours() {
+    let s = Sbx::with_env(&[("ALTR_ALLOW_CLEARTEXT", "true"), ("ALTR_CONFIRM", "never")]).await;
+    // Every read that needs no argument, against the demo org.
+    let mut read = 0;
+    for t in altr_mcp::toolsets::everything().tools() {
+        let schema = serde_json::Value::Object((t.schema)());
+        let needs = schema["required"].as_array().is_some_and(|r| !r.is_empty());
+        // Entering support mode would withhold the writes below.
+        if t.effect != altr_mcp::registry::Effect::ReadOnly
+            || needs
+            || t.name == "enter_support_mode"
+        {
+            continue;
+        }
+        let c = s.call(t.name, json!({})).await;
+        if c.is_error {
+            continue;
+        }
+        read += 1;
+        assert!(!nested_success(c.ok()), "{}: {}", t.name, c.envelope);
+    }
+    assert!(read >= 20, "only {read} reads answered");
+    // A change's before and after, and a create.
+    let rule = json!({"actors": [{"type": "role", "condition": "equals", "identifiers": ["ANALYST"]}],
+                      "objects": [{"type": "table", "condition": "equals", "identifiers": ["SALES_DB.PUBLIC.CUSTOMERS"]}],
+                      "access": [{"name": "read"}]});
+    let created = s
+        .call(
+            "create_access_request",
+            json!({"requester": "erin", "justification": "churn analysis", "connection_id": 1, "rules": [rule]}),
+        )
+        .await;
+    assert!(!nested_success(created.ok()), "{}", created.envelope);
+    let id = created.ok()["request_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}", created.envelope));
+    let approved = s
+        .call(
+            "approve_access_request",
+            json!({"request_id": id, "justification": "owner approved"}),
+        )
+        .await;
+    assert!(!nested_success(approved.ok()), "{}", approved.envelope);
+    assert_eq!(approved.ok()["before"]["status"], "OPEN");
+    assert_eq!(approved.ok()["after"]["status"], "CLOSED_APPROVED");
+    let dbs = s.call("get_databases", json!({})).await;
+    assert!(dbs.ok()["databases"].is_array(), "{}", dbs.envelope);
+}

@@ -67,9 +67,9 @@ async fn a_waiting_job_start_reports_progress_until_the_job_completes() {
     assert_eq!(envelope["success"], true, "{envelope}");
     // The sandbox's job is half done at the first read and complete at the second.
     let job = &envelope["data"]["job"];
-    assert_eq!(job["data"]["status"], "COMPLETED", "{envelope}");
+    assert_eq!(job["status"], "COMPLETED", "{envelope}");
     let id = envelope["data"]["job_id"].as_str().unwrap();
-    assert_eq!(job["data"]["id"], id);
+    assert_eq!(job["id"], id);
     let seen = recorder.wait_for(2).await;
     assert_eq!(seen.len(), 2, "one per poll: {seen:?}");
     assert!(

@@ -234,7 +234,7 @@ async fn delete_rule_and_delete_policy_return_what_was_there() {
     let c = s.call("delete_policy", json!({"policy_id": policy})).await;
     let d = c.ok();
     assert_eq!(d["before"]["rule_count"], all.len() - 1, "{}", c.envelope);
-    assert_eq!(d["after"]["data"]["deleted"], true, "{}", c.envelope);
+    assert_eq!(d["after"]["deleted"], true, "{}", c.envelope);
 }
 
 /// The requests of the former table rows are unchanged; the read comes first.
@@ -335,7 +335,7 @@ async fn update_rule_delete_rule_and_delete_policy_send_their_request_after_a_re
         h.mock(method, &target, 200, answer.clone()).await;
         let c = h.call(tool, args.clone()).await;
         let d = c.ok();
-        assert_eq!(d["after"], answer, "{tool} {args}");
+        assert_eq!(d["after"], answer["data"], "{tool} {args}");
         let r = h.requests().await;
         assert_eq!(r.len(), 2, "{tool} {args}");
         assert_request(&r[0], "GET", &list, &[], None);
@@ -372,7 +372,7 @@ async fn a_failed_read_does_not_block_the_change_and_says_so() {
     let d = c.ok();
     assert_eq!(d["before"], Value::Null);
     assert_eq!(d["before_error"]["status"], 403, "{}", c.envelope);
-    assert_eq!(d["after"], json!({"success": true}));
+    assert_eq!(d["after"], json!({}));
 }
 
 // ---- 4. preview_masking -------------------------------------------------------------------
@@ -556,7 +556,7 @@ async fn with_elicitation_accept_deletes_and_decline_does_not() {
     let before = writes(&s).len();
     let (client, asked) = asking_client(&s.sandbox, ElicitationAction::Accept, &[]).await;
     let c = call_tool(&client, "delete_policy", json!({"policy_id": policy})).await;
-    assert_eq!(c.ok()["after"]["data"]["deleted"], true, "{}", c.envelope);
+    assert_eq!(c.ok()["after"]["deleted"], true, "{}", c.envelope);
     assert_eq!(asked.lock().unwrap().len(), 1);
     assert_eq!(writes(&s).len(), before + 1);
 }
@@ -702,7 +702,7 @@ async fn newest_protocol_clients_confirm_through_the_result_with_sealed_state() 
         )
         .await,
     );
-    assert_eq!(c.ok()["after"]["data"]["deleted"], true, "{}", c.envelope);
+    assert_eq!(c.ok()["after"]["deleted"], true, "{}", c.envelope);
     assert_eq!(writes(&s).len(), 1);
     // Replayed: refused, nothing sent again.
     let c = finished(one_round(&client, "delete_policy", args, Some(yes), Some(&state)).await);
@@ -1004,7 +1004,7 @@ async fn declared_reads_before_the_change_keep_each_request_unchanged() {
         let c = h.call(tool, args.clone()).await;
         assert_eq!(
             c.ok(),
-            &json!({"before": state, "after": answer}),
+            &json!({"before": state, "after": answer["data"]}),
             "{tool} {args}"
         );
         let r = h.requests().await;

@@ -67,7 +67,7 @@ async fn databases_over_stdio(args: &[&str], env: &[(&str, &str)]) -> (Vec<Strin
     };
     let result = &answer["result"];
     assert_eq!(result["isError"], false, "{answer}");
-    let names = result["structuredContent"]["data"]["data"]["databases"]
+    let names = result["structuredContent"]["data"]["databases"]
         .as_array()
         .expect("databases")
         .iter()

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 const POLICY: &str = "/api/v1/unified-policy/management/policy";
 
 fn database_names(data: &Value) -> Vec<String> {
-    names(&data["data"]["databases"], "friendlyDatabaseName")
+    names(&data["databases"], "friendlyDatabaseName")
 }
 
 #[tokio::test]
@@ -28,7 +28,7 @@ async fn databases_workflow() {
     assert_eq!(hr.ok()["database"]["databaseName"], "HR_DB");
 
     let users = s.call("get_service_users", json!({})).await;
-    let user_id = users.ok()["data"]["users"][0]["id"]
+    let user_id = users.ok()["users"][0]["id"]
         .as_str()
         .expect("a seeded service user")
         .to_string();
@@ -41,9 +41,9 @@ async fn databases_workflow() {
                    "hostname": "acme-xy12345.snowflakecomputing.com"}),
         )
         .await;
-    let fin_id = created.ok()["data"]["id"].as_i64().expect("an id");
+    let fin_id = created.ok()["id"].as_i64().expect("an id");
     assert_eq!(fin_id, 4);
-    assert_eq!(created.ok()["data"]["serviceUserID"], user_id.as_str());
+    assert_eq!(created.ok()["serviceUserID"], user_id.as_str());
 
     let again = s
         .call(
@@ -62,7 +62,7 @@ async fn databases_workflow() {
                    "database_username": "svc", "database_password": "dapi-secret-token"}),
         )
         .await;
-    assert_eq!(lake.ok()["data"]["databaseType"], "databricks");
+    assert_eq!(lake.ok()["databaseType"], "databricks");
 
     let all = s.call("get_databases", json!({})).await;
     assert_eq!(database_names(all.ok()).len(), 5);
@@ -78,10 +78,7 @@ async fn databases_workflow() {
                    "warehouse_name": "FIN_WH", "should_classify": true}),
         )
         .await;
-    assert_eq!(
-        updated.ok()["data"]["friendlyDatabaseName"],
-        "Finance Mart EU"
-    );
+    assert_eq!(updated.ok()["friendlyDatabaseName"], "Finance Mart EU");
     let found = s
         .call(
             "get_database_id",
@@ -102,7 +99,7 @@ async fn databases_workflow() {
             json!({"database_id": fin_id}),
         )
         .await;
-    assert_eq!(sync.ok()["data"]["status"], "CONNECTED");
+    assert_eq!(sync.ok()["status"], "CONNECTED");
 
     let gone = s
         .call(
@@ -110,7 +107,7 @@ async fn databases_workflow() {
             json!({"database_id": fin_id, "ignore_errors": true}),
         )
         .await;
-    assert_eq!(gone.ok()["data"]["status"], "DISCONNECTED");
+    assert_eq!(gone.ok()["status"], "DISCONNECTED");
     let deletes = s.requests_to("DELETE", &format!("/altrnet/api/databases/{fin_id}"));
     assert_eq!(deletes.len(), 1);
     assert_eq!(deletes[0].query, "ignoreErrors=true");
@@ -194,7 +191,7 @@ async fn tags_workflow() {
             json!({"database_id": 2, "database_name": "HR_DB", "tag_name": "COMP_BAND", "schema_name": "PAYROLL"}),
         )
         .await;
-    assert_eq!(by_location.ok()["data"]["tag_group_id"], group.as_str());
+    assert_eq!(by_location.ok()["tag_group_id"], group.as_str());
 
     let updated = s
         .call(
@@ -210,7 +207,7 @@ async fn tags_workflow() {
             json!({"tag_group_id": group}),
         )
         .await;
-    let tag = &read.ok()["data"];
+    let tag = &read.ok();
     assert_eq!(tag["friendly_name"], "Compensation band");
     assert_eq!(tag["masking"]["protection_type"], "governed-pushdown");
     assert_eq!(
@@ -297,7 +294,8 @@ async fn policies_workflow() {
     let masks = s
         .call("get_supported_masking_types", json!({"policy_type": "tag"}))
         .await;
-    let levels: Vec<i64> = masks.ok()["data"]
+    let levels: Vec<i64> = masks
+        .ok()
         .as_array()
         .unwrap()
         .iter()
@@ -385,7 +383,7 @@ async fn policies_workflow() {
             json!({"policy_id": policy, "rule_id": rule_id, "masking_policy": 10000, "tag_value": "BAND_0"}),
         )
         .await;
-    assert_eq!(updated.ok()["after"]["data"]["masking_policy"], 10000);
+    assert_eq!(updated.ok()["after"]["masking_policy"], 10000);
     assert_eq!(updated.ok()["before"]["masking_policy"], 10003);
     let read = s.call("get_rules", json!({"policy_id": policy})).await;
     let moved = find_rule(read.ok(), "ANALYST", "BAND_0").expect("updated rule");
@@ -565,5 +563,5 @@ async fn an_empty_org_starts_empty() {
                    "database_name": "FIRST_DB", "database_username": "u", "database_password": "p"}),
         )
         .await;
-    assert_eq!(created.ok()["data"]["id"], 1);
+    assert_eq!(created.ok()["id"], 1);
 }

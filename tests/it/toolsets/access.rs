@@ -329,7 +329,7 @@ async fn access_request_workflow_in_the_sandbox() {
     let open = s
         .call("get_access_requests", json!({"status": "OPEN"}))
         .await;
-    let seeded = open.ok()["data"]["items"].as_array().unwrap().clone();
+    let seeded = open.ok()["items"].as_array().unwrap().clone();
     assert_eq!(seeded.len(), 1, "{}", open.envelope);
     assert_eq!(seeded[0]["requester"], "ann");
 
@@ -343,11 +343,8 @@ async fn access_request_workflow_in_the_sandbox() {
                    "rules": [rule.clone()], "email": "erin@acme.example", "role": "ANALYST"}),
         )
         .await;
-    let request_id = asked.ok()["data"]["request_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(asked.ok()["data"]["status"], "OPEN");
+    let request_id = asked.ok()["request_id"].as_str().unwrap().to_string();
+    assert_eq!(asked.ok()["status"], "OPEN");
 
     let unknown_db = s
         .call(
@@ -363,9 +360,9 @@ async fn access_request_workflow_in_the_sandbox() {
             json!({"request_id": request_id, "justification": "ok for Q3"}),
         )
         .await;
-    assert_eq!(approved.ok()["after"]["data"]["status"], "CLOSED_APPROVED");
-    assert_eq!(approved.ok()["before"]["data"]["status"], "OPEN");
-    let policy_id = approved.ok()["after"]["data"]["policy_id"]
+    assert_eq!(approved.ok()["after"]["status"], "CLOSED_APPROVED");
+    assert_eq!(approved.ok()["before"]["status"], "OPEN");
+    let policy_id = approved.ok()["after"]["policy_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -380,7 +377,7 @@ async fn access_request_workflow_in_the_sandbox() {
     let read = s
         .call("get_access_request", json!({"request_id": request_id}))
         .await;
-    assert_eq!(read.ok()["data"]["status"], "CLOSED_APPROVED");
+    assert_eq!(read.ok()["status"], "CLOSED_APPROVED");
 
     // The approval made the policy: a full replacement that forgets its rule is refused.
     let encoded = policy_id.replace('#', "%23");
@@ -401,41 +398,20 @@ async fn access_request_workflow_in_the_sandbox() {
     let kept = s
         .call("update_snowflake_access_policy", json!({"policy_id": policy_id, "policy_name": "Erin", "rules": [rule.clone(), other.clone()]}))
         .await;
-    assert_eq!(
-        kept.ok()["after"]["data"]["rules"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
-    assert_eq!(
-        kept.ok()["before"]["data"]["rules"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(kept.ok()["after"]["rules"].as_array().unwrap().len(), 2);
+    assert_eq!(kept.ok()["before"]["rules"].as_array().unwrap().len(), 1);
     let replaced = s
         .call("update_snowflake_access_policy", json!({"policy_id": encoded, "policy_name": "Erin", "rules": [other], "replace_all": true}))
         .await;
+    assert_eq!(replaced.ok()["after"]["rules"].as_array().unwrap().len(), 1);
     assert_eq!(
-        replaced.ok()["after"]["data"]["rules"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        replaced.ok()["before"]["data"]["rules"]
-            .as_array()
-            .unwrap()
-            .len(),
+        replaced.ok()["before"]["rules"].as_array().unwrap().len(),
         2
     );
     let check = s
         .call("trigger_access_policy_check", json!({"policy_id": encoded}))
         .await;
-    assert_eq!(check.ok()["data"]["policy_id"], policy_id.as_str());
+    assert_eq!(check.ok()["policy_id"], policy_id.as_str());
     s.call(
         "trigger_access_policy_check",
         json!({"policy_id": "ACCESS#nope"}),
@@ -449,14 +425,11 @@ async fn access_request_workflow_in_the_sandbox() {
             json!({"request_id": seeded[0]["request_id"], "justification": "no longer needed"}),
         )
         .await;
-    assert_eq!(
-        cancelled.ok()["after"]["data"]["status"],
-        "CLOSED_CANCELLED"
-    );
+    assert_eq!(cancelled.ok()["after"]["status"], "CLOSED_CANCELLED");
     let still_open = s
         .call("get_access_requests", json!({"status": "OPEN"}))
         .await;
-    assert_eq!(still_open.ok()["data"]["items"], json!([]));
+    assert_eq!(still_open.ok()["items"], json!([]));
 
     let oltp = s
         .call(
@@ -465,7 +438,7 @@ async fn access_request_workflow_in_the_sandbox() {
                    "database_type": 2, "database_type_name": "postgres", "rules": [oltp_rule()]}),
         )
         .await;
-    assert_eq!(oltp.ok()["data"]["policy_type"], "oltp");
+    assert_eq!(oltp.ok()["policy_type"], "oltp");
 
     let log = s
         .call(

@@ -684,7 +684,7 @@ async fn audit_report_workflow_in_the_sandbox() {
                    "schedule_cron": "0 8 * * ? *", "schedule_enabled": true, "delivery": delivery.to_string()}),
         )
         .await;
-    let def = created.ok()["data"]["id"].as_str().unwrap().to_string();
+    let def = created.ok()["id"].as_str().unwrap().to_string();
     s.call(
         "create_report_definition",
         json!({"name": "daily ssn reads", "integration_type": "oltp"}),
@@ -695,8 +695,8 @@ async fn audit_report_workflow_in_the_sandbox() {
     let run = s
         .call("trigger_report_definition", json!({"definition_id": def}))
         .await;
-    let inst = run.ok()["data"]["id"].as_str().unwrap().to_string();
-    assert_eq!(run.ok()["data"]["status"], "COMPLETED");
+    let inst = run.ok()["id"].as_str().unwrap().to_string();
+    assert_eq!(run.ok()["status"], "COMPLETED");
     s.call("trigger_report_definition", json!({"definition_id": def}))
         .await
         .upstream(409);
@@ -708,11 +708,11 @@ async fn audit_report_workflow_in_the_sandbox() {
     let first = s
         .call("create_report_comment", json!({"definition_id": def, "instance_id": inst, "text": "numbers match the DAM alert"}))
         .await;
-    let first_id = first.ok()["data"]["id"].as_str().unwrap().to_string();
+    let first_id = first.ok()["id"].as_str().unwrap().to_string();
     let second = s
         .call("create_report_comment", json!({"definition_id": def, "instance_id": inst, "text": "follow up with ANALYST lead"}))
         .await;
-    let second_id = second.ok()["data"]["id"].as_str().unwrap().to_string();
+    let second_id = second.ok()["id"].as_str().unwrap().to_string();
     s.call(
         "pin_report_comment",
         json!({"definition_id": def, "instance_id": inst, "comment_id": second_id}),
@@ -740,14 +740,14 @@ async fn audit_report_workflow_in_the_sandbox() {
             json!({"definition_id": def, "instance_id": inst}),
         )
         .await;
-    assert_eq!(none.ok()["data"], serde_json::Value::Null);
+    assert_eq!(*none.ok(), serde_json::Value::Null);
     let signed = s
         .call(
             "create_report_sign_off",
             json!({"definition_id": def, "instance_id": inst, "comments": "reviewed"}),
         )
         .await;
-    assert_eq!(signed.ok()["data"]["action"], "approve");
+    assert_eq!(signed.ok()["action"], "approve");
     s.call(
         "create_report_sign_off",
         json!({"definition_id": def, "instance_id": inst}),
@@ -760,10 +760,7 @@ async fn audit_report_workflow_in_the_sandbox() {
             json!({"definition_id": def, "instance_id": inst}),
         )
         .await;
-    assert_eq!(
-        mine.ok()["data"]["comments"],
-        json!({"untrusted_text": "reviewed"})
-    );
+    assert_eq!(mine.ok()["comments"], json!({"untrusted_text": "reviewed"}));
     let all = s
         .call(
             "list_report_sign_offs",
@@ -777,14 +774,14 @@ async fn audit_report_workflow_in_the_sandbox() {
             json!({"definition_id": def, "instance_id": inst}),
         )
         .await;
-    assert_eq!(instance.ok()["data"]["sign_off_status"], "SIGNED_OFF");
+    assert_eq!(instance.ok()["sign_off_status"], "SIGNED_OFF");
     let url = s
         .call(
             "get_report_instance_download_url",
             json!({"definition_id": def, "instance_id": inst, "format": "csv"}),
         )
         .await;
-    assert!(url.ok()["data"]["url"].as_str().unwrap().contains(".csv"));
+    assert!(url.ok()["url"].as_str().unwrap().contains(".csv"));
 
     // A full replacement that leaves out the delivery is refused; replace_all allows it.
     let refused = s
@@ -795,14 +792,11 @@ async fn audit_report_workflow_in_the_sandbox() {
     let replaced = s
         .call("update_report_definition", json!({"definition_id": def, "name": "Daily SSN reads", "integration_type": "snowflake", "schedule_cron": "0 8 * * ? *", "replace_all": true}))
         .await;
-    assert!(replaced.ok()["data"].get("delivery").is_none());
+    assert!(replaced.ok().get("delivery").is_none());
     let read = s
         .call("get_report_definition", json!({"definition_id": def}))
         .await;
-    assert_eq!(
-        read.ok()["data"]["schedule"],
-        json!({"cron": "0 8 * * ? *"})
-    );
+    assert_eq!(read.ok()["schedule"], json!({"cron": "0 8 * * ? *"}));
 
     s.call("archive_report_definition", json!({"definition_id": def}))
         .await
@@ -826,7 +820,7 @@ async fn every_list_tool_of_access_audits_and_dam_shows_the_demo_seed() {
     let count = |v: &Value, key: &str| v[key].as_array().map(Vec::len).unwrap_or(0);
 
     let requests = s.call("get_access_requests", json!({})).await;
-    assert_eq!(count(&requests.ok()["data"], "items"), 2);
+    assert_eq!(count(&requests.ok(), "items"), 2);
     let defs = s.call("list_report_definitions", json!({})).await;
     let def = defs.ok()["items"][0]["id"].as_str().unwrap().to_string();
     let instances = s

@@ -851,11 +851,11 @@ mod workflow {
 
         // Import ALTR's managed classifiers.
         let before = s.call("get_altr_managed_timestamp", json!({})).await;
-        assert_eq!(before.ok()["data"]["imported"], false);
+        assert_eq!(before.ok()["imported"], false);
         let imported = s.call("import_altr_managed_classifiers", json!({})).await;
-        assert_eq!(imported.ok()["data"]["imported"], 6);
+        assert_eq!(imported.ok()["imported"], 6);
         let after = s.call("get_altr_managed_timestamp", json!({})).await;
-        assert_eq!(after.ok()["data"]["imported"], true);
+        assert_eq!(after.ok()["imported"], true);
         let page = s
             .call("list_altr_managed_classifiers", json!({"limit": 4}))
             .await;
@@ -884,10 +884,7 @@ mod workflow {
                 json!({"classifier_name": "PHONE_NUMBER", "description": "Phone and mobile numbers"}),
             )
             .await;
-        assert_eq!(
-            updated.ok()["data"]["description"],
-            "Phone and mobile numbers"
-        );
+        assert_eq!(updated.ok()["description"], "Phone and mobile numbers");
 
         // A collection with classifiers.
         s.call(
@@ -908,7 +905,7 @@ mod workflow {
                 json!({"collection_name": "Contact data", "classifier_names": ["EMAIL", "PHONE_NUMBER", "ALTR_US_SSN"]}),
             )
             .await;
-        assert_eq!(added.ok()["data"]["classifier_count"], 3);
+        assert_eq!(added.ok()["classifier_count"], 3);
         s.call(
             "add_classifiers_to_collection",
             json!({"collection_name": "Contact data", "classifier_names": "NOPE"}),
@@ -936,15 +933,15 @@ mod workflow {
         let job = s
             .call("create_job", json!({"job_type": "FULL", "database_id": 1, "collection_name": "Contact data", "requires_review": true}))
             .await;
-        assert_eq!(job.ok()["data"]["status"], "RUNNING");
-        let id = job.ok()["data"]["id"].as_str().unwrap().to_string();
+        assert_eq!(job.ok()["status"], "RUNNING");
+        let id = job.ok()["id"].as_str().unwrap().to_string();
         let active = s.call("get_active_jobs", json!({})).await;
         assert!(list(active.ok(), "jobs", "id").contains(&id.as_str()));
         assert_eq!(list(active.ok(), "jobs", "status"), ["PAUSED", "RUNNING"]);
         let mut status = String::new();
         for _ in 0..5 {
             let j = s.call("get_job", json!({"job_id": id})).await;
-            status = j.ok()["data"]["status"].as_str().unwrap().to_string();
+            status = j.ok()["status"].as_str().unwrap().to_string();
             if status == "COMPLETED" {
                 break;
             }
@@ -957,7 +954,7 @@ mod workflow {
         .await
         .upstream(409);
         let summary = s.call("get_job_summary", json!({"job_id": id})).await;
-        assert_eq!(summary.ok()["data"]["total_findings"], 5);
+        assert_eq!(summary.ok()["total_findings"], 5);
 
         // Browse the findings down to one column and its lineage.
         let dbs = s.call("get_job_findings", json!({"job_id": id})).await;
@@ -998,7 +995,7 @@ mod workflow {
         let mut lin = col.clone();
         lin["classifier_name"] = json!("EMAIL");
         let lineage = s.call("get_job_findings_lineage", lin).await;
-        assert_eq!(lineage.ok()["data"]["lineage"][0]["matched"], "email");
+        assert_eq!(lineage.ok()["lineage"][0]["matched"], "email");
         let mut missing = at.clone();
         missing["table"] = json!("NO_SUCH_TABLE");
         s.call("get_job_findings_columns", missing)
@@ -1010,7 +1007,7 @@ mod workflow {
         decision["confirmed_status"] = json!("approved");
         decision["classifier_name"] = json!("EMAIL");
         let d = s.call("record_job_decision", decision).await;
-        assert_eq!(d.ok()["data"]["findings_changed"], 1);
+        assert_eq!(d.ok()["findings_changed"], 1);
         let approved = s
             .call(
                 "get_job_findings_leaves",
@@ -1032,26 +1029,19 @@ mod workflow {
         let bulk = json!({"job_id": id, "confirmed_status": "approved", "classifier_names": ["EMAIL", "PHONE_NUMBER"],
                           "confidence": ["HIGH", "MEDIUM"], "dry_run": true});
         let dry = s.call("record_bulk_job_decision", bulk.clone()).await;
-        assert_eq!(dry.ok()["data"]["findings_would_change"], 4);
+        assert_eq!(dry.ok()["findings_would_change"], 4);
         let review = s.call("get_job_review_status", json!({"job_id": id})).await;
-        assert_eq!(
-            review.ok()["data"]["pending"],
-            4,
-            "a dry run changed something"
-        );
+        assert_eq!(review.ok()["pending"], 4, "a dry run changed something");
         let mut real = bulk.clone();
         real["dry_run"] = json!(false);
         let done = s.call("record_bulk_job_decision", real.clone()).await;
-        assert_eq!(done.ok()["data"]["findings_changed"], 4);
-        let bulk_id = done.ok()["data"]["bulk_decision_id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        assert_eq!(done.ok()["findings_changed"], 4);
+        let bulk_id = done.ok()["bulk_decision_id"].as_str().unwrap().to_string();
         let review = s.call("get_job_review_status", json!({"job_id": id})).await;
         assert_eq!(
             (
-                review.ok()["data"]["approved"].clone(),
-                review.ok()["data"]["pending"].clone()
+                review.ok()["approved"].clone(),
+                review.ok()["pending"].clone()
             ),
             (json!(5), json!(0))
         );
@@ -1064,7 +1054,7 @@ mod workflow {
         .await
         .ok();
         let review = s.call("get_job_review_status", json!({"job_id": id})).await;
-        assert_eq!(review.ok()["data"]["approved"], 1);
+        assert_eq!(review.ok()["approved"], 1);
         s.call("record_bulk_job_decision", real).await.ok();
 
         // Confirm and download the report; the download carries no ALTR credentials.
@@ -1072,7 +1062,7 @@ mod workflow {
             .await
             .upstream(409);
         let confirmed = s.call("confirm_job_report", json!({"job_id": id})).await;
-        assert_eq!(confirmed.ok()["data"]["report_status"], "CONFIRMED");
+        assert_eq!(confirmed.ok()["report_status"], "CONFIRMED");
         let report = s
             .call("get_classification_report", json!({"job_id": id}))
             .await;
@@ -1087,7 +1077,7 @@ mod workflow {
             && q.path.starts_with("/presigned/classification-reports/")
             && q.status == Some(200)));
         let cancelled = s.call("cancel_job_report", json!({"job_id": id})).await;
-        assert_eq!(cancelled.ok()["data"]["report_status"], "CANCELLED");
+        assert_eq!(cancelled.ok()["report_status"], "CANCELLED");
     }
 
     #[tokio::test]
@@ -1095,17 +1085,17 @@ mod workflow {
         let s = Sbx::start().await;
         let start = json!({"job_type": "INCREMENTAL", "database_id": 2, "collection_name": "PII"});
         let job = s.call("create_job", start.clone()).await;
-        let id = job.ok()["data"]["id"].as_str().unwrap().to_string();
+        let id = job.ok()["id"].as_str().unwrap().to_string();
         let paused = s
             .call(
                 "update_job_status",
                 json!({"job_id": id, "status": "PAUSED"}),
             )
             .await;
-        assert_eq!(paused.ok()["data"]["status"], "PAUSED");
+        assert_eq!(paused.ok()["status"], "PAUSED");
         for _ in 0..3 {
             let j = s.call("get_job", json!({"job_id": id})).await;
-            assert_eq!(j.ok()["data"]["status"], "PAUSED", "a paused job advanced");
+            assert_eq!(j.ok()["status"], "PAUSED", "a paused job advanced");
         }
         s.call(
             "update_job_status",
@@ -1129,14 +1119,14 @@ mod workflow {
         );
 
         let other = s.call("create_job", start).await;
-        let other = other.ok()["data"]["id"].as_str().unwrap().to_string();
+        let other = other.ok()["id"].as_str().unwrap().to_string();
         let c = s
             .call(
                 "update_job_status",
                 json!({"job_id": other, "status": "CANCELLED"}),
             )
             .await;
-        assert_eq!(c.ok()["data"]["status"], "CANCELLED");
+        assert_eq!(c.ok()["status"], "CANCELLED");
         s.call(
             "update_job_status",
             json!({"job_id": other, "status": "RUNNING"}),

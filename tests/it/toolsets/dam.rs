@@ -224,7 +224,7 @@ async fn dam_workflow_in_the_sandbox() {
                        {"field": "policy_column_name", "operator": "equals", "value": "SSN"}]}}),
         )
         .await;
-    let rule_id = created.ok()["data"]["id"].as_str().unwrap().to_string();
+    let rule_id = created.ok()["id"].as_str().unwrap().to_string();
     s.call(
         "create_dam_rule",
         json!({"name": "Broken", "rule_type": "match", "severity": "high", "data_source_scope": "all",
@@ -250,7 +250,7 @@ async fn dam_workflow_in_the_sandbox() {
             json!({"alert_id": alert_id, "comment": "ticket SEC-42"}),
         )
         .await;
-    assert_eq!(acked.ok()["data"]["state"], "acknowledged");
+    assert_eq!(acked.ok()["state"], "acknowledged");
     s.call("acknowledge_dam_alert", json!({"alert_id": alert_id}))
         .await
         .upstream(409);
@@ -271,7 +271,7 @@ async fn dam_workflow_in_the_sandbox() {
         .collect();
     assert_eq!(texts, ["ticket SEC-42", "analyst confirmed"]);
     let got = s.call("get_dam_alert", json!({"alert_id": alert_id})).await;
-    assert_eq!(got.ok()["data"]["state"], "acknowledged");
+    assert_eq!(got.ok()["state"], "acknowledged");
 
     let updated = s
         .call(
@@ -279,8 +279,8 @@ async fn dam_workflow_in_the_sandbox() {
             json!({"rule_id": rule_id, "enabled": false, "severity": "critical"}),
         )
         .await;
-    assert_eq!(updated.ok()["after"]["data"]["severity"], "critical");
-    assert_eq!(updated.ok()["before"]["data"]["id"], rule_id.as_str());
+    assert_eq!(updated.ok()["after"]["severity"], "critical");
+    assert_eq!(updated.ok()["before"]["id"], rule_id.as_str());
     s.call("delete_dam_rule", json!({"rule_id": rule_id}))
         .await
         .ok();

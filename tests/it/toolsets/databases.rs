@@ -10,7 +10,7 @@ async fn get_databases_lists_them() {
     h.mock("GET", "/altrnet/api/databases", 200, payload.clone())
         .await;
     let c = h.call("get_databases", none()).await;
-    assert_eq!(c.ok(), &payload);
+    assert_eq!(c.ok(), &payload["data"]);
     assert_request(
         &h.only_request().await,
         "GET",

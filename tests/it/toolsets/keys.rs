@@ -224,7 +224,7 @@ async fn sandbox_key_workflow_create_rotate_deactivate_list() {
             json!({"namespace": "payments", "name": "token-key"}),
         )
         .await;
-    assert_eq!(created.ok()["data"]["current_sequence"], 1);
+    assert_eq!(created.ok()["current_sequence"], 1);
     let dup = s
         .call(
             "create_key",
@@ -239,7 +239,7 @@ async fn sandbox_key_workflow_create_rotate_deactivate_list() {
             json!({"namespace": "payments", "name": "token-key", "sequence": 1}),
         )
         .await;
-    let rotated = rotated.ok()["data"].clone();
+    let rotated = rotated.ok().clone();
     assert_eq!(rotated["sequence"], 2);
     assert_eq!(rotated["status"], "active");
     // Rotating from the old sequence again is a conflict, not a third sequence.
@@ -256,7 +256,7 @@ async fn sandbox_key_workflow_create_rotate_deactivate_list() {
             json!({"namespace": "payments", "name": "token-key", "sequence": 1}),
         )
         .await;
-    assert_eq!(off.ok()["after"]["data"]["status"], "deactivated");
+    assert_eq!(off.ok()["after"]["status"], "deactivated");
     assert!(off.ok()["before"].is_object(), "{}", off.envelope);
     let old = s
         .call(
@@ -264,14 +264,14 @@ async fn sandbox_key_workflow_create_rotate_deactivate_list() {
             json!({"namespace": "payments", "name": "token-key", "sequence": 1}),
         )
         .await;
-    assert_eq!(old.ok()["data"]["status"], "deactivated");
+    assert_eq!(old.ok()["status"], "deactivated");
     let now = s
         .call(
             "get_key",
             json!({"namespace": "payments", "name": "token-key"}),
         )
         .await;
-    assert_eq!(now.ok()["data"]["sequence"], 2);
+    assert_eq!(now.ok()["sequence"], 2);
     s.call(
         "get_key",
         json!({"namespace": "payments", "name": "token-key", "sequence": 9}),
@@ -348,20 +348,15 @@ async fn sandbox_lists_page_by_contiguous_id_and_tweaks_deactivate() {
         .await
         .ok();
     let got = s.call("get_tweak", json!({"name": "email tweak"})).await;
-    assert_eq!(got.ok()["data"]["sequence"], 1);
+    assert_eq!(got.ok()["sequence"], 1);
     let off = s
         .call(
             "deactivate_tweak",
             json!({"name": "email tweak", "sequence": 1}),
         )
         .await;
-    assert_eq!(off.ok()["after"]["data"]["status"], "deactivated");
-    assert_eq!(
-        off.ok()["before"]["data"]["sequence"],
-        1,
-        "{}",
-        off.envelope
-    );
+    assert_eq!(off.ok()["after"]["status"], "deactivated");
+    assert_eq!(off.ok()["before"]["sequence"], 1, "{}", off.envelope);
     let active = s.call("list_tweaks", json!({"status": "active"})).await;
     assert_eq!(names(&active.ok()["tweaks"], "name"), ["ssn-tweak"]);
     s.call("deactivate_tweak", json!({"name": "nope", "sequence": 1}))

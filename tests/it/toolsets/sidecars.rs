@@ -625,7 +625,7 @@ mod sandbox {
     use serde_json::{json, Value};
 
     fn id_of(c: &Call) -> String {
-        c.ok()["data"]["id"].as_str().expect("an id").to_string()
+        c.ok()["id"].as_str().expect("an id").to_string()
     }
 
     /// Register a repository with a service user whose secret lives in AWS Secrets Manager, add
@@ -641,7 +641,7 @@ mod sandbox {
                 json!({"name": "billing-pg", "repo_type": "postgres", "hostname": "pg-billing.acme.internal", "port": 5432}),
             )
             .await;
-        assert_eq!(repo.ok()["data"]["type"], "Postgres");
+        assert_eq!(repo.ok()["type"], "Postgres");
         let repos = s
             .call("list_sc_repos", json!({"repo_type": "Postgres"}))
             .await;
@@ -658,7 +658,7 @@ mod sandbox {
                        "aws_secrets_manager": aws.to_string()}),
             )
             .await;
-        assert_eq!(su.ok()["data"]["aws_secrets_manager"], aws);
+        assert_eq!(su.ok()["aws_secrets_manager"], aws);
         let listed = s
             .call(
                 "list_sc_service_users",
@@ -683,7 +683,7 @@ mod sandbox {
                 json!({"sidecar_id": sc_id, "port": 5432, "database_type": "Postgres", "advertised_version": "15.4"}),
             )
             .await;
-        assert_eq!(listener.ok()["data"]["port"], 5432);
+        assert_eq!(listener.ok()["port"], 5432);
         s.call(
             "register_sc_sidecar_listener",
             json!({"sidecar_id": sc_id, "port": 5432, "database_type": "Postgres"}),
@@ -707,7 +707,7 @@ mod sandbox {
         let bound = s
             .call("create_sc_sidecar_binding", bind(5432, "billing-pg"))
             .await;
-        assert_eq!(bound.ok()["data"]["repo_name"], "billing-pg");
+        assert_eq!(bound.ok()["repo_name"], "billing-pg");
         s.call("create_sc_sidecar_binding", bind(5432, "billing-pg"))
             .await
             .upstream(409);
@@ -745,7 +745,7 @@ mod sandbox {
                 json!({"sidecar_id": sc_id, "instance_id": instance_id}),
             )
             .await;
-        let live = &one.ok()["data"];
+        let live = &one.ok();
         assert_eq!(live["health"], "healthy");
         assert_eq!(live["listeners"][0]["repos"], json!(["billing-pg"]));
         let q = &live["queries"];
@@ -770,8 +770,8 @@ mod sandbox {
                 json!({"repo_name": "billing-pg", "username": "altr_billing"}),
             )
             .await;
-        assert_eq!(rotated.ok()["data"]["azure_key_vault"], azure);
-        assert!(rotated.ok()["data"].get("aws_secrets_manager").is_none());
+        assert_eq!(rotated.ok()["azure_key_vault"], azure);
+        assert!(rotated.ok().get("aws_secrets_manager").is_none());
 
         // A bound repository cannot be removed.
         s.call("disconnect_sc_repo", json!({"repo_name": "billing-pg"}))
@@ -798,8 +798,8 @@ mod sandbox {
                 json!({"sidecar_id": sc_id, "instance_id": instance_id}),
             )
             .await;
-        assert_eq!(idle.ok()["data"]["health"], "idle");
-        assert_eq!(idle.ok()["data"]["queries"]["last_24h"], 0);
+        assert_eq!(idle.ok()["health"], "idle");
+        assert_eq!(idle.ok()["queries"]["last_24h"], 0);
 
         s.call("disconnect_sc_repo", json!({"repo_name": "billing-pg"}))
             .await
@@ -839,8 +839,8 @@ mod sandbox {
         let t = s
             .call("get_task_telemetry", json!({"task_id": task_id}))
             .await;
-        assert_eq!(t.ok()["data"]["total_runs"], 3);
-        assert_eq!(t.ok()["data"]["last_status"], "succeeded");
+        assert_eq!(t.ok()["total_runs"], 3);
+        assert_eq!(t.ok()["last_status"], "succeeded");
 
         let task = |repo: &str, user: &str| {
             json!({"agent_id": agent_id, "name": "hr-scan", "repo_name": repo, "service_user": user,
@@ -857,8 +857,8 @@ mod sandbox {
         let created = s
             .call("create_sc_agent_task", task("hr-oracle", "altr_audit"))
             .await;
-        let new_task = created.ok()["data"]["id"].as_str().expect("id").to_string();
-        assert_eq!(created.ok()["data"]["schedule"], json!({"type": "manual"}));
+        let new_task = created.ok()["id"].as_str().expect("id").to_string();
+        assert_eq!(created.ok()["schedule"], json!({"type": "manual"}));
 
         let all = s
             .call("get_agent_task_telemetry", json!({"agent_id": agent_id}))
@@ -877,7 +877,7 @@ mod sandbox {
         let cleared = s
             .call("get_task_telemetry", json!({"task_id": task_id}))
             .await;
-        assert_eq!(cleared.ok()["data"]["total_runs"], 0);
+        assert_eq!(cleared.ok()["total_runs"], 0);
 
         let instances = s
             .call("get_agent_instances", json!({"agent_id": agent_id}))

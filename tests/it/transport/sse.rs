@@ -20,7 +20,7 @@ fn assert_success(reply: &Value) {
     assert_eq!(reply["result"]["isError"], false, "{reply}");
     let envelope = envelope_of(&reply["result"]);
     assert_eq!(envelope["success"], true, "{envelope}");
-    assert_eq!(envelope["data"], databases(), "{envelope}");
+    assert_eq!(envelope["data"], databases()["data"], "{envelope}");
     assert_eq!(envelope["error"], Value::Null, "{envelope}");
 }
 
