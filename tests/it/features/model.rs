@@ -232,9 +232,8 @@ async fn every_limit_is_the_apis_own() {
 fn nested_success(v: &serde_json::Value) -> bool {
     let carries = |v: &serde_json::Value| v.get("success").is_some();
     carries(v)
-        || v.as_object()
-            .is_some_and(|o| o.values().any(|x| carries(x)))
-        || v.as_array().is_some_and(|a| a.iter().any(|x| carries(x)))
+        || v.as_object().is_some_and(|o| o.values().any(carries))
+        || v.as_array().is_some_and(|a| a.iter().any(carries))
 }
 
 #[tokio::test]

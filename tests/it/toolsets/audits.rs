@@ -820,7 +820,7 @@ async fn every_list_tool_of_access_audits_and_dam_shows_the_demo_seed() {
     let count = |v: &Value, key: &str| v[key].as_array().map(Vec::len).unwrap_or(0);
 
     let requests = s.call("get_access_requests", json!({})).await;
-    assert_eq!(count(&requests.ok(), "items"), 2);
+    assert_eq!(count(requests.ok(), "items"), 2);
     let defs = s.call("list_report_definitions", json!({})).await;
     let def = defs.ok()["items"][0]["id"].as_str().unwrap().to_string();
     let instances = s
