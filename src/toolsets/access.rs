@@ -483,7 +483,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Access request request_id: requester, justification, rules, status.")
             .request::<RequestId>(Method::GET, Api, "/v1/unified-policy/management/accessRequest/{request_id~}"),
         SET.tool("approve_access_request", "Approve access request", Effect::Idempotent)
-            .description("Approve open request request_id with justification; grants the access. Returns {before, after}.")
+            .description("Approve open request request_id with justification; grants the access to its actors (a role: all of its members) and creates an ACCESS# policy for it. Returns {before, after}.")
             .before("/v1/unified-policy/management/accessRequest/{request_id~}")
             .request::<Decision>(Method::PUT, Api, "/v1/unified-policy/management/accessRequest/{request_id~}/approve"),
         SET.tool("deny_access_request", "Deny access request", Effect::Idempotent)

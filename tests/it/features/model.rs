@@ -282,6 +282,11 @@ async fn results_carry_one_envelope_ours() {
     assert!(!nested_success(approved.ok()), "{}", approved.envelope);
     assert_eq!(approved.ok()["before"]["status"], "OPEN");
     assert_eq!(approved.ok()["after"]["status"], "CLOSED_APPROVED");
+    // The side effect its description names: an ACCESS# policy for the request.
+    let policy = approved.ok()["after"]["policy_id"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(policy.starts_with("ACCESS#"), "{}", approved.envelope);
     let dbs = s.call("get_databases", json!({})).await;
     assert!(dbs.ok()["databases"].is_array(), "{}", dbs.envelope);
 }
