@@ -273,6 +273,20 @@ async fn results_carry_one_envelope_ours() {
     let id = created.ok()["request_id"]
         .as_str()
         .unwrap_or_else(|| panic!("{}", created.envelope));
+    // The dry run's before is ALTR's payload too.
+    let rehearsed = s
+        .call(
+            "approve_access_request",
+            json!({"request_id": id, "justification": "owner approved", "dry_run": true}),
+        )
+        .await;
+    assert_eq!(
+        rehearsed.ok()["before"]["status"],
+        "OPEN",
+        "{}",
+        rehearsed.envelope
+    );
+    assert!(!nested_success(rehearsed.ok()), "{}", rehearsed.envelope);
     let approved = s
         .call(
             "approve_access_request",
