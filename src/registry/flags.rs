@@ -19,6 +19,10 @@ pub const DRY_RUN: &str = "dry_run";
 /// The parameter confirmed tools take for ALTR_CONFIRM=required.
 pub const CONFIRM: &str = "confirm";
 
+/// What `confirm` means, in the schema of every tool that lists it: the tool's own text has to
+/// say it (some clients never show the instructions).
+pub const CONFIRM_DOC: &str = "true only after the user approved this exact call; refused without";
+
 /// Whether the tool's own parameters already include `name` (it sends it to the API): the
 /// server's parameter of that name is then not added to it. Worked out once per tool.
 fn own_parameter(def: &ToolDef, name: &str) -> bool {
@@ -52,16 +56,19 @@ pub fn takes_confirm(def: &ToolDef, added: bool) -> bool {
 /// `confirm` when `with_confirm` (and the tool has no parameter of that name of its own).
 pub fn listed_schema(def: &ToolDef, with_confirm: bool) -> JsonObject {
     let mut schema = (def.schema)();
-    let mut add = |name: &str| {
+    let mut add = |name: &str, property: Value| {
         if let Some(Value::Object(props)) = schema.get_mut("properties") {
-            props.insert(name.into(), json!({"type": "boolean"}));
+            props.insert(name.into(), property);
         }
     };
     if takes_dry_run(def) {
-        add(DRY_RUN);
+        add(DRY_RUN, json!({"type": "boolean"}));
     }
     if with_confirm && !own_parameter(def, CONFIRM) {
-        add(CONFIRM);
+        add(
+            CONFIRM,
+            json!({"type": "boolean", "description": CONFIRM_DOC}),
+        );
     }
     schema
 }

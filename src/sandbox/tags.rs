@@ -5,7 +5,8 @@
 //! `limit` and answers `{"items": [...], "has_more": bool}`; the tag-values list pages with
 //! `offset` and answers `{"tags": [...], "totals": {"tagCount": n}}`. Connecting answers
 //! `{"data": {"status": "SUCCESS"|"FAILED", "job_id": ...}}`; a tag missing from the database
-//! gives `FAILED` with an `error_message`, as the connect job does.
+//! gives `FAILED` with an `error_message`, as the connect job does. Disconnecting a tag a TAG
+//! policy still names is refused (409), as ALTR does.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State as AxumState};
@@ -391,7 +392,7 @@ async fn connect(AxumState(s): State, body: Bytes) -> Reply {
         .databases
         .get(&database_id)
         .ok_or_else(|| Fail::not_found(format!("Database {database_id} not found")))?;
-    if db.database_type != "snowflake" {
+    if db.platform() != "snowflake" {
         return Err(Fail::bad_request(format!(
             "Database {database_id} is a {} database; only Snowflake tags are connected (Databricks tags need no connecting)",
             db.database_type
@@ -446,8 +447,30 @@ async fn update(AxumState(s): State, Path(id): Path<String>, body: Bytes) -> Rep
     ok(to_json(tag))
 }
 
+/// 409 while a TAG policy names the tag: ALTR disconnects a tag only once its policies are gone.
+fn without_policies(org: &Org, tag_name: &str) -> Result<(), Fail> {
+    match org
+        .policies
+        .values()
+        .find(|p| p.policy_type == "TAG" && p.identifier == tag_name)
+    {
+        Some(p) => Err(Fail::conflict(format!(
+            "Tag {tag_name} still has policy {}; delete its policies before disconnecting it",
+            p.policy_id
+        ))),
+        None => Ok(()),
+    }
+}
+
 async fn disconnect(AxumState(s): State, Path(id): Path<String>) -> Reply {
     let mut org = lock(&s.org);
+    let name = org
+        .tags
+        .get(&id)
+        .ok_or_else(|| tag_not_found(&id))?
+        .tag_name
+        .clone();
+    without_policies(&org, &name)?;
     let tag = org.tags.remove(&id).ok_or_else(|| tag_not_found(&id))?;
     ok(json!({"tag_group_id": tag.tag_group_id, "status": "DISCONNECTED"}))
 }
@@ -507,13 +530,14 @@ async fn disconnect_by_details(AxumState(s): State, RawQuery(raw): RawQuery, bod
     let schema = b.string("schema_name")?;
     let tag_name = b.string("tag_name")?;
     let mut org = lock(&s.org);
-    let id = find_by_location(&org, database_id, &database_name, &schema, &tag_name)
-        .map(|t| t.tag_group_id.clone())
+    let (id, name) = find_by_location(&org, database_id, &database_name, &schema, &tag_name)
+        .map(|t| (t.tag_group_id.clone(), t.tag_name.clone()))
         .ok_or_else(|| {
             Fail::not_found(format!(
                 "No connected tag {schema}.{tag_name} in database {database_id} ({database_name})"
             ))
         })?;
+    without_policies(&org, &name)?;
     org.tags.remove(&id);
     ok(json!({"tag_group_id": id, "status": "DISCONNECTED", "ignore_errors": ignore_errors}))
 }

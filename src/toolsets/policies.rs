@@ -51,6 +51,14 @@ const LAST_EVALUATED_KEY: NextPage = NextPage::Cursor {
     at: &["/data/last_evaluated_key", "/last_evaluated_key"],
     param: "exclusive_start_key",
 };
+/// The masking levels by name, for the text of every tool that takes one: a tool's own text has
+/// to say what a level means (some clients never show the instructions).
+macro_rules! level_legend {
+    () => {
+        "Levels: 10000 clear,10001 all *,10002 email domain,10003 last 4,10004 constant,10005 NULL,10006 hash,10007 email hash,10008 hash+last 4,10009 12/31/9999"
+    };
+}
+
 /// Masking levels a rule may use.
 pub const LEVELS: std::ops::RangeInclusive<i64> = 10000..=10009;
 /// The levels a tag policy accepts when the API cannot be asked.
@@ -167,7 +175,7 @@ pub struct UpdateRule {
     pub policy_id: String,
     #[schemars(extend("x-doc" = "The masking rule's id within the policy, as get_rules returns it."))]
     pub rule_id: String,
-    /// Tag policies: 10000-10004
+    #[schemars(description = concat!("Tag policies: 10000-10004. ", level_legend!()))]
     pub masking_policy: Option<LenientInt<Level>>,
     #[schemars(extend("x-doc" = "The role (user group) the rule applies to from now on, a name from get_roles; unchanged when omitted."))]
     pub role: Option<String>,
@@ -221,7 +229,7 @@ pub struct PreviewMasking {
     #[schemars(extend("x-doc" = "Ids of existing rules of the policy (from get_rules) to leave out of the \"after\" view; an id the policy does not have is refused."))]
     pub delete: Option<Vec<String>>,
     #[serde(default)]
-    #[schemars(extend("x-doc" = "More role names (e.g. from get_roles) to show even when no rule names them; such a role sees \"default\" unless a rule matches it. Roles are matched ignoring letter case."))]
+    #[schemars(extend("x-doc" = "More role names (e.g. from get_roles) to show even when no rule names them; such a role sees NULL (10005) unless a rule matches it. Roles are matched ignoring letter case."))]
     pub roles: Option<Vec<String>>,
 }
 
@@ -261,16 +269,23 @@ fn rule_triple(r: &Value) -> Option<(String, String, i64)> {
     Some((role, tag_value, level))
 }
 
+/// The level a role sees where no rule of the policy matches it: ALTR shows NULL (a new policy
+/// shows NULL to everyone until rules are added).
+pub const NO_RULE_LEVEL: i64 = 10005;
+
 /// Which level each role sees for each tag value: the most permissive of the rules that match
-/// (role case-insensitively, tag value exactly); `"default"` when no rule matches.
+/// (role case-insensitively, tag value exactly), else [`NO_RULE_LEVEL`]; and, per tag value, the
+/// roles no rule matches.
 fn masking_matrix(
     rules: &[(String, String, i64)],
     roles: &[String],
     tag_values: &[String],
-) -> Value {
+) -> (Value, Value) {
     let mut out = Map::new();
+    let mut no_rule = Map::new();
     for tv in tag_values {
         let mut row = Map::new();
+        let mut unmatched = Vec::new();
         for role in roles {
             let best = rules
                 .iter()
@@ -282,11 +297,73 @@ fn masking_matrix(
                         .position(|p| p == l)
                         .unwrap_or(usize::MAX)
                 });
-            row.insert(role.clone(), best.map_or(json!("default"), |l| json!(l)));
+            if best.is_none() {
+                unmatched.push(json!(role));
+            }
+            row.insert(role.clone(), json!(best.unwrap_or(NO_RULE_LEVEL)));
         }
         out.insert(tv.clone(), Value::Object(row));
+        if !unmatched.is_empty() {
+            no_rule.insert(tv.clone(), Value::Array(unmatched));
+        }
     }
-    Value::Object(out)
+    (Value::Object(out), Value::Object(no_rule))
+}
+
+/// The tag a policy masks (its `identifier`), read from the listing of the kind its id starts
+/// with (`TAG#...`) up to the page that holds it. `None` when the id names no kind ALTR lists.
+async fn policy_tag(ctx: &Ctx, policy_id: &str) -> Result<Option<String>, ToolError> {
+    let id = percent_encoding::percent_decode_str(policy_id)
+        .decode_utf8_lossy()
+        .into_owned();
+    let prefix = id
+        .split('#')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let Some(kind) = PolicyKind::VALUES.iter().find(|v| **v == prefix).copied() else {
+        return Ok(None);
+    };
+    let pages = Pages {
+        items: &["/data/policies", "/policies"],
+        next: LAST_EVALUATED_KEY,
+    };
+    let find = |items: &Value| {
+        items
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p.get("policy_id").and_then(Value::as_str) == Some(id.as_str()))
+            .and_then(|p| p.get("identifier").and_then(Value::as_str))
+            .map(str::to_string)
+    };
+    let first = ApiRequest::get(Api, POLICY_PATH).query("policy_type", kind);
+    let read = collect_until(ctx, first, pages, |page| find(page).is_some()).await?;
+    match find(&read.items) {
+        Some(tag) => Ok(Some(tag)),
+        None => Err(ToolError::invalid(
+            "policy_id",
+            "no such policy (see get_policies)",
+        )),
+    }
+}
+
+/// Every value ALTR knows for a Snowflake tag (get_tag_values), each once, in ALTR's order.
+async fn tag_values_of(ctx: &Ctx, tag: &str) -> Result<Vec<String>, ToolError> {
+    let listed = super::tags::tag_values(ctx, tag).await?;
+    let mut values: Vec<String> = Vec::new();
+    for t in listed.items.as_array().into_iter().flatten() {
+        let v = t
+            .get("tagValue")
+            .or_else(|| t.get("tag_value"))
+            .and_then(Value::as_str);
+        if let Some(v) = v {
+            if !values.iter().any(|have| have == v) {
+                values.push(v.to_string());
+            }
+        }
+    }
+    Ok(values)
 }
 
 async fn preview_masking(ctx: Ctx, p: PreviewMasking) -> Result<Value, ToolError> {
@@ -315,7 +392,18 @@ async fn preview_masking(ctx: Ctx, p: PreviewMasking) -> Result<Value, ToolError
         }
     }
     let deletes = p.delete.unwrap_or_default();
-    let current = rules_of(&ctx, &p.policy_id).await?;
+    // The rules, and the tag with its values, are independent reads: side by side.
+    let (current, tag) = futures::join!(rules_of(&ctx, &p.policy_id), async {
+        match policy_tag(&ctx, &p.policy_id).await? {
+            Some(tag) => {
+                let values = tag_values_of(&ctx, &tag).await?;
+                Ok::<_, ToolError>(Some((tag, values)))
+            }
+            None => Ok(None),
+        }
+    });
+    let current = current?;
+    let tag = tag?;
     let id_of = |r: &Value| r.get("rule_id").and_then(Value::as_str).map(str::to_string);
     let known: Vec<String> = current.iter().filter_map(id_of).collect();
     for (i, u) in updates.iter().enumerate() {
@@ -362,7 +450,10 @@ async fn preview_masking(ctx: Ctx, p: PreviewMasking) -> Result<Value, ToolError
             .map(|r| (r.role, r.tag_value, r.masking_policy.get())),
     );
     let mut roles: Vec<String> = Vec::new();
-    let mut tag_values: Vec<String> = Vec::new();
+    let mut tag_values: Vec<String> = tag
+        .as_ref()
+        .map(|(_, values)| values.clone())
+        .unwrap_or_default();
     for (role, tv, _) in now.iter().chain(after.iter()) {
         if !roles.iter().any(|r| r.eq_ignore_ascii_case(role)) {
             roles.push(role.clone());
@@ -378,8 +469,8 @@ async fn preview_masking(ctx: Ctx, p: PreviewMasking) -> Result<Value, ToolError
     }
     roles.sort();
     tag_values.sort();
-    let before_m = masking_matrix(&now, &roles, &tag_values);
-    let after_m = masking_matrix(&after, &roles, &tag_values);
+    let (before_m, no_rule_now) = masking_matrix(&now, &roles, &tag_values);
+    let (after_m, no_rule_after) = masking_matrix(&after, &roles, &tag_values);
     let mut changed = Vec::new();
     for tv in &tag_values {
         for role in &roles {
@@ -394,22 +485,32 @@ async fn preview_masking(ctx: Ctx, p: PreviewMasking) -> Result<Value, ToolError
             }
         }
     }
-    let mut used: Vec<i64> = now.iter().chain(after.iter()).map(|(_, _, l)| *l).collect();
-    used.sort_unstable();
-    used.dedup();
-    let levels: Map<String, Value> = used
-        .into_iter()
-        .map(|l| (l.to_string(), json!(level_meaning(l))))
-        .collect();
+    let levels = levels_named(
+        now.iter()
+            .chain(after.iter())
+            .map(|(_, _, l)| *l)
+            .chain([NO_RULE_LEVEL]),
+    );
+    let values_from = match &tag {
+        Some((_, values)) if !values.is_empty() => {
+            "every value ALTR lists for the tag (get_tag_values), and those the rules name"
+        }
+        Some(_) => "the rules only: ALTR lists no values for this tag (a Databricks tag has none)",
+        None => "the rules only: the policy id names no kind ALTR lists",
+    };
     Ok(json!({
         "policy_id": p.policy_id,
+        "tag": tag.as_ref().map(|(t, _)| t.clone()),
+        "tag_values_from": values_from,
         "now": before_m,
         "after": after_m,
         "changed": changed,
+        "no_rule": {"now": no_rule_now, "after": no_rule_after},
+        "no_rule_level": NO_RULE_LEVEL,
         "levels": levels,
         "rules_now": now.len(),
         "rules_after": after.len(),
-        "semantics": "For each tag value, the level each role sees: the most permissive of the rules matching that role and tag value; \"default\" means no rule of this policy matches, so the role sees the policy's default. Nothing was changed.",
+        "semantics": "For each tag value, the level each role sees: the most permissive of the rules matching that role and tag value; where no rule matches (listed under no_rule) the role sees 10005, NULL. Nothing was changed.",
     }))
 }
 
@@ -577,12 +678,33 @@ fn rules_request(policy_id: &str) -> Result<ApiRequest, ToolError> {
 async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
     let read = collect_pages(&ctx, rules_request(&p.policy_id)?, RULE_PAGES).await?;
     let cut = read.cut;
+    let rules = rules_in(&read.items);
+    let legend = levels_named(rules.iter().filter_map(rule_triple).map(|(_, _, l)| l));
     let listed = Collected {
-        items: Value::Array(rules_in(&read.items)),
+        items: Value::Array(rules),
         pages: read.pages,
         cut,
     };
-    Ok(listed.result("rules"))
+    let mut out = listed.result("rules");
+    if let (Some(o), false) = (
+        out.as_object_mut(),
+        legend.as_object().is_some_and(Map::is_empty),
+    ) {
+        o.insert("levels".into(), legend);
+    }
+    Ok(out)
+}
+
+/// The meaning of each level given, once each, by number.
+fn levels_named(levels: impl Iterator<Item = i64>) -> Value {
+    let mut used: Vec<i64> = levels.collect();
+    used.sort_unstable();
+    used.dedup();
+    Value::Object(
+        used.into_iter()
+            .map(|l| (l.to_string(), json!(level_meaning(l))))
+            .collect(),
+    )
 }
 
 async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
@@ -843,7 +965,7 @@ pub fn tools() -> Vec<ToolDef> {
                 Ok(body)
             }),
         SET.tool("create_policy", "Create masking policy", Effect::Additive)
-            .description("Create the empty masking policy of tag (one per tag); add_rules next, else all reads NULL. policy_type TAG (default): Snowflake upper-case tag name; PUSHDOWN: raw Databricks tag, database_ids.")
+            .description("Create the empty masking policy of tag (one per tag); add_rules next, else all reads NULL. policy_type TAG (default): Snowflake upper-case tag name, connected (connect_tag); PUSHDOWN: raw Databricks tag, database_ids.")
             .handler(|ctx: Ctx, p: CreatePolicy| async move {
                 let policy_type = p.policy_type.unwrap_or(PolicyKind::Tag);
                 if p.tag.trim().is_empty() {
@@ -865,7 +987,7 @@ pub fn tools() -> Vec<ToolDef> {
                 Ok(response.get("data").filter(|d| d.get("policy_id").is_some()).cloned().unwrap_or(response))
             }),
         SET.tool("add_rules", "Add masking rules", Effect::Idempotent)
-            .description("Add masking rules to policy_id, any number, 99 per request; a later batch failing reports rules_added.")
+            .description(concat!("Add masking rules to policy_id, any number, 99 per request; a later batch failing reports rules_added. Most permissive matching rule wins; none: NULL. ", level_legend!()))
             .handler(add_rules),
         SET.tool("delete_policy", "Delete masking policy", Effect::Destructive)
             .description("Delete policy_id and its rules; its tag goes unmasked. Returns {before (its rules), after}.")
@@ -877,7 +999,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Delete rule_id from policy_id; its roles fall back to remaining rules. Returns {before, after}.")
             .handler(delete_rule),
         SET.tool("preview_masking", "Preview masking", Effect::ReadOnly)
-            .description("Levels each role sees per tag value of policy_id, now and after proposed add, update, delete (rule ids); roles: more to show. Read-only; use before rule edits.")
+            .description("Levels each role sees for every value of policy_id's tag, now and after proposed add, update, delete (rule ids), levels named; roles: more to show. Read-only; use before rule edits.")
             .handler(preview_masking),
         SET.tool("get_roles", "List roles", Effect::ReadOnly)
             .description("Role (user group) names for masking rules.")

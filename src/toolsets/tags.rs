@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use super::databases::find_database;
 use crate::client::{path, seg, ApiRequest, Method, Service::Api};
 use crate::registry::args::{NoParams, OneOrMany};
-use crate::registry::paging::{collect_pages, More, NextPage, Pages};
+use crate::registry::paging::{collect_pages, Collected, More, NextPage, Pages};
 use crate::registry::params::{Id, Name};
 use crate::registry::{Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::wire_enum;
@@ -149,6 +149,11 @@ async fn get_tags(ctx: Ctx) -> Result<Value, ToolError> {
 }
 
 async fn get_tag_values(ctx: Ctx, p: TagName) -> Result<Value, ToolError> {
+    Ok(tag_values(&ctx, &p.tag_name).await?.result("tags"))
+}
+
+/// Every value record of a tag (preview_masking reads them too).
+pub(crate) async fn tag_values(ctx: &Ctx, tag_name: &str) -> Result<Collected, ToolError> {
     let pages = Pages {
         items: &["/tags", "/data/tags"],
         next: NextPage::Offset {
@@ -156,8 +161,8 @@ async fn get_tag_values(ctx: Ctx, p: TagName) -> Result<Value, ToolError> {
             more: More::Total(&["/totals/tagCount", "/data/totals/tagCount"]),
         },
     };
-    let first = ApiRequest::get(Api, "/v1/dis/tags/v2/tags/list").query("filter", &p.tag_name);
-    Ok(collect_pages(&ctx, first, pages).await?.result("tags"))
+    let first = ApiRequest::get(Api, "/v1/dis/tags/v2/tags/list").query("filter", tag_name);
+    collect_pages(ctx, first, pages).await
 }
 
 async fn connect_tag(ctx: Ctx, p: ConnectTag) -> Result<Value, ToolError> {
@@ -271,11 +276,11 @@ pub fn tools() -> Vec<ToolDef> {
             .handler(|ctx: Ctx, _: NoParams| get_tags(ctx)),
         SET.tool("disconnect_tag", "Disconnect tag", Effect::Destructive)
             .formerly(&["delete_tag"])
-            .description("Disconnect tag tag_group_id; its masking policies stop applying. Returns {before, after}.")
+            .description("Disconnect tag tag_group_id; delete its policies first. Returns {before, after}.")
             .before("/v1/tag/masking/tag/{tag_group_id}")
             .request::<TagGroupId>(Method::DELETE, Api, "/v1/tag/masking/tag/{tag_group_id}"),
         SET.tool("get_tag_values", "List tag values", Effect::ReadOnly)
-            .description("Values of tag tag_name in connected databases: the tag_value masking rules match.")
+            .description("Values of Snowflake tag tag_name in connected databases: the tag_value masking rules match.")
             .handler(get_tag_values),
         SET.tool("get_tag_details_by_group_id", "Get tag by id", Effect::ReadOnly)
             .description("Tag tag_group_id: details and masking configuration.")
@@ -313,12 +318,12 @@ pub fn tools() -> Vec<ToolDef> {
             }),
         SET.tool("disconnect_tag_by_details", "Disconnect tag by location", Effect::Destructive)
             .formerly(&["delete_tag_by_details"])
-            .description("Disconnect tag by database_id, database_name (real name), schema_name, tag_name; ignore_errors: even if Snowflake clean-up fails.")
+            .description("Disconnect tag by database_id, database_name (real name), schema_name, tag_name; delete its policies first; ignore_errors: even if Snowflake clean-up fails.")
             .body_always()
             .in_query(&["ignore_errors"])
             .request::<TagLocation>(Method::DELETE, Api, "/v1/tag/masking/"),
         SET.tool("connect_tag", "Connect Snowflake tag", Effect::Additive)
-            .description("Connect existing Snowflake tag tag_name in schema_name of friendly database_name to ALTR; id and real name are looked up. Returns {before (null: was not connected), after}.")
+            .description("Connect existing Snowflake tag tag_name in schema_name of friendly database_name to ALTR, as governed; id and real name are looked up. Returns {before (null if new), after}.")
             .handler(connect_tag),
     ]
 }

@@ -304,3 +304,73 @@ async fn results_carry_one_envelope_ours() {
     let dbs = s.call("get_databases", json!({})).await;
     assert!(dbs.ok()["databases"].is_array(), "{}", dbs.envelope);
 }
+
+/// The text of one listed tool: its description and every parameter description, as one string.
+fn tool_text(tools: &[rmcp::model::Tool], name: &str) -> String {
+    let t = tools
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("{name} is listed"));
+    format!(
+        "{} {}",
+        t.description.as_deref().unwrap_or_default(),
+        serde_json::Value::Object((*t.input_schema).clone())
+    )
+}
+
+/// Some clients give the model tools/list and never the instructions: what one call's correct
+/// use depends on is in the tool's own text, and results name what their numbers mean.
+#[tokio::test]
+async fn tools_stand_alone_without_the_instructions() {
+    let s = Sbx::with_env(&[("ALTR_CONFIRM", "required")]).await;
+    let tools = s.client.list_all_tools().await.unwrap();
+    // Every tool that takes a masking level names the levels.
+    for name in ["add_rules", "update_rule"] {
+        let text = tool_text(&tools, name);
+        for named in [
+            "10001 all *",
+            "10003 last 4",
+            "10005 NULL",
+            "10009 12/31/9999",
+        ] {
+            assert!(text.contains(named), "{name} lacks {named:?}: {text}");
+        }
+    }
+    // What a role no rule matches sees, where rules are made and previewed.
+    assert!(tool_text(&tools, "add_rules").contains("none: NULL"));
+    assert!(tool_text(&tools, "create_policy").contains("else all reads NULL"));
+    // confirm says what it is for, wherever it is listed.
+    let with_confirm: Vec<_> = tools
+        .iter()
+        .filter(|t| t.input_schema["properties"].get("confirm").is_some())
+        .collect();
+    assert!(with_confirm.len() > 20, "{}", with_confirm.len());
+    for t in with_confirm {
+        let doc = &t.input_schema["properties"]["confirm"]["description"];
+        assert!(
+            doc.as_str().is_some_and(|d| d.contains("user approved")),
+            "{}: {doc}",
+            t.name
+        );
+    }
+    // Results name their levels: get_rules and preview_masking.
+    let policies = s.call("get_policies", json!({"policy_type": "TAG"})).await;
+    let policy = policies.ok()["policies"][0]["policy_id"].clone();
+    let rules = s.call("get_rules", json!({"policy_id": policy})).await;
+    let d = rules.ok();
+    for r in d["rules"].as_array().unwrap() {
+        let level = r["masking_policy"].to_string();
+        assert!(
+            d["levels"][&level].is_string(),
+            "{level}: {}",
+            rules.envelope
+        );
+    }
+    assert_eq!(d["levels"]["10003"], "show last four");
+    let preview = s
+        .call("preview_masking", json!({"policy_id": policy}))
+        .await;
+    let p = preview.ok();
+    assert_eq!(p["levels"]["10005"], "NULL", "{}", preview.envelope);
+    assert_eq!(p["no_rule_level"], 10005);
+}

@@ -145,7 +145,9 @@ async fn dry_run_is_listed_once_in_the_same_words_and_validation_still_runs() {
         let props = tool.input_schema["properties"].as_object().unwrap();
         assert_eq!(
             props.get("confirm").cloned(),
-            destructive.then(|| json!({"type": "boolean"})),
+            destructive.then(|| {
+                json!({"type": "boolean", "description": altr_mcp::registry::flags::CONFIRM_DOC})
+            }),
             "{}",
             tool.name
         );
@@ -404,14 +406,40 @@ async fn preview_masking_shows_the_effect_of_proposed_rules_without_changing_any
     let d = c.ok();
     assert_eq!(d["now"]["SSN"]["ANALYST"], 10003, "{}", c.envelope);
     assert_eq!(d["after"]["SSN"]["ANALYST"], 10003);
-    assert_eq!(d["now"]["SSN"]["PUBLIC"], "default");
+    // A role no rule matches sees NULL, and the answer says which cells those are.
+    assert_eq!(d["no_rule_level"], 10005);
+    assert_eq!(d["levels"]["10005"], "NULL");
+    assert_eq!(d["now"]["SSN"]["PUBLIC"], 10005);
+    assert!(d["no_rule"]["now"]["SSN"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("PUBLIC")));
     assert_eq!(d["after"]["SSN"]["PUBLIC"], 10003);
+    assert!(!d["no_rule"]["after"]["SSN"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("PUBLIC")));
     assert_eq!(d["now"]["EMAIL"]["ANALYST"], 10002);
     assert_eq!(d["after"]["EMAIL"]["ANALYST"], 10000);
     assert_eq!(d["now"]["SALARY"]["HR_ADMIN"], 10000);
-    assert_eq!(d["after"]["SALARY"]["HR_ADMIN"], "default");
-    assert_eq!(d["after"]["EMAIL"]["AUDITOR"], "default");
+    assert_eq!(d["after"]["SALARY"]["HR_ADMIN"], 10005);
+    assert_eq!(d["after"]["EMAIL"]["AUDITOR"], 10005);
     assert_eq!(d["changed"].as_array().unwrap().len(), 3, "{}", c.envelope);
+    // Every value of the tag is covered, those no rule names too (ALTR's tag values).
+    assert_eq!(d["tag"], "PII_TYPE");
+    let listed = s
+        .call("get_tag_values", json!({"tag_name": "PII_TYPE"}))
+        .await;
+    let values = listed.ok()["tags"].as_array().unwrap().clone();
+    assert!(values.len() >= 5, "{}", listed.envelope);
+    for v in &values {
+        let tv = v["tagValue"].as_str().unwrap();
+        for role in ["ANALYST", "AUDITOR", "HR_ADMIN", "PUBLIC"] {
+            assert!(d["now"][tv][role].is_i64(), "{tv}/{role}: {}", c.envelope);
+            assert!(d["after"][tv][role].is_i64(), "{tv}/{role}");
+        }
+    }
+    assert_eq!(d["now"]["PHONE"]["ANALYST"], 10005, "no rule names PHONE");
     assert_eq!(d["rules_now"], all.len());
     assert_eq!(d["rules_after"], all.len() + 1);
     assert_eq!(writes(&s), before, "preview sent a write");
