@@ -4,7 +4,10 @@
 //! presigned report download served without credentials.
 //!
 //! A job starts RUNNING; every read of it (get, list, summary) advances it by half, so the second
-//! read finds it COMPLETED with its findings: deterministic, and fast for tests and demos.
+//! read finds it COMPLETED with its findings: deterministic, and fast for tests and demos. A job
+//! started with `requires_review: true` (default false) stops at AWAITING_REVIEW instead: once
+//! every finding is decided, confirming its report makes it COMPLETED and locks the decisions;
+//! cancelling before that makes it CANCELLED and discards the review.
 //! `POST /_sandbox/classification/jobs/{job_id}/complete` finishes one at once.
 //! Findings come from each database's simulated columns: a classifier matches a column whose
 //! name contains one of its keywords (the `pattern`/`keywords`/`value` texts of its ruleset).
@@ -128,6 +131,9 @@ pub const REPORT_LINKS: Spec = Spec {
 /// The collection the ALTR-managed import fills.
 const MANAGED_COLLECTION: &str = "ALTR Managed";
 
+/// The version (a timestamp) of the ALTR-managed classifiers the sandbox offers.
+const MANAGED_VERSION: &str = "2025-06-01T00:00:00Z";
+
 /// ALTR's managed classifiers: name, description, keywords.
 const MANAGED: &[(&str, &str, &[&str])] = &[
     ("ALTR_EMAIL", "Email addresses", &["email", "e_mail"]),
@@ -204,12 +210,13 @@ fn columns_of(database_name: &str) -> Vec<(&'static str, &'static str, &'static 
     }
 }
 
+/// A compound ruleset in ALTR's shape: column-name (METADATA) conditions, any one matching.
 fn ruleset(keywords: &[&str]) -> Value {
-    let rules: Vec<Value> = keywords
+    let conditions: Vec<Value> = keywords
         .iter()
-        .map(|k| json!({"type": "column_name", "pattern": k}))
+        .map(|k| json!({"target": "METADATA", "pattern": k, "comparator": "contains"}))
         .collect();
-    json!({"operator": "OR", "rules": rules})
+    json!({"operator": "OR", "conditions": conditions})
 }
 
 /// The keywords of a classifier: every `pattern`, `keywords` or `value` text in its ruleset,
@@ -393,8 +400,18 @@ async fn append(AxumState(s): State, Path(collection): Path<String>, body: Bytes
     let names = members_body(&body)?;
     let mut org = lock(&s.org);
     org.store.get(&COLLECTIONS, &[], &collection)?;
+    if collection == MANAGED_COLLECTION {
+        return Err(Fail::conflict(format!(
+            "classifiers cannot be appended to the {MANAGED_COLLECTION} collection"
+        )));
+    }
     for n in &names {
         org.store.get(&CLASSIFIERS, &[], n)?;
+        if org.store.get(&MEMBERS, &[&collection], n).is_ok() {
+            return Err(Fail::conflict(format!(
+                "classifier {n} is already in collection {collection}"
+            )));
+        }
     }
     let mut added = 0;
     for n in &names {
@@ -441,7 +458,8 @@ fn import_managed(org: &mut Org) -> Result<usize, Fail> {
         }
     }
     let stamp = json!({"collection_name": MANAGED_COLLECTION,
-                       "description": "Classifiers maintained by ALTR", "imported_at": now()});
+                       "description": "Classifiers maintained by ALTR", "imported_at": now(),
+                       "version": MANAGED_VERSION});
     if org.store.get(&COLLECTIONS, &[], MANAGED_COLLECTION).is_ok() {
         org.store
             .put(&COLLECTIONS, &[], MANAGED_COLLECTION, stamp)?;
@@ -472,15 +490,22 @@ async fn import(AxumState(s): State, body: Bytes) -> Reply {
     ok(json!({"imported": n, "collection_name": MANAGED_COLLECTION}))
 }
 
+/// The latest ALTR-managed version next to the installed one (null before any import), and
+/// when the import ran.
 async fn managed_timestamp(AxumState(s): State) -> Reply {
     let org = lock(&s.org);
-    let at = org
-        .store
-        .get(&COLLECTIONS, &[], MANAGED_COLLECTION)
-        .ok()
-        .and_then(|c| c.get("imported_at").cloned())
-        .unwrap_or(Value::Null);
-    ok(json!({"timestamp": at, "imported": !at.is_null()}))
+    let managed = org.store.get(&COLLECTIONS, &[], MANAGED_COLLECTION).ok();
+    let field = |k: &str| {
+        managed
+            .and_then(|c| c.get(k).cloned())
+            .unwrap_or(Value::Null)
+    };
+    let (at, installed) = (field("imported_at"), field("version"));
+    ok(json!({
+        "latest_timestamp": MANAGED_VERSION, "installed_timestamp": installed,
+        "update_available": installed != json!(MANAGED_VERSION),
+        "timestamp": at, "imported": !at.is_null(),
+    }))
 }
 
 async fn managed_list(RawQuery(raw): RawQuery) -> Reply {
@@ -546,7 +571,7 @@ fn advance(org: &mut Org, id: &str) -> Result<(), Fail> {
                     let finding = json!({
                         "database": database, "schema": schema, "table": table, "column": column,
                         "classifier_name": name, "confidence": conf,
-                        "lineage": [{"step": "column_name", "rule": "pattern", "matched": word,
+                        "lineage": [{"target": "METADATA", "comparator": "contains", "matched": word,
                                      "evidence": format!("column name {column} matches '{word}'")}],
                     });
                     org.store.create(&FINDINGS, &[id], finding)?;
@@ -554,7 +579,12 @@ fn advance(org: &mut Org, id: &str) -> Result<(), Fail> {
             }
         }
     }
-    let done = json!({"status": "COMPLETED", "progress": 100, "columns_scanned": columns,
+    let status = if job.get("requires_review") == Some(&Value::Bool(true)) {
+        "AWAITING_REVIEW"
+    } else {
+        "COMPLETED"
+    };
+    let done = json!({"status": status, "progress": 100, "columns_scanned": columns,
                       "completed_at": now()});
     org.store.patch(&JOBS, &[], id, done)?;
     Ok(())
@@ -591,16 +621,25 @@ fn job_matches(job: &Record, q: &Query, active_only: bool) -> bool {
 
 fn list_jobs(s: &Shared, raw: Option<String>, active_only: bool) -> Reply {
     let q = Query::parse(raw);
-    let order = q.get("order").unwrap_or("asc").to_ascii_lowercase();
+    // ALTR lists jobs newest first unless asked otherwise.
+    let default_order = if active_only { "asc" } else { "desc" };
+    let order = q.get("order").unwrap_or(default_order).to_ascii_lowercase();
     if !matches!(order.as_str(), "asc" | "desc") {
         return Err(Fail::bad_request("order must be asc or desc"));
     }
     if let Some(st) = q.get("status") {
-        if !["RUNNING", "PAUSED", "COMPLETED", "CANCELLED", "FAILED"]
-            .contains(&st.to_ascii_uppercase().as_str())
+        if ![
+            "RUNNING",
+            "PAUSED",
+            "COMPLETED",
+            "CANCELLED",
+            "FAILED",
+            "AWAITING_REVIEW",
+        ]
+        .contains(&st.to_ascii_uppercase().as_str())
         {
             return Err(Fail::bad_request(
-                "status must be RUNNING, PAUSED, COMPLETED, CANCELLED or FAILED",
+                "status must be RUNNING, PAUSED, COMPLETED, CANCELLED, FAILED or AWAITING_REVIEW",
             ));
         }
     }
@@ -678,7 +717,7 @@ fn start_job(org: &mut Org, b: &Body, platform: &str, mut job: Map<String, Value
         .databases
         .get(&db_id)
         .ok_or_else(|| Fail::not_found(format!("Database {db_id} not found")))?;
-    if !db.database_type.eq_ignore_ascii_case(platform) {
+    if !db.platform().eq_ignore_ascii_case(platform) {
         return Err(Fail::bad_request(format!(
             "database {db_id} is a {} database; this endpoint starts {platform} jobs",
             db.database_type
@@ -704,7 +743,7 @@ fn start(org: &mut Org, b: &Body, mut job: Map<String, Value>) -> Reply {
     job.insert("collection_name".into(), json!(collection));
     job.insert(
         "requires_review".into(),
-        json!(b.opt_bool("requires_review")?.unwrap_or(true)),
+        json!(b.opt_bool("requires_review")?.unwrap_or(false)),
     );
     job.insert("status".into(), json!("RUNNING"));
     job.insert("progress".into(), json!(0));
@@ -804,13 +843,21 @@ async fn oltp_job(AxumState(s): State, body: Bytes) -> Reply {
         "task_id",
         "requires_review",
     ])?;
+    // OLTP jobs run ALTR native (5) or GDLP BYOK (6) classification; BYOK samples rows only.
     let level = b.opt_int("classification_type")?.unwrap_or(5);
-    if !(1..=6).contains(&level) {
-        return Err(Fail::bad_request("classification_type must be from 1 to 6"));
+    if !(5..=6).contains(&level) {
+        return Err(Fail::bad_request(
+            "classification_type must be 5 (ALTR Native) or 6 (GDLP BYOK)",
+        ));
     }
     let strategy = b
         .opt_string("sample_strategy")?
         .unwrap_or_else(|| "ROWS".into());
+    if level == 6 && strategy != "ROWS" {
+        return Err(Fail::bad_request(
+            "GDLP BYOK (classification_type 6) supports sample_strategy ROWS only",
+        ));
+    }
     let size = b.opt_int("sample_size")?;
     let kind = b.opt_string("sample_type")?;
     match strategy.as_str() {
@@ -820,7 +867,7 @@ async fn oltp_job(AxumState(s): State, body: Bytes) -> Reply {
             ))
         }
         "METADATA" => {}
-        "ROWS" => match (kind.as_deref().unwrap_or("ROWS"), size) {
+        "ROWS" | "COMBINED" => match (kind.as_deref().unwrap_or("ROWS"), size) {
             ("PERCENT", Some(1..=100)) | ("ROWS", Some(1..)) => {}
             ("PERCENT", _) => {
                 return Err(Fail::bad_request(
@@ -836,7 +883,7 @@ async fn oltp_job(AxumState(s): State, body: Bytes) -> Reply {
         },
         _ => {
             return Err(Fail::bad_request(
-                "sample_strategy must be ROWS or METADATA",
+                "sample_strategy must be ROWS, METADATA or COMBINED",
             ))
         }
     }
@@ -1132,16 +1179,53 @@ fn decision_status(b: &Body) -> Result<String, Fail> {
     Ok(st)
 }
 
-/// The job, which must be COMPLETED for its findings to be reviewed.
+/// The job, which must be COMPLETED for its report.
 fn completed(org: &Org, job: &str) -> Result<(), Fail> {
     let j = org.store.get(&JOBS, &[], job)?;
     if text(j, "status") != "COMPLETED" {
         return Err(Fail::conflict(format!(
-            "job {job} is {}; findings can be reviewed once it is COMPLETED",
+            "job {job} is {}; its report is ready once it is COMPLETED",
             text(j, "status")
         )));
     }
     Ok(())
+}
+
+/// The job, whose findings can be decided: COMPLETED, or AWAITING_REVIEW, and its report not
+/// confirmed yet (confirming locks the decisions).
+fn reviewable(org: &Org, job: &str) -> Result<(), Fail> {
+    let j = org.store.get(&JOBS, &[], job)?;
+    let status = text(j, "status");
+    if !matches!(status, "COMPLETED" | "AWAITING_REVIEW") {
+        return Err(Fail::conflict(format!(
+            "job {job} is {status}; findings can be reviewed once it is COMPLETED or AWAITING_REVIEW"
+        )));
+    }
+    if text(j, "report_status") == "CONFIRMED" {
+        return Err(Fail::conflict(format!(
+            "job {job}'s report is confirmed; its decisions are locked"
+        )));
+    }
+    Ok(())
+}
+
+/// A review-gated job still in review (AWAITING_REVIEW), for confirming or cancelling its report.
+fn in_review(org: &Org, job: &str) -> Result<(), Fail> {
+    let j = org.store.get(&JOBS, &[], job)?;
+    if j.get("requires_review") != Some(&Value::Bool(true)) {
+        return Err(Fail::conflict(format!(
+            "job {job} was not started with requires_review; its report needs no confirmation"
+        )));
+    }
+    match text(j, "status") {
+        "AWAITING_REVIEW" => Ok(()),
+        _ if text(j, "report_status") == "CONFIRMED" => Err(Fail::conflict(format!(
+            "job {job}'s report is already confirmed"
+        ))),
+        other => Err(Fail::conflict(format!(
+            "job {job} is {other}, not AWAITING_REVIEW"
+        ))),
+    }
 }
 
 /// Set findings' decisions; the ids and previous decisions of those that changed.
@@ -1171,7 +1255,7 @@ async fn record_decision(AxumState(s): State, Path(job): Path<String>, body: Byt
         }
     }
     let mut org = lock(&s.org);
-    completed(&org, &job)?;
+    reviewable(&org, &job)?;
     let ids: Vec<String> = findings(&org, &job)?
         .iter()
         .filter(|f| {
@@ -1211,7 +1295,7 @@ async fn revoke_decisions(
         .filter_map(|k| q.get(k).map(|v| (*k, v.to_string())))
         .collect();
     let mut org = lock(&s.org);
-    org.store.get(&JOBS, &[], &job)?;
+    reviewable(&org, &job)?;
     let within = |r: &Record| {
         scope
             .iter()
@@ -1286,7 +1370,7 @@ async fn bulk(AxumState(s): State, Path(job): Path<String>, body: Bytes) -> Repl
         })
         .collect();
     let mut org = lock(&s.org);
-    completed(&org, &job)?;
+    reviewable(&org, &job)?;
     let matched: Vec<Record> = findings(&org, &job)?
         .into_iter()
         .filter(|f| {
@@ -1343,6 +1427,7 @@ fn unknown_predicate(p: &Map<String, Value>) -> Result<(), Fail> {
 
 async fn revoke_bulk(AxumState(s): State, Path((job, id)): Path<(String, String)>) -> Reply {
     let mut org = lock(&s.org);
+    reviewable(&org, &job)?;
     let record = org.store.delete(&BULK, &[&job], &id)?;
     let changes = record
         .get("changes")
@@ -1379,28 +1464,57 @@ async fn review_status(AxumState(s): State, Path(job): Path<String>) -> Reply {
     }))
 }
 
+/// Confirm a review-gated job's report: every finding must be decided. The job becomes
+/// COMPLETED (the sandbox builds the report at once) and its decisions are locked.
 async fn report_confirm(AxumState(s): State, Path(job): Path<String>) -> Reply {
     let mut org = lock(&s.org);
-    completed(&org, &job)?;
+    in_review(&org, &job)?;
+    let (_, _, pending) = tally(&findings(&org, &job)?);
+    if pending > 0 {
+        return Err(Fail::conflict(format!(
+            "job {job} has {pending} undecided findings; decide every finding before confirming"
+        )));
+    }
     ok(org.store.patch(
         &JOBS,
         &[],
         &job,
-        json!({"report_status": "CONFIRMED", "report_confirmed_at": now()}),
+        json!({"status": "COMPLETED", "report_status": "CONFIRMED", "report_confirmed_at": now()}),
     )?)
 }
 
+/// Cancel a review-gated job before its report is confirmed: the job becomes CANCELLED and its
+/// review (decisions, bulk decisions, findings' decided states) is discarded.
 async fn report_cancel(AxumState(s): State, Path(job): Path<String>) -> Reply {
     let mut org = lock(&s.org);
-    let j = org.store.get(&JOBS, &[], &job)?;
-    if text(j, "report_status") != "CONFIRMED" {
-        return Err(Fail::conflict(format!(
-            "job {job}'s report is not confirmed; there is nothing to cancel"
-        )));
+    in_review(&org, &job)?;
+    for spec in [&DECISIONS, &BULK] {
+        let ids: Vec<String> = org
+            .store
+            .list(spec, &[&job])?
+            .iter()
+            .map(|r| text(r, "id").to_string())
+            .collect();
+        for id in ids {
+            org.store.delete(spec, &[&job], &id)?;
+        }
     }
-    ok(org
-        .store
-        .patch(&JOBS, &[], &job, json!({"report_status": "CANCELLED"}))?)
+    let decided: Vec<String> = findings(&org, &job)?
+        .iter()
+        .filter(|f| f.contains_key("confirmed_status"))
+        .map(|f| text(f, "id").to_string())
+        .collect();
+    for id in decided {
+        org.store
+            .get_mut(&FINDINGS, &[&job], &id)?
+            .remove("confirmed_status");
+    }
+    ok(org.store.patch(
+        &JOBS,
+        &[],
+        &job,
+        json!({"status": "CANCELLED", "report_status": "CANCELLED"}),
+    )?)
 }
 
 async fn report_link(
@@ -1576,7 +1690,7 @@ pub(crate) fn seed(org: &mut Org, seed: Seed) {
     let jobs: Vec<(i64, String, &str)> = org
         .databases
         .values()
-        .filter(|d| d.database_type == "snowflake")
+        .filter(|d| d.platform() == "snowflake")
         .map(|d| {
             (
                 d.id,
@@ -1601,7 +1715,7 @@ pub(crate) fn seed(org: &mut Org, seed: Seed) {
         let job = json!({
             "job_type": "FULL", "classification_type": "altr_native", "classification_level": 1,
             "database_id": database_id, "database": database, "collection_name": "PII",
-            "requires_review": true, "status": status, "progress": 50,
+            "requires_review": false, "status": status, "progress": 50,
             "report_status": "NOT_CONFIRMED",
         });
         let Ok(job) = org.store.create(&JOBS, &[], job) else {

@@ -18,9 +18,11 @@ use super::{
     SERVICE_USER,
 };
 
-/// Database platforms a connection may have.
+/// Database platforms a connection may have. `snowflake_external_functions` is the type ALTR
+/// documents for Snowflake; `snowflake` is taken as the same platform.
 pub const DATABASE_TYPES: &[&str] = &[
     "snowflake",
+    "snowflake_external_functions",
     "databricks",
     "postgresql",
     "mysql",
@@ -84,6 +86,15 @@ impl Database {
             last_status_sync: Some(at.clone()),
             created_at: at.clone(),
             updated_at: at,
+        }
+    }
+
+    /// The platform: `snowflake` for either Snowflake type, else the type itself.
+    pub fn platform(&self) -> &str {
+        if self.database_type == "snowflake_external_functions" {
+            "snowflake"
+        } else {
+            &self.database_type
         }
     }
 }

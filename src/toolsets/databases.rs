@@ -33,19 +33,19 @@ pub struct DatabaseName {
 pub struct CreateDatabase {
     #[schemars(extend("x-doc" = "The name ALTR shows for the new connection; other tools (e.g. connect_tag, get_database_id) find the database by it."))]
     pub friendly_database_name: String,
-    #[schemars(extend("x-doc" = "The platform of the database, e.g. snowflake; sent as databaseType. Use create_databricks_database for Databricks."))]
+    #[schemars(extend("x-doc" = "The platform of the database, sent as databaseType: for Snowflake snowflake_external_functions. Use create_databricks_database for Databricks."))]
     pub database_type: String,
     #[schemars(extend("x-doc" = "The database's real name in its platform, as opposed to the friendly name."))]
     pub database_name: String,
-    #[schemars(extend("x-doc" = "The service user ALTR connects as, from get_service_users. Give it or database_username and database_password, not both."))]
+    #[schemars(extend("x-doc" = "The service user ALTR connects as (keypair authentication, preferred for Snowflake), from get_service_users; then no password, hostname or port is needed. Give it or database_username and database_password, not both."))]
     pub service_user_id: Option<String>,
     #[schemars(extend("x-doc" = "The user ALTR connects as with password authentication; required with database_password, refused with service_user_id."))]
     pub database_username: Option<String>,
     #[schemars(extend("x-doc" = "The password of database_username; needs database_username and is refused with service_user_id."))]
     pub database_password: Option<String>,
-    #[schemars(extend("x-doc" = "The host name the database is reached at; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "The host name the database is reached at, for password authentication; not sent when omitted."))]
     pub hostname: Option<String>,
-    #[schemars(extend("x-doc" = "The TCP port the database listens on, 1-65535; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "The TCP port the database listens on, 1-65535, for password authentication; not sent when omitted."))]
     pub database_port: Option<Port>,
 }
 
@@ -56,13 +56,13 @@ pub struct CreateDatabricks {
     pub friendly_database_name: String,
     #[schemars(extend("x-doc" = "The Databricks catalog to govern."))]
     pub database_name: String,
-    #[schemars(extend("x-doc" = "The Databricks workspace's host name."))]
+    #[schemars(extend("x-doc" = "The Databricks workspace URL, e.g. https://adb-1234567890.azuredatabricks.net."))]
     pub hostname: String,
     #[schemars(extend("x-doc" = "The user ALTR connects as when not using a service user; required with database_password, refused with service_user_id."))]
     pub database_username: Option<String>,
-    #[schemars(extend("x-doc" = "The secret (token) for database_username; needs database_username and is refused with service_user_id."))]
+    #[schemars(extend("x-doc" = "The password of database_username; needs database_username and is refused with service_user_id."))]
     pub database_password: Option<String>,
-    #[schemars(extend("x-doc" = "The service user ALTR connects as, from get_service_users. Give it or database_username and database_password, not both."))]
+    #[schemars(extend("x-doc" = "The service user ALTR connects as (token authentication, preferred), from get_service_users. Give it or database_username and database_password, not both."))]
     pub service_user_id: Option<String>,
 }
 
@@ -203,7 +203,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Snowflake service users (service_user_id values).")
             .request::<NoParams>(Method::GET, ServiceUser, "/v1/services/snowflake/users"),
         SET.tool("create_database", "Connect database", Effect::Additive)
-            .description("Register a connection: friendly_database_name, real database_name, database_type e.g. snowflake, hostname, database_port; service_user_id or database_username+database_password, not both.")
+            .description("Register a connection: friendly_database_name, real database_name, database_type (Snowflake: snowflake_external_functions); service_user_id (keypair, preferred) or database_username+database_password with hostname, database_port.")
             .handler(|ctx: Ctx, p: CreateDatabase| async move {
                 let mut body = json!({
                     "friendlyDatabaseName": p.friendly_database_name,
@@ -215,7 +215,7 @@ pub fn tools() -> Vec<ToolDef> {
                 ctx.send(ApiRequest::post(AltrNet, "/api/databases").json(body)).await
             }),
         SET.tool("create_databricks_database", "Connect Databricks", Effect::Additive)
-            .description("Register Databricks workspace hostname, catalog database_name, friendly_database_name; service_user_id or database_username+database_password (token), not both.")
+            .description("Register Databricks workspace hostname (https://adb-N.azuredatabricks.net), catalog database_name, friendly_database_name; service_user_id (token auth) or database_username+database_password, not both.")
             .handler(|ctx: Ctx, p: CreateDatabricks| async move {
                 let mut body = json!({
                     "friendlyDatabaseName": p.friendly_database_name,
@@ -231,7 +231,7 @@ pub fn tools() -> Vec<ToolDef> {
             .require_change()
             .request::<UpdateDatabase>(Method::PATCH, AltrNet, "/api/databases/{database_id}"),
         SET.tool("trigger_database_status_sync", "Re-check database", Effect::Additive)
-            .description("Re-check database_id's connection, refreshing status.")
+            .description("Re-check database_id's connection; status is in progress until done.")
             .request::<DatabaseId>(Method::PATCH, AltrNet, "/api/databases/{database_id}/status"),
         SET.tool("disconnect_database", "Disconnect database", Effect::Destructive)
             .formerly(&["delete_database"])

@@ -22,7 +22,7 @@ pub struct ClassifierName {
 pub struct CreateClassifier {
     #[schemars(extend("x-doc" = "The new classifier's name."))]
     pub classifier_name: Name,
-    #[schemars(extend("x-doc" = "The classifier's rules (column-name and data patterns), as a JSON object or its JSON text."))]
+    #[schemars(extend("x-doc" = "The classifier's rules, as a JSON object or its JSON text: {operator: AND or OR, conditions: [...]}, where a condition is a nested group or a leaf {target, pattern, comparator, ...}. ROW_DATA leaves match sampled values against a regex (comparator matches) and always need minimum_threshold (e.g. 70); METADATA leaves match the column name (comparator matches, contains, equals, starts_with or ends_with). Other targets: COLUMN_LOCATION, GDLP (info-types), SNOWFLAKE_NATIVE, CONTENT_TYPE (content_format or content_formats, dominance_threshold), DATA_LENGTH and COLUMN_SIZE (length or size, a numeric comparator such as greater_than, optional trim), AMAZON_COMPREHEND (entity_type such as SSN or EMAIL, minimum_score 0.0-1.0, default 0.5) and ENTROPY (minimum_evidence_bits, minimum_key_bits, alphabet_classes, decode_base64, cumulative). Any leaf takes negated: true. Sampling is set on the job, not here."))]
     pub compound_ruleset: JsonOr<Map<String, Value>>,
     #[schemars(extend("x-doc" = "What the classifier finds; not sent when omitted."))]
     pub description: Option<String>,
@@ -35,7 +35,7 @@ pub struct UpdateClassifier {
     pub classifier_name: String,
     #[schemars(extend("x-doc" = "The classifier's new description; unchanged when omitted. Give it, compound_ruleset, or both."))]
     pub description: Option<String>,
-    #[schemars(extend("x-doc" = "New rules replacing the classifier's current ones, as a JSON object or its JSON text; the legacy pattern is cleared too. Unchanged when omitted."))]
+    #[schemars(extend("x-doc" = "New rules replacing the classifier's current ones, shaped as in create_classifier, as a JSON object or its JSON text; the legacy top-level pattern is cleared too (sent as pattern: null), so keep a legacy regex as a ROW_DATA condition with its own minimum_threshold. Unchanged when omitted."))]
     pub compound_ruleset: Option<JsonOr<Map<String, Value>>>,
 }
 
@@ -75,13 +75,13 @@ pub fn tools(set: &'static Toolset) -> Vec<ToolDef> {
             .description("Description and compound ruleset of classifier_name.")
             .request::<ClassifierName>(GET, Classification, "/v1/classifiers/{classifier_name}"),
         set.tool("create_classifier", "Create classifier", Additive)
-            .description("New classifier_name with description and compound_ruleset (object or JSON text: column-name/data patterns).")
+            .description("New classifier_name, description, compound_ruleset (object or JSON text): {operator:AND|OR,conditions:[group|leaf]}; leaf {target:ROW_DATA,pattern:<regex>,comparator:matches,minimum_threshold:70} or {target:METADATA,pattern:<column name>,comparator:contains|equals|starts_with|ends_with|matches}; negated:true inverts.")
             .request::<CreateClassifier>(POST, Classification, "/v1/classifiers"),
         set.tool("update_classifier", "Update classifier", Idempotent)
             .description("Set description and/or compound_ruleset (replaces rules, clears legacy pattern) of classifier_name; refuses empty updates.")
             .handler(update_classifier),
         set.tool("delete_classifier", "Delete classifier", Destructive)
-            .description("Delete classifier_name, also from its collections.")
+            .description("Delete custom classifier_name, also from its collections.")
             .request::<ClassifierName>(DELETE, Classification, "/v1/classifiers/{classifier_name}"),
     ]
 }

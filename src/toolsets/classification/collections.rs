@@ -49,7 +49,7 @@ pub struct CollectionPage {
 pub struct CollectionMembers {
     #[schemars(extend("x-doc" = "The collection's name, as get_collections returns it."))]
     pub collection_name: String,
-    #[schemars(extend("x-doc" = "The classifiers to add to or remove from the collection: one name or a list of at least one, names from get_classifiers. Always sent as a list."))]
+    #[schemars(extend("x-doc" = "The classifiers to add to or remove from the collection: one name or a list of at least one, names from get_classifiers. Always sent as a list. To add, each must exist and not be a member yet; the ALTR Managed collection takes no additions."))]
     pub classifier_names: ClassifierNames,
 }
 
@@ -99,7 +99,7 @@ pub fn tools(set: &'static Toolset) -> Vec<ToolDef> {
             "Add to collection",
             Idempotent,
         )
-        .description("Add existing classifier_names to collection_name.")
+        .description("Add existing classifier_names, not yet members, to collection_name (not ALTR Managed).")
         .request::<CollectionMembers>(
             PATCH,
             Classification,
@@ -121,11 +121,11 @@ pub fn tools(set: &'static Toolset) -> Vec<ToolDef> {
             "Import ALTR classifiers",
             Idempotent,
         )
-        .description("Import or refresh ALTR-managed classifiers and collection.")
+        .description("Import or refresh ALTR-managed classifiers and the ALTR Managed collection.")
         .empty_object()
         .request::<NoParams>(POST, Classification, "/v1/collections/altr-managed/import"),
         set.tool("get_altr_managed_timestamp", "ALTR import time", ReadOnly)
-            .description("When ALTR-managed classifiers were last imported.")
+            .description("Installed and latest ALTR-managed classifier versions.")
             .request::<NoParams>(
                 GET,
                 Classification,
@@ -136,7 +136,7 @@ pub fn tools(set: &'static Toolset) -> Vec<ToolDef> {
             "List ALTR classifiers",
             ReadOnly,
         )
-        .description("One page of the classifiers ALTR manages.")
+        .description("One page of the classifiers ALTR manages, imported or not.")
         .request::<ManagedPage>(
             GET,
             Classification,

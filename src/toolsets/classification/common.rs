@@ -24,6 +24,7 @@ wire_enum! {
         Completed = "COMPLETED",
         Cancelled = "CANCELLED",
         Failed = "FAILED",
+        AwaitingReview = "AWAITING_REVIEW",
     }
 }
 
@@ -53,8 +54,9 @@ wire_enum! {
 }
 
 open_enum! {
-    /// How an OLTP job samples: rows of data, or metadata only (others are passed on).
-    pub enum SampleStrategy { Rows = "ROWS", Metadata = "METADATA" }
+    /// How an OLTP job samples: rows of data, both rows and metadata, or metadata only
+    /// (others are passed on).
+    pub enum SampleStrategy { Rows = "ROWS", Combined = "COMBINED", Metadata = "METADATA" }
 }
 
 open_enum! {

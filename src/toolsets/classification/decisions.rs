@@ -25,7 +25,7 @@ pub struct RecordDecision {
     pub table: Option<Name>,
     #[schemars(extend("x-doc" = "Limit the decision to this column; needs database, schema and table."))]
     pub column: Option<Name>,
-    #[schemars(extend("x-doc" = "Decide only the findings of this classifier (from get_job_findings_classifiers); all classifiers in the scope when omitted."))]
+    #[schemars(extend("x-doc" = "Decide only the findings of this classifier on the column (from get_job_findings_classifiers); needs column. All classifiers in the scope when omitted."))]
     pub classifier_name: Option<Name>,
 }
 
@@ -100,6 +100,7 @@ async fn record_job_decision(ctx: Ctx, p: RecordDecision) -> ToolResult {
         ("schema", p.schema.is_some()),
         ("table", p.table.is_some()),
         ("column", p.column.is_some()),
+        ("classifier_name", p.classifier_name.is_some()),
     ])?;
     let body = object_without_nulls([
         ("confirmed_status", json!(p.confirmed_status)),
@@ -143,7 +144,7 @@ pub fn tools(set: &'static Toolset) -> Vec<ToolDef> {
     const DELETE: Method = Method::DELETE;
     vec![
         set.tool("record_job_decision", "Approve/reject findings", Idempotent)
-            .description("Set confirmed_status of job_id's findings in database/schema/table/column (each needs its parent), optionally one classifier_name.")
+            .description("Set confirmed_status of job_id's findings, optionally in database/schema/table/column/classifier_name (each needs its parent).")
             .handler(record_job_decision),
         set.tool("get_job_decisions", "List decisions", ReadOnly)
             .description("job_id's review decisions (a page), optionally in database/schema/table/column.")
@@ -152,10 +153,10 @@ pub fn tools(set: &'static Toolset) -> Vec<ToolDef> {
             .description("Revoke job_id's decisions in database/schema/table/column, optionally one classifier_name's (no scope: all); findings become undecided.")
             .request::<RevokeDecisions>(DELETE, Classification, "/v1/jobs/{job_id}/decisions"),
         set.tool("record_bulk_job_decision", "Bulk approve/reject", Additive)
-            .description("Set confirmed_status on all findings of classifier_names in job_id, optionally by confidence, database/schema/table. Its own dry_run: ALTR counts what would change (not the server's dry run).")
+            .description("Set confirmed_status on undecided findings of classifier_names in job_id, optionally by confidence, database/schema/table. Its own dry_run: ALTR only counts (not the server's dry run).")
             .handler(record_bulk_job_decision),
         set.tool("revoke_bulk_job_decision", "Undo bulk decision", Destructive)
-            .description("Undo bulk_decision_id (record_bulk_job_decision) of job_id.")
+            .description("Undo bulk_decision_id (record_bulk_job_decision) of job_id; findings decided singly since keep theirs.")
             .request::<BulkDecisionId>(DELETE, Classification, "/v1/jobs/{job_id}/decisions/bulk/{bulk_decision_id}"),
     ]
 }

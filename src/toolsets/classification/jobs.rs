@@ -18,7 +18,7 @@ pub struct GetJobs {
     // ALTR pages jobs 50 at a time at most.
     pub limit: Option<Limit<50>>,
     pub contiguous_id: Option<ContiguousId>,
-    #[schemars(extend("x-doc" = "Only jobs in this status: RUNNING, PAUSED, COMPLETED, CANCELLED or FAILED. Omit for all."))]
+    #[schemars(extend("x-doc" = "Only jobs in this status: RUNNING, PAUSED, COMPLETED, CANCELLED, FAILED or AWAITING_REVIEW (a review-gated job whose findings await decisions). Omit for all."))]
     pub status: Option<JobStatus>,
     #[schemars(extend("x-doc" = "Only jobs of this type: FULL or INCREMENTAL. Omit for both."))]
     pub job_type: Option<JobType>,
@@ -26,9 +26,9 @@ pub struct GetJobs {
     pub database_id: Option<Id>,
     #[schemars(extend("x-doc" = "Only jobs run by this agent, by its id from list_sc_agents."))]
     pub agent_id: Option<Name>,
-    #[schemars(extend("x-doc" = "Only jobs of this classification type, a number from 1 to 6."))]
+    #[schemars(extend("x-doc" = "Only jobs of this classification type: 1 Google DLP, 2 Snowflake native, 3 Snowflake tag import, 4 Snowflake native and tag import, 5 ALTR native, 6 Google DLP with your own key (GDLP BYOK)."))]
     pub classification_type: Option<ClassificationType>,
-    #[schemars(extend("x-doc" = "Order by creation time: asc (oldest first) or desc (newest first). Not sent when omitted."))]
+    #[schemars(extend("x-doc" = "Order by start time: asc (oldest first) or desc (newest first, ALTR's default). Not sent when omitted."))]
     pub order: Option<Order>,
 }
 
@@ -53,9 +53,9 @@ pub struct CreateJob {
     #[schemars(extend("x-doc" = "The collection of classifiers the job runs, by its name from get_collections."))]
     pub collection_name: Name,
     #[serde(default, skip_serializing_if = "is_empty")]
-    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
+    #[schemars(extend("x-doc" = "The condition targets the job evaluates. A list replaces ALTR's default set rather than adding to it, so list every target the collection's classifiers use: an unlisted target is not evaluated, and its conditions count as passing within an AND. Accepted: ROW_DATA, METADATA, COLUMN_LOCATION, SNOWFLAKE_NATIVE, CONTENT_TYPE, DATA_LENGTH, COLUMN_SIZE, ENTROPY (GDLP and AMAZON_COMPREHEND need create_gdlp_job). Not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
-    #[schemars(extend("x-doc" = "Whether the job's findings require review; not sent when omitted, so the API's default applies."))]
+    #[schemars(extend("x-doc" = "true holds the report for review: the job waits at AWAITING_REVIEW until every finding is decided (record_job_decision, record_bulk_job_decision) and confirm_job_report runs. ALTR's default is false; not sent when omitted."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
     #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the new job to finish, polling get_job and reporting progress; it then answers with the job as it stands. Default 0: the start answer comes back at once. Not sent to ALTR."))]
@@ -67,16 +67,16 @@ pub struct CreateJob {
 pub struct CreateGdlpJob {
     #[schemars(extend("x-doc" = "The Snowflake database to scan with Google DLP, by its numeric id from get_databases."))]
     pub database_id: Id,
-    #[schemars(extend("x-doc" = "The collection of classifiers to use, by its name from get_collections; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "The collection whose classifiers scope the scan, by its name from get_collections: every classifier in it is evaluated, not only Google DLP ones. When omitted (not sent), all default Google DLP info-types are used. The scan is always FULL."))]
     pub collection_name: Option<Name>,
     #[serde(default, skip_serializing_if = "is_empty")]
-    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
+    #[schemars(extend("x-doc" = "The condition targets the job evaluates. A list replaces ALTR's default (GDLP, METADATA, COLUMN_LOCATION, CONTENT_TYPE) rather than adding to it, so list every target the classifiers use, GDLP among them. Accepted: GDLP, SNOWFLAKE_NATIVE, ROW_DATA, METADATA, COLUMN_LOCATION, CONTENT_TYPE, DATA_LENGTH, COLUMN_SIZE, AMAZON_COMPREHEND, ENTROPY. Not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
-    #[schemars(extend("x-doc" = "How much data to sample: a number of rows, or a percentage when sample_type is PERCENT; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "How much data to sample per column: a number of rows, or a percentage when sample_type is PERCENT; not sent when omitted (ALTR's default 100)."))]
     pub sample_size: Option<u32>,
-    #[schemars(extend("x-doc" = "How sample_size counts: ROWS (a number of rows) or PERCENT (a percentage, 1-100); not sent when omitted."))]
+    #[schemars(extend("x-doc" = "How sample_size counts: ROWS (a number of rows, ALTR's default) or PERCENT (a percentage, 1-100); not sent when omitted."))]
     pub sample_type: Option<SampleType>,
-    #[schemars(extend("x-doc" = "Whether the job's findings require review; not sent when omitted, so the API's default applies."))]
+    #[schemars(extend("x-doc" = "true holds the report for review: the job waits at AWAITING_REVIEW until every finding is decided (record_job_decision, record_bulk_job_decision) and confirm_job_report runs. ALTR's default is false; not sent when omitted."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
     #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the new job to finish, polling get_job and reporting progress; it then answers with the job as it stands. Default 0: the start answer comes back at once. Not sent to ALTR."))]
@@ -86,14 +86,14 @@ pub struct CreateGdlpJob {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDatabricksJob {
-    #[schemars(extend("x-doc" = "The Databricks database to classify, by its numeric id from get_databases."))]
+    #[schemars(extend("x-doc" = "The Databricks connection to scan with Google DLP, by its numeric id from get_databases: every catalog and table it can reach is scanned."))]
     pub database_id: Id,
-    #[schemars(extend("x-doc" = "The collection of classifiers to use, by its name from get_collections; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "The collection whose classifiers scope the scan, by its name from get_collections: every classifier in it is evaluated. When omitted (not sent), all default Google DLP info-types are used."))]
     pub collection_name: Option<Name>,
     #[serde(default, skip_serializing_if = "is_empty")]
-    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
+    #[schemars(extend("x-doc" = "The condition targets the job evaluates. A list replaces ALTR's default (GDLP, METADATA, COLUMN_LOCATION, CONTENT_TYPE; not ROW_DATA, as Databricks Google DLP does not match classifier regexes against samples by default) rather than adding to it, so include GDLP to keep it. Accepted: ROW_DATA, METADATA, COLUMN_LOCATION, GDLP, SNOWFLAKE_NATIVE, CONTENT_TYPE, DATA_LENGTH, COLUMN_SIZE, AMAZON_COMPREHEND, ENTROPY. Not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
-    #[schemars(extend("x-doc" = "Whether the job's findings require review; not sent when omitted, so the API's default applies."))]
+    #[schemars(extend("x-doc" = "true holds the report for review: the job waits at AWAITING_REVIEW until every finding is decided (record_job_decision, record_bulk_job_decision) and confirm_job_report runs. ALTR's default is false; not sent when omitted."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
     #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the new job to finish, polling get_job and reporting progress; it then answers with the job as it stands. Default 0: the start answer comes back at once. Not sent to ALTR."))]
@@ -220,7 +220,7 @@ fn default_oltp_type() -> ClassificationType {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOltpJob {
-    #[schemars(extend("x-doc" = "The agent that runs the job, by its id from list_sc_agents."))]
+    #[schemars(extend("x-doc" = "The CLASSIFIER agent that runs the job, by its id from list_sc_agents (agent_type CLASSIFIER)."))]
     pub agent_id: Name,
     #[schemars(extend("x-doc" = "The OLTP repository to classify, by its name from list_sc_repos."))]
     pub repo_name: Name,
@@ -229,24 +229,24 @@ pub struct CreateOltpJob {
     #[schemars(extend("x-doc" = "The collection of classifiers the job runs, by its name from get_collections."))]
     pub collection_name: Name,
     #[serde(default = "default_oltp_type")]
-    #[schemars(extend("x-doc" = "The job's classification type, a number from 1 to 6; default 5."))]
+    #[schemars(extend("x-doc" = "ALTR documents 5 (ALTR native, the default) and 6 (Google DLP with your own key, GDLP BYOK, which samples with sample_strategy ROWS only) for OLTP jobs; any type 1 to 6 is passed on, and ALTR answers for the others."))]
     pub classification_type: ClassificationType,
-    #[schemars(extend("x-doc" = "ROWS (the default) samples rows of data; METADATA reads no data and takes no sample_size or sample_type. Another value is passed on to ALTR."))]
+    #[schemars(extend("x-doc" = "ROWS (the default) samples rows of data; COMBINED samples rows and reads column names; METADATA reads column names only, no data, and takes no sample_size or sample_type. Another value is passed on to ALTR."))]
     pub sample_strategy: Option<SampleStrategy>,
     #[schemars(extend("x-doc" = "How much to sample with sample_strategy ROWS: a number of rows (default 1000), or 1 to 100 percent when sample_type is PERCENT (then required). Refused with METADATA."))]
     pub sample_size: Option<u32>,
     #[schemars(extend("x-doc" = "How sample_size counts with sample_strategy ROWS: ROWS (the default) or PERCENT. Refused with METADATA."))]
     pub sample_type: Option<SampleType>,
     #[serde(default)]
-    #[schemars(extend("x-doc" = "The job's condition types, as a list of names (the accepted values are not documented); not sent when omitted or empty."))]
+    #[schemars(extend("x-doc" = "The condition targets the job evaluates. When omitted (or empty, then not sent) ALTR derives them from sample_strategy and classification_type; a list replaces that default rather than adding to it. AMAZON_COMPREHEND runs only when listed; GDLP is in the default only for classification_type 6. Accepted: ROW_DATA, METADATA, COLUMN_LOCATION, CONTENT_TYPE, DATA_LENGTH, COLUMN_SIZE, AMAZON_COMPREHEND, GDLP, ENTROPY, e.g. [\"ROW_DATA\", \"METADATA\"]."))]
     pub condition_types: Vec<String>,
     #[schemars(extend("x-doc" = "The Oracle SID to connect to; not sent when omitted."))]
     pub sid: Option<String>,
-    #[schemars(extend("x-doc" = "The database service name to connect to; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "The Oracle service name or another connection identifier; not sent when omitted."))]
     pub service_name: Option<String>,
-    #[schemars(extend("x-doc" = "An agent task's id (list_sc_agent_tasks) to send with the job; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "Links this one-off run to an existing scheduled agent task, by its id from list_sc_agent_tasks; the run itself creates no task. Not sent when omitted."))]
     pub task_id: Option<String>,
-    #[schemars(extend("x-doc" = "Whether the job's findings require review; not sent when omitted, so the API's default applies."))]
+    #[schemars(extend("x-doc" = "true holds the report for review: the job waits at AWAITING_REVIEW until every finding is decided (record_job_decision, record_bulk_job_decision) and confirm_job_report runs. ALTR's default is false; not sent when omitted."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
     #[schemars(extend("x-doc" = "How many seconds (0 to 60) this call waits for the new job to finish, polling get_job and reporting progress; it then answers with the job as it stands. Default 0: the start answer comes back at once. Not sent to ALTR."))]
@@ -293,7 +293,7 @@ async fn create_oltp_job(ctx: Ctx, p: CreateOltpJob) -> ToolResult {
             (None, None)
         }
         // A strategy ALTR may add samples like ROWS as far as this server knows.
-        SampleStrategy::Rows | SampleStrategy::Other(_) => {
+        SampleStrategy::Rows | SampleStrategy::Combined | SampleStrategy::Other(_) => {
             let kind = p.sample_type.unwrap_or(SampleType::Rows);
             let size = match (kind, p.sample_size) {
                 (SampleType::Percent, None) => {
@@ -348,7 +348,7 @@ pub fn tools(set: &'static Toolset) -> Vec<ToolDef> {
     vec![
         set.tool("get_jobs", "List jobs", ReadOnly)
         .in_default()
-            .description("Jobs by status, job_type, database_id, agent_id, classification_type; order by creation. All pages unless limit/contiguous_id.")
+            .description("Jobs by status, job_type, database_id, agent_id, classification_type; order by start. All pages unless limit/contiguous_id.")
             .handler(get_jobs),
         set.tool("get_active_jobs", "List active jobs", ReadOnly)
             .description("Running or paused jobs (a page), by database_id or agent_id.")
@@ -365,16 +365,16 @@ pub fn tools(set: &'static Toolset) -> Vec<ToolDef> {
             .description("ALTR-native scan of Snowflake database_id with collection_name, job_type; also condition_types, requires_review, wait_seconds.")
             .handler(create_job),
         set.tool("create_gdlp_job", "Start DLP job", Additive)
-            .description("Google DLP scan of Snowflake database_id; also collection_name, condition_types, sample_size (rows, or % if sample_type PERCENT), requires_review, wait_seconds.")
+            .description("Full Google DLP scan of Snowflake database_id; also collection_name, condition_types, sample_size (rows, or % if sample_type PERCENT), requires_review, wait_seconds.")
             .handler(create_gdlp_job),
         set.tool("update_job_status", "Set job status", Idempotent)
             .description("Pause, resume (RUNNING) or cancel job_id via status.")
             .request::<UpdateJobStatus>(PATCH, Classification, "/v1/jobs/{job_id}"),
         set.tool("create_databricks_job", "Start Databricks job", Additive)
-            .description("Classify Databricks database_id; also collection_name, condition_types, requires_review, wait_seconds.")
+            .description("Google DLP scan of Databricks database_id; also collection_name, condition_types, requires_review, wait_seconds.")
             .handler(create_databricks_job),
         set.tool("create_oltp_job", "Start OLTP job", Additive)
-            .description("Classify repo_name via agent_id (list_sc_agents) as service_user_name with collection_name. sample_strategy METADATA reads no data (no sample_*); else sample_size rows (default 1000), or 1-100 if sample_type PERCENT. Also classification_type, condition_types, sid (Oracle), service_name, task_id, requires_review, wait_seconds.")
+            .description("Classify OLTP repo_name via CLASSIFIER agent_id (list_sc_agents) as service_user_name with collection_name. sample_strategy ROWS, COMBINED or METADATA (reads no data, no sample_*); sample_size rows (default 1000), or 1-100 if sample_type PERCENT. classification_type 5 ALTR native, 6 GDLP BYOK (ROWS only). Also condition_types, sid (Oracle), service_name, task_id, requires_review, wait_seconds.")
             .handler(create_oltp_job),
     ]
 }

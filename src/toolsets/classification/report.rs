@@ -102,14 +102,14 @@ pub fn tools(set: &'static Toolset) -> Vec<ToolDef> {
             .description("Decided and undecided finding counts of job_id.")
             .request::<JobId>(GET, Classification, "/v1/jobs/{job_id}/review-status"),
         set.tool("confirm_job_report", "Confirm job report", Idempotent)
-            .description("Confirm job_id's reviewed findings as its final report.")
+            .description("Confirm review-gated job_id's report once every finding is decided; decisions lock, the report builds (poll get_job for COMPLETED).")
             .request::<JobId>(POST, Classification, "/v1/jobs/{job_id}/report/confirm"),
         set.tool("cancel_job_report", "Cancel job report", Idempotent)
-            .description("Cancel job_id's pending report confirmation, reopening review.")
+            .description("Cancel review-gated job_id before confirm: job CANCELLED, review data discarded.")
             .request::<JobId>(POST, Classification, "/v1/jobs/{job_id}/report/cancel"),
         set.tool("get_classification_report", "Download job report", ReadOnly)
             .in_default()
-            .description("Download job_id's classification report (JSON).")
+            .description("Download COMPLETED job_id's classification report (JSON).")
             .handler(get_classification_report),
     ]
 }

@@ -240,7 +240,7 @@ pub fn table() -> Vec<Sends> {
             tool: "create_oltp_job",
             args: json!({
                 "agent_id": "ag1", "repo_name": "orders", "service_user_name": "svc", "collection_name": "PII",
-                "classification_type": 2, "sample_strategy": "metadata", "condition_types": ["c"], "sid": "ORCL",
+                "classification_type": 5, "sample_strategy": "metadata", "condition_types": ["c"], "sid": "ORCL",
                 "service_name": "orders_svc", "task_id": "t1", "requires_review": true,
             }),
             method: "POST",
@@ -248,7 +248,7 @@ pub fn table() -> Vec<Sends> {
             query: &[],
             body: Some(json!({
                 "agent_id": "ag1", "repo_name": "orders", "service_user_name": "svc", "collection_name": "PII",
-                "classification_type": 2, "sample_strategy": "METADATA", "condition_types": ["c"], "sid": "ORCL",
+                "classification_type": 5, "sample_strategy": "METADATA", "condition_types": ["c"], "sid": "ORCL",
                 "service_name": "orders_svc", "task_id": "t1", "requires_review": true,
             })),
         },
@@ -929,7 +929,7 @@ mod workflow {
             ["EMAIL", "PHONE_NUMBER"]
         );
 
-        // Start a job and watch it complete.
+        // Start a review-gated job and watch it finish: it waits at AWAITING_REVIEW.
         let job = s
             .call("create_job", json!({"job_type": "FULL", "database_id": 1, "collection_name": "Contact data", "requires_review": true}))
             .await;
@@ -942,11 +942,11 @@ mod workflow {
         for _ in 0..5 {
             let j = s.call("get_job", json!({"job_id": id})).await;
             status = j.ok()["status"].as_str().unwrap().to_string();
-            if status == "COMPLETED" {
+            if status != "RUNNING" {
                 break;
             }
         }
-        assert_eq!(status, "COMPLETED");
+        assert_eq!(status, "AWAITING_REVIEW");
         s.call(
             "update_job_status",
             json!({"job_id": id, "status": "PAUSED"}),
@@ -1032,6 +1032,9 @@ mod workflow {
         assert_eq!(dry.ok()["findings_would_change"], 4);
         let review = s.call("get_job_review_status", json!({"job_id": id})).await;
         assert_eq!(review.ok()["pending"], 4, "a dry run changed something");
+        s.call("confirm_job_report", json!({"job_id": id}))
+            .await
+            .upstream(409);
         let mut real = bulk.clone();
         real["dry_run"] = json!(false);
         let done = s.call("record_bulk_job_decision", real.clone()).await;
@@ -1058,11 +1061,13 @@ mod workflow {
         s.call("record_bulk_job_decision", real).await.ok();
 
         // Confirm and download the report; the download carries no ALTR credentials.
-        s.call("cancel_job_report", json!({"job_id": id}))
-            .await
-            .upstream(409);
+        let early = s
+            .call("get_classification_report", json!({"job_id": id}))
+            .await;
+        assert_eq!(early.error()["code"], "report_create_failed");
         let confirmed = s.call("confirm_job_report", json!({"job_id": id})).await;
         assert_eq!(confirmed.ok()["report_status"], "CONFIRMED");
+        assert_eq!(confirmed.ok()["status"], "COMPLETED");
         let report = s
             .call("get_classification_report", json!({"job_id": id}))
             .await;
@@ -1076,8 +1081,40 @@ mod workflow {
         assert!(s.requests().iter().any(|q| q.method == "GET"
             && q.path.starts_with("/presigned/classification-reports/")
             && q.status == Some(200)));
-        let cancelled = s.call("cancel_job_report", json!({"job_id": id})).await;
-        assert_eq!(cancelled.ok()["report_status"], "CANCELLED");
+        // A confirmed report cannot be cancelled, and its decisions are locked.
+        s.call("cancel_job_report", json!({"job_id": id}))
+            .await
+            .upstream(409);
+        s.call("revoke_job_decisions", json!({"job_id": id}))
+            .await
+            .upstream(409);
+
+        // Cancelling a gated job still in review discards its review.
+        let other = s
+            .call("create_job", json!({"job_type": "FULL", "database_id": 1, "collection_name": "Contact data", "requires_review": true}))
+            .await;
+        let other = other.ok()["id"].as_str().unwrap().to_string();
+        for _ in 0..2 {
+            s.call("get_job", json!({"job_id": other})).await.ok();
+        }
+        s.call(
+            "record_job_decision",
+            json!({"job_id": other, "confirmed_status": "rejected"}),
+        )
+        .await
+        .ok();
+        let cancelled = s.call("cancel_job_report", json!({"job_id": other})).await;
+        assert_eq!(cancelled.ok()["status"], "CANCELLED");
+        let review = s
+            .call("get_job_review_status", json!({"job_id": other}))
+            .await;
+        assert_eq!(
+            (
+                review.ok()["rejected"].clone(),
+                review.ok()["pending"].clone()
+            ),
+            (json!(0), json!(5))
+        );
     }
 
     #[tokio::test]
@@ -1148,7 +1185,9 @@ mod workflow {
     #[tokio::test]
     async fn presigned_links_need_their_signature_and_nothing_else() {
         let s = Sbx::start().await;
-        let jobs = s.call("get_jobs", json!({"limit": 1})).await;
+        let jobs = s
+            .call("get_jobs", json!({"limit": 1, "status": "COMPLETED"}))
+            .await;
         let id = jobs.ok()["jobs"][0]["id"].as_str().unwrap().to_string();
         let (status, link) = s
             .raw(
