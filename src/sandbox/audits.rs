@@ -601,6 +601,97 @@ fn check_definition(body: &Record) -> Result<(), Fail> {
             ));
         }
     }
+    if let Some(filters) = body.get("filters") {
+        let fields = match body.get("integration_type").and_then(Value::as_str) {
+            Some("oltp") => OLTP_REPORT_FIELDS,
+            _ => SNOWFLAKE_REPORT_FIELDS,
+        };
+        check_report_filters(filters, fields)?;
+    }
+    Ok(())
+}
+
+/// The fields a report filter may name, per integration type.
+const OLTP_REPORT_FIELDS: &[&str] = &[
+    "database_name",
+    "table_name",
+    "schema_name",
+    "column_name",
+    "statement_type",
+    "consuming_user",
+    "event_source",
+    "event_name",
+    "repo_user",
+    "repo_host",
+    "repo_name",
+    "repo_type",
+    "application_name",
+    "client_host",
+    "connection_id",
+    "statement_text",
+    "policy_blocked",
+    "execution_success",
+    "row_count",
+];
+const SNOWFLAKE_REPORT_FIELDS: &[&str] = &[
+    "username",
+    "current_role",
+    "ip_address",
+    "client",
+    "query_type",
+    "warehouse",
+    "warehouse_size",
+];
+
+/// 400 unless `filters` is `{filter_groups: [{filters: [{field, mode, patterns: [{match_type,
+/// value}]}]}]}` over the integration type's fields.
+fn check_report_filters(filters: &Value, fields: &[&str]) -> Result<(), Fail> {
+    let bad = |what: String| Err(Fail::bad_request(format!("filters: {what}")));
+    let Some(groups) = filters.get("filter_groups").and_then(Value::as_array) else {
+        return bad("needs a filter_groups list".into());
+    };
+    for (g, group) in groups.iter().enumerate() {
+        let Some(list) = group.get("filters").and_then(Value::as_array) else {
+            return bad(format!("filter_groups[{g}] needs a filters list"));
+        };
+        for (i, f) in list.iter().enumerate() {
+            let at = format!("filter_groups[{g}].filters[{i}]");
+            match f.get("field").and_then(Value::as_str) {
+                Some(name) if fields.contains(&name) => {}
+                Some(name) => {
+                    return bad(format!(
+                        "{at}.field '{name}' is not one of {}",
+                        fields.join(", ")
+                    ))
+                }
+                None => return bad(format!("{at} needs a field")),
+            }
+            if !matches!(
+                f.get("mode").and_then(Value::as_str),
+                Some("include" | "exclude")
+            ) {
+                return bad(format!("{at}.mode must be include or exclude"));
+            }
+            let patterns = f
+                .get("patterns")
+                .and_then(Value::as_array)
+                .filter(|p| !p.is_empty());
+            let Some(patterns) = patterns else {
+                return bad(format!("{at} needs a patterns list"));
+            };
+            for (j, p) in patterns.iter().enumerate() {
+                let kind = p.get("match_type").and_then(Value::as_str);
+                if !matches!(kind, Some("exact" | "prefix" | "suffix" | "contains")) {
+                    return bad(format!(
+                        "{at}.patterns[{j}].match_type must be exact, prefix, suffix or contains"
+                    ));
+                }
+                if !p.get("value").is_some_and(Value::is_string) {
+                    return bad(format!("{at}.patterns[{j}] needs a value"));
+                }
+            }
+        }
+    }
     Ok(())
 }
 
@@ -957,7 +1048,7 @@ pub(crate) fn seed(org: &mut Org, seed: Seed) {
         "report_window": {"lookback_days": 7, "timezone": "UTC"},
         "schedule": {"cron": "0 9 ? * MON *", "enabled": true, "timezone": "UTC"},
         "delivery": {"channels": [{"type": "email", "enabled": true, "recipients": ["security@acme.example"]}]},
-        "filters": {"filter_groups": [{"filters": [{"field": "current_role", "pattern": {"match_type": "exact", "value": "ANALYST"}}]}]},
+        "filters": {"filter_groups": [{"filters": [{"field": "current_role", "mode": "include", "patterns": [{"match_type": "exact", "value": "ANALYST"}]}]}]},
         "archived": false, "created_by": CURRENT_USER,
     });
     let Ok(def) = org.store.create(&DEFINITIONS, &[], def) else {

@@ -185,7 +185,7 @@ pub struct SnowflakeRule {
     pub objects: NonEmpty<SnowflakeObject>,
     /// Access granted: [{"name": "read"}] and/or write.
     pub access: NonEmpty<Access>,
-    /// Tag-based targeting: [{check_against, tagged_with, tag_condition}].
+    /// Tag-based targeting: [{check_against: [databases|schemas|tables|views], tagged_with: [{database, schema, name, value}], tag_condition: or|and}].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tagged_objects: Option<Vec<Map<String, Value>>>,
 }
@@ -258,7 +258,7 @@ pub struct CreateSnowflake {
     #[serde(rename(serialize = "connection_ids"), serialize_with = "one_item_list")]
     #[schemars(extend("x-doc" = "The Snowflake connection the policy governs: its database_id from get_databases. Sent as a one-item connection_ids list."))]
     pub connection_id: Id,
-    /// [{actors:[{type:role,condition:C,identifiers:[..]}],objects:[{type:database|schema|table|view,condition:C|fully_qualified,identifiers:[..]}],access:[{name:read|write}],tagged_objects?:[{check_against,tagged_with,tag_condition}]}]; C=equals|starts_with|ends_with; fully_qualified: fully_qualified_identifiers:[{database,schema,table,view}] instead
+    /// [{actors:[{type:role,condition:C,identifiers:[..]}],objects:[{type:database|schema|table|view,condition:C|fully_qualified,identifiers:[..]}],access:[{name:read|write}],tagged_objects?:[{check_against:[databases|schemas|tables|views],tagged_with:[{database,schema,name,value}],tag_condition:or|and}]}]; C=equals|starts_with|ends_with; fully_qualified: fully_qualified_identifiers:[{database,schema,table,view}] instead
     #[schemars(with = "Vec<Map<String, Value>>")]
     pub rules: JsonOr<NonEmpty<SnowflakeRule>>,
     #[schemars(with = "Option<Map<String, Value>>")]
@@ -462,7 +462,7 @@ async fn create_request(ctx: Ctx, p: CreateRequest) -> Result<Value, ToolError> 
 pub fn tools() -> Vec<ToolDef> {
     vec![
         SET.tool("create_snowflake_access_policy", "Create Snowflake access policy", Effect::Additive)
-            .description("Roles may read/write databases, schemas, tables or views of Snowflake connection_id (database_id); checked per policy_maintenance {rate:day|cron,value:N days|cron expr}. policy_name, description: 1-255 chars; access_request_id: request fulfilled. Returns policy_id.")
+            .description("Roles may read/write objects of Snowflake connection_id (database_id); checked per policy_maintenance {rate:day|cron,value:N days|cron expr}. policy_name, description: 1-255 chars; access_request_id: request fulfilled. Returns policy_id.")
             .request::<CreateSnowflake>(Method::POST, Api, "/v1/unified-policy/management/policy/accessManagement/snowflake"),
         SET.tool("create_oltp_access_policy", "Create OLTP access policy", Effect::Additive)
             .description("IdP users/groups may read columns of OLTP repository repo_name; database_type and database_type_name e.g. 4, oracle; case_sensitivity of identifiers. policy_name, description: 1-255 chars.")

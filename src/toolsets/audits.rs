@@ -118,7 +118,7 @@ pub struct SearchAudits {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Results {
-    #[schemars(extend("x-doc" = "The search's id: from search_audits for get_audit_results, from search_query_audits for get_query_audit_results."))]
+    #[schemars(extend("x-doc" = "The search's id: from search_audits for get_audit_results, from search_query_audits for get_query_audit_results; it stays valid for 30 days."))]
     pub search_uuid: Name,
     pub limit: Option<Limit<250>>,
     #[schemars(extend("x-doc" = "For the next page of results: the next_page_token the previous page returned. Omit for the first page."))]
@@ -133,7 +133,7 @@ pub struct SearchSystem {
     pub limit: Option<Limit<100>>,
     #[schemars(extend("x-doc" = "How many matching entries to skip, for paging; not sent when omitted."))]
     pub offset: Option<u64>,
-    #[schemars(extend("x-doc" = "How long ALTR itself waits for results before answering, in milliseconds, -1 to 1000; -1 answers at once with a token. Not sent when omitted."))]
+    #[schemars(extend("x-doc" = "How long ALTR itself waits for results before answering, in milliseconds, -1 to 1000; -1 answers at once with a token. Not sent when omitted (ALTR then waits 100 ms)."))]
     pub wait: Option<ApiWait>,
     #[serde(rename(serialize = "from"))]
     #[schemars(extend("x-doc" = "Start of the period: ISO 8601 in UTC, or relative to now (-24h, -7d) (sent as from). When the period is omitted ALTR searches the last 48 hours; a period spans at most one week."))]
@@ -181,7 +181,7 @@ pub struct SearchQueries {
     pub offset: Option<u64>,
     #[schemars(extend("x-doc" = "Start of the period to search: RFC 3339 in UTC, e.g. 2024-05-01T00:00:00Z, or relative to now (-24h, -7d, -90m); not sent when omitted."))]
     pub from_date_time: Option<When>,
-    #[schemars(extend("x-doc" = "End of the period to search: RFC 3339 in UTC, or relative to now (now, -1h); not sent when omitted."))]
+    #[schemars(extend("x-doc" = "End of the period to search: RFC 3339 in UTC, or relative to now (now, -1h); must not be in the future. Not sent when omitted."))]
     pub to_date_time: Option<When>,
     #[schemars(extend("x-doc" = "Only queries run under this Snowflake role."))]
     pub executing_role: Option<Name>,
@@ -236,9 +236,9 @@ macro_rules! definition {
             pub description: Option<String>,
             #[schemars(extend("x-doc" = "How many full days before the day the report runs it covers, a whole number of 0 or more; sent in report_window. Left out when omitted."))]
             pub lookback_days: Option<u32>,
-            #[schemars(extend("x-doc" = "The IANA time zone (e.g. America/Chicago) the report window's days are counted in; sent in report_window. Left out when omitted."))]
+            #[schemars(extend("x-doc" = "The IANA time zone (e.g. America/Chicago) the report window's days are counted in; ALTR requires it. Sent in report_window; left out when omitted."))]
             pub timezone: Option<Name>,
-            #[schemars(extend("x-doc" = "When the report runs, as a 6-field AWS cron expression (minutes hours day-of-month month day-of-week year), e.g. 0 9 ? * MON *; sent in schedule. Another field count is refused."))]
+            #[schemars(extend("x-doc" = "When the report runs, as a 6-field AWS cron expression (minutes hours day-of-month month day-of-week year), with ? in day-of-month or day-of-week (not both) when the other is given, e.g. 0 9 ? * MON * (Mondays 9:00), 30 8 ? * MON-FRI * (weekdays 8:30), 0 0 1 * ? * (the 1st at midnight), 0 * * * ? * (hourly); read in schedule_timezone; sent in schedule. Another field count is refused."))]
             pub schedule_cron: Option<Name>,
             #[schemars(extend("x-doc" = "true runs the report on its schedule, false keeps the schedule without running it; sent in schedule."))]
             pub schedule_enabled: Option<bool>,
@@ -246,7 +246,7 @@ macro_rules! definition {
             pub schedule_timezone: Option<Name>,
             #[schemars(extend("x-doc" = "Where finished reports go, e.g. {\"channels\": [{\"type\": \"email\", \"enabled\": true, \"recipients\": [...]}]}; an object or its JSON text. Omitted: no delivery (update_report_definition refuses to drop an existing one unless replace_all)."))]
             pub delivery: Option<JsonOr<Map<String, Value>>>,
-            #[schemars(extend("x-doc" = "Which audit events the report includes: {\"filter_groups\": [{\"filters\": [{\"field\", \"pattern\": {\"match_type\", \"value\"}}]}]}; an object or its JSON text. Omitted: no filters (update_report_definition refuses to drop existing ones unless replace_all)."))]
+            #[schemars(extend("x-doc" = "Which audit events the report includes: {\"filter_groups\": [{\"filters\": [{\"field\": \"repo_name\", \"mode\": \"include\", \"patterns\": [{\"match_type\": \"exact\", \"value\": \"mydb\"}]}]}]}; an object or its JSON text. mode (include or exclude) is required on each filter; match_type is exact, prefix, suffix or contains. Fields for oltp: database_name, table_name, schema_name, column_name, statement_type, consuming_user, event_source, event_name, repo_user, repo_host, repo_name, repo_type, application_name, client_host, connection_id, statement_text, policy_blocked, execution_success, row_count; for snowflake: username, current_role, ip_address, client, query_type, warehouse, warehouse_size. Omitted: no filters (update_report_definition refuses to drop existing ones unless replace_all)."))]
             pub filters: Option<JsonOr<Map<String, Value>>>,
         }
     };
@@ -698,14 +698,14 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Page of search_audits results by search_uuid (202: still running); next_page_token for more.")
             .request::<Results>(Method::GET, ScControl, "/v1/audits/{search_uuid}"),
         SET.tool("search_system_audits", "Search system audits", Effect::ReadOnly)
-            .description("Search ALTR platform audit logs of one category; from_date_time, to_date_time ISO 8601 UTC (default last 48 h, span ≤ 1 week); offset; wait: API-side ms (-1: token at once). wait_seconds waits; else poll get_system_audit_results.")
+            .description("Search ALTR platform audit logs of one category; from_date_time, to_date_time ISO 8601 UTC (default last 48 h, span <= 1 week); offset; wait: API-side ms (-1: token at once). wait_seconds waits; else poll get_system_audit_results.")
             .handler(search_system_audits),
         SET.tool("get_system_audit_results", "System audit results", Effect::ReadOnly)
             .description("search_system_audits results by token; while moreData is true, call again with the new token.")
             .request::<SystemToken>(Method::GET, AltrNet, "/api/systemaudits/query/result/{token}"),
         SET.tool("search_query_audits", "Search Snowflake audits", Effect::ReadOnly)
         .in_default()
-            .description("Start a Snowflake masking audit search. ANDed filters: from_date_time, to_date_time (RFC3339 UTC), executing_role, executing_user, query_id, policy_tag_name, policy_tag_value, policy_column_database_name, policy_column_schema_name, policy_column_table_name, policy_column_name; offset, sort_by, order_by. wait_seconds waits; else poll get_query_audit_results.")
+            .description("Start a Snowflake masking audit search. ANDed filters: from_date_time, to_date_time (RFC3339 UTC, not future), executing_role, executing_user, query_id, policy_tag_name, policy_tag_value, policy_column_database_name, policy_column_schema_name, policy_column_table_name, policy_column_name; offset, sort_by, order_by. wait_seconds waits; else poll get_query_audit_results.")
             .handler(search_query_audits),
         SET.tool("get_query_audit_results", "Snowflake audit results", Effect::ReadOnly)
         .in_default()
@@ -715,7 +715,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Audit report definitions, newest first; archived=true: archived ones instead.")
             .request::<ListDefinitions>(Method::GET, AuditReport, "/audit-reports/definitions/"),
         SET.tool("create_report_definition", "Create report definition", Effect::Additive)
-            .description("Define an audit report: name, integration_type, description; lookback_days (full days before trigger day) in timezone; schedule_cron (6-field AWS cron, e.g. `0 9 ? * MON *`), schedule_enabled, schedule_timezone (IANA zones); delivery {channels: [{type: email, enabled, recipients}]}; filters {filter_groups: [{filters: [{field, pattern: {match_type, value}}]}]}.")
+            .description("Define an audit report: name, integration_type, description; lookback_days (full days before trigger day) in timezone (required); schedule_cron (6-field AWS cron, ? in day-of-month or day-of-week, e.g. `0 9 ? * MON *`), schedule_enabled, schedule_timezone (IANA zones); delivery {channels:[{type:email,enabled,recipients}]}; filters {filter_groups:[{filters:[{field,mode:include|exclude,patterns:[{match_type:exact|prefix|suffix|contains,value}]}]}]}.")
             .handler(create_definition),
         SET.tool("get_report_definition", "Get report definition", Effect::ReadOnly)
             .description("definition_id (from list_report_definitions): window, filters, schedule, delivery.")
@@ -739,7 +739,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Window, status and sign-off state of report (definition_id, instance_id).")
             .request::<InstanceId>(Method::GET, AuditReport, INSTANCE),
         SET.tool("get_report_instance_download_url", "Report download URL", Effect::ReadOnly)
-            .description("Pre-signed URL of report (definition_id, instance_id) in format pdf or csv.")
+            .description("Pre-signed URL of report (definition_id, instance_id) as format.")
             .request::<Download>(Method::GET, AuditReport, "/audit-reports/definitions/{definition_id}/instances/{instance_id}/download"),
         SET.tool("list_report_comments", "List report comments", Effect::ReadOnly)
             .description("Comments on report (definition_id, instance_id), pinned first.")

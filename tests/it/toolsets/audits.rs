@@ -109,12 +109,12 @@ pub fn table() -> Vec<Sends> {
         },
         Sends {
             tool: "create_report_definition",
-            args: json!({"name": "Weekly SSN reads", "integration_type": "snowflake", "description": "who read SSN", "lookback_days": 7, "timezone": "UTC", "schedule_cron": "0 9 ? * MON *", "schedule_enabled": true, "schedule_timezone": "UTC", "delivery": "{\"channels\": [{\"type\": \"email\", \"enabled\": true, \"recipients\": [\"sec@x.com\"]}]}", "filters": {"filter_groups": [{"filters": [{"field": "username", "pattern": {"match_type": "exact", "value": "ANN"}}]}]}}),
+            args: json!({"name": "Weekly SSN reads", "integration_type": "snowflake", "description": "who read SSN", "lookback_days": 7, "timezone": "UTC", "schedule_cron": "0 9 ? * MON *", "schedule_enabled": true, "schedule_timezone": "UTC", "delivery": "{\"channels\": [{\"type\": \"email\", \"enabled\": true, \"recipients\": [\"sec@x.com\"]}]}", "filters": {"filter_groups": [{"filters": [{"field": "username", "mode": "include", "patterns": [{"match_type": "exact", "value": "ANN"}]}]}]}}),
             method: "POST",
             path: "/audit-report/audit-reports/definitions/",
             query: &[],
             body: Some(
-                json!({"name": "Weekly SSN reads", "integration_type": "snowflake", "description": "who read SSN", "report_window": {"lookback_days": 7, "timezone": "UTC"}, "schedule": {"cron": "0 9 ? * MON *", "enabled": true, "timezone": "UTC"}, "delivery": {"channels": [{"type": "email", "enabled": true, "recipients": ["sec@x.com"]}]}, "filters": {"filter_groups": [{"filters": [{"field": "username", "pattern": {"match_type": "exact", "value": "ANN"}}]}]}}),
+                json!({"name": "Weekly SSN reads", "integration_type": "snowflake", "description": "who read SSN", "report_window": {"lookback_days": 7, "timezone": "UTC"}, "schedule": {"cron": "0 9 ? * MON *", "enabled": true, "timezone": "UTC"}, "delivery": {"channels": [{"type": "email", "enabled": true, "recipients": ["sec@x.com"]}]}, "filters": {"filter_groups": [{"filters": [{"field": "username", "mode": "include", "patterns": [{"match_type": "exact", "value": "ANN"}]}]}]}}),
             ),
         },
         Sends {

@@ -30,22 +30,22 @@ pub fn table() -> Vec<Sends> {
         },
         Sends {
             tool: "create_dam_rule",
-            args: json!({"name": "SSN reads", "rule_type": "threshold", "severity": "critical", "data_source_scope": "all", "filter_tree": "{\"field\": \"column_name\", \"op\": \"eq\", \"value\": \"SSN\"}", "description": "many SSN reads", "email_recipients": ["sec@x.com"], "window_type": "rolling_1h", "threshold": 10, "timezone": "UTC", "comment_required": true, "email_rate_limit_seconds": 600}),
+            args: json!({"name": "SSN reads", "rule_type": "threshold", "severity": "critical", "data_source_scope": "snowflake", "filter_tree": "{\"op\": \"eq\", \"dimension\": \"column\", \"string_value\": \"SSN\"}", "description": "many SSN reads", "email_recipients": ["sec@x.com"], "window_type": "hourly", "threshold": 10, "timezone": "UTC", "comment_required": true, "email_rate_limit_seconds": 600}),
             method: "POST",
             path: "/dam-alerting/rules",
             query: &[],
             body: Some(
-                json!({"name": "SSN reads", "rule_type": "threshold", "severity": "critical", "data_source_scope": "all", "filter_tree": {"field": "column_name", "op": "eq", "value": "SSN"}, "enabled": false, "description": "many SSN reads", "email_recipients": ["sec@x.com"], "window_type": "rolling_1h", "threshold": 10, "timezone": "UTC", "comment_required": true, "email_rate_limit_seconds": 600}),
+                json!({"name": "SSN reads", "rule_type": "threshold", "severity": "critical", "data_source_scope": "snowflake", "filter_tree": {"op": "eq", "dimension": "column", "string_value": "SSN"}, "enabled": false, "description": "many SSN reads", "email_recipients": ["sec@x.com"], "window_type": "hourly", "threshold": 10, "timezone": "UTC", "comment_required": true, "email_rate_limit_seconds": 600}),
             ),
         },
         Sends {
             tool: "create_dam_rule",
-            args: json!({"name": "Any SSN read", "rule_type": "match", "severity": "high", "data_source_scope": "all", "filter_tree": {"field": "column_name", "op": "eq", "value": "SSN"}, "enabled": true}),
+            args: json!({"name": "Any SSN read", "rule_type": "match", "severity": "high", "data_source_scope": "oltp", "filter_tree": {"op": "eq", "dimension": "column", "string_value": "SSN"}, "enabled": true}),
             method: "POST",
             path: "/dam-alerting/rules",
             query: &[],
             body: Some(
-                json!({"name": "Any SSN read", "rule_type": "match", "severity": "high", "data_source_scope": "all", "filter_tree": {"field": "column_name", "op": "eq", "value": "SSN"}, "enabled": true}),
+                json!({"name": "Any SSN read", "rule_type": "match", "severity": "high", "data_source_scope": "oltp", "filter_tree": {"op": "eq", "dimension": "column", "string_value": "SSN"}, "enabled": true}),
             ),
         },
         Sends {
@@ -107,7 +107,7 @@ pub fn table() -> Vec<Sends> {
 #[tokio::test]
 async fn dam_values_and_combinations_are_checked_before_sending() {
     let h = Harness::start().await;
-    let rule = json!({"name": "n", "rule_type": "match", "severity": "high", "data_source_scope": "all", "filter_tree": {"field": "x"}});
+    let rule = json!({"name": "n", "rule_type": "match", "severity": "high", "data_source_scope": "oltp", "filter_tree": {"op": "exists", "dimension": "user"}});
     assert_refused(
         &h,
         "create_dam_rule",
@@ -132,7 +132,7 @@ async fn dam_values_and_combinations_are_checked_before_sending() {
     assert_refused(
         &h,
         "create_dam_rule",
-        with_args(&rule, json!({"window_type": "rolling_1h"})),
+        with_args(&rule, json!({"window_type": "hourly"})),
         "window_type",
     )
     .await;
@@ -141,7 +141,7 @@ async fn dam_values_and_combinations_are_checked_before_sending() {
         "create_dam_rule",
         with_args(
             &rule,
-            json!({"rule_type": "threshold", "window_type": "rolling_1h"}),
+            json!({"rule_type": "threshold", "window_type": "hourly", "timezone": "UTC"}),
         ),
         "threshold",
     )
@@ -151,6 +151,77 @@ async fn dam_values_and_combinations_are_checked_before_sending() {
         "create_dam_rule",
         with_args(&rule, json!({"rule_type": "threshold", "threshold": 5})),
         "window_type",
+    )
+    .await;
+    // Scope and window are open value sets (named, not pinned by the API facts): only blank is
+    // refused. And the timezone each rule type takes.
+    assert_refused(
+        &h,
+        "create_dam_rule",
+        with_args(&rule, json!({"data_source_scope": "  "})),
+        "data_source_scope",
+    )
+    .await;
+    assert_refused(
+        &h,
+        "create_dam_rule",
+        with_args(
+            &rule,
+            json!({"rule_type": "threshold", "threshold": 5, "window_type": " ", "timezone": "UTC"}),
+        ),
+        "window_type",
+    )
+    .await;
+    assert_refused(
+        &h,
+        "create_dam_rule",
+        with_args(
+            &rule,
+            json!({"rule_type": "threshold", "threshold": 5, "window_type": "daily"}),
+        ),
+        "timezone",
+    )
+    .await;
+    assert_refused(
+        &h,
+        "create_dam_rule",
+        with_args(&rule, json!({"timezone": "UTC"})),
+        "timezone",
+    )
+    .await;
+    let at_night = json!({"op": "between", "dimension": "time_of_day", "between": {"start": "22:00", "end": "06:00"}});
+    assert_refused(
+        &h,
+        "create_dam_rule",
+        with_args(&rule, json!({"filter_tree": at_night})),
+        "timezone",
+    )
+    .await;
+    let mut deep = json!({"op": "exists", "dimension": "user"});
+    for _ in 0..16 {
+        deep = json!({"op": "and", "children": [deep]});
+    }
+    assert_refused(
+        &h,
+        "create_dam_rule",
+        with_args(&rule, json!({"filter_tree": deep})),
+        "filter_tree",
+    )
+    .await;
+    for seconds in [30, 86_401] {
+        assert_refused(
+            &h,
+            "create_dam_rule",
+            with_args(&rule, json!({"email_rate_limit_seconds": seconds})),
+            "email_rate_limit_seconds",
+        )
+        .await;
+    }
+    assert_refused(
+        &h,
+        "update_dam_rule",
+        json!({"rule_id": "r1", "email_rate_limit_seconds": 59}),
+        "email_rate_limit_seconds",
     )
     .await;
     assert_refused(
@@ -176,7 +247,7 @@ async fn dam_values_and_combinations_are_checked_before_sending() {
 async fn filter_tree_bad_json_names_the_parameter_and_position() {
     let h = Harness::start().await;
     let c = h
-        .call("create_dam_rule", json!({"name": "n", "rule_type": "match", "severity": "high", "data_source_scope": "all", "filter_tree": format!("{{\"a\": {SECRET}}}")}))
+        .call("create_dam_rule", json!({"name": "n", "rule_type": "match", "severity": "high", "data_source_scope": "oltp", "filter_tree": format!("{{\"a\": {SECRET}}}")}))
         .await;
     c.invalid("filter_tree");
     assert!(
@@ -206,6 +277,9 @@ async fn dam_workflow_in_the_sandbox() {
     let seeded = new_alerts.ok()["alerts"].as_array().unwrap().clone();
     assert_eq!(seeded.len(), 1, "{}", new_alerts.envelope);
     assert_eq!(seeded[0]["rule_name"], "Bulk SSN reads");
+    let context = &seeded[0]["threshold_context"];
+    assert!(context["count"].as_u64().unwrap() >= 3, "{context}");
+    assert_eq!(context["window_type"], "daily");
     // Its rule requires a comment.
     s.call(
         "acknowledge_dam_alert",
@@ -219,29 +293,44 @@ async fn dam_workflow_in_the_sandbox() {
             "create_dam_rule",
             json!({"name": "Analyst reads SSN", "rule_type": "match", "severity": "high",
                    "data_source_scope": "snowflake", "enabled": true,
-                   "filter_tree": {"operator": "and", "conditions": [
-                       {"field": "executing_role", "operator": "equals", "value": "ANALYST"},
-                       {"field": "policy_column_name", "operator": "equals", "value": "SSN"}]}}),
+                   "filter_tree": {"op": "and", "children": [
+                       {"op": "eq", "dimension": "snowflake_role", "string_value": "ANALYST"},
+                       {"op": "eq", "dimension": "column", "string_value": "SSN"}]}}),
         )
         .await;
     let rule_id = created.ok()["id"].as_str().unwrap().to_string();
     s.call(
         "create_dam_rule",
-        json!({"name": "Broken", "rule_type": "match", "severity": "high", "data_source_scope": "all",
-               "filter_tree": {"field": "x", "operator": "like", "value": "y"}}),
+        json!({"name": "Broken", "rule_type": "match", "severity": "high", "data_source_scope": "snowflake",
+               "filter_tree": {"op": "like", "dimension": "user", "string_value": "y"}}),
     )
     .await
     .upstream(400);
+    // A dimension of the other scope, and a number op on a text dimension, are refused too.
+    for tree in [
+        json!({"op": "eq", "dimension": "sidecar_id", "string_value": "sc-1"}),
+        json!({"op": "gt", "dimension": "user", "number_value": 3}),
+    ] {
+        s.call(
+            "create_dam_rule",
+            json!({"name": "Broken", "rule_type": "match", "severity": "high",
+                   "data_source_scope": "snowflake", "filter_tree": tree}),
+        )
+        .await
+        .upstream(400);
+    }
 
+    // A match rule raises one alert per matching event, carrying it as matched_event.
     let raised = s.call("list_dam_alerts", json!({"rule_id": rule_id})).await;
-    let alert = raised.ok()["alerts"][0].clone();
-    assert_eq!(alert["state"], "new", "{}", raised.envelope);
-    assert_eq!(alert["severity"], "high");
-    assert!(alert["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|e| e["executing_role"] == "ANALYST" && e["policy_column_name"] == "SSN"));
+    let all = raised.ok()["alerts"].as_array().unwrap().clone();
+    assert!(!all.is_empty(), "{}", raised.envelope);
+    for a in &all {
+        assert_eq!(a["state"], "new", "{}", raised.envelope);
+        assert_eq!(a["severity"], "high");
+        assert_eq!(a["matched_event"]["executing_role"], "ANALYST");
+        assert_eq!(a["matched_event"]["policy_column_name"], "SSN");
+    }
+    let alert = all[0].clone();
     let alert_id = alert["id"].as_str().unwrap().to_string();
 
     let acked = s
@@ -317,4 +406,54 @@ async fn people_written_text_comes_back_fenced_without_hidden_characters() {
         rule.ok()["rules"][0]["name"].is_string(),
         "names stay plain"
     );
+}
+
+#[tokio::test]
+async fn the_sandbox_evaluates_altr_filter_trees_per_scope() {
+    use crate::sandbox_common::Sbx;
+    let s = Sbx::start().await;
+    let alerts_of = |rule: serde_json::Value| {
+        let s = &s;
+        async move {
+            let created = s.call("create_dam_rule", rule).await;
+            let id = created.ok()["id"].as_str().unwrap().to_string();
+            let listed = s.call("list_dam_alerts", json!({"rule_id": id})).await;
+            listed.ok()["alerts"].as_array().unwrap().clone()
+        }
+    };
+    // Text, number and time-of-day leaves over Snowflake events.
+    let found = alerts_of(json!({"name": "Big SSN selects", "rule_type": "match", "severity": "low",
+        "data_source_scope": "snowflake", "enabled": true, "timezone": "UTC",
+        "filter_tree": {"op": "and", "children": [
+            {"op": "regex", "dimension": "statement_text", "string_value": "^SELECT SSN .*CUSTOMERS"},
+            {"op": "range", "dimension": "snowflake_row_count", "range": {"min": 0, "max": 100000}},
+            {"op": "between", "dimension": "time_of_day", "between": {"start": "00:00", "end": "23:59"}}]}}))
+    .await;
+    assert!(!found.is_empty());
+    assert!(found
+        .iter()
+        .all(|a| a["matched_event"]["policy_column_name"] == "SSN"));
+    // The oltp scope reads sidecar events only: `user` is the consuming user there.
+    let found = alerts_of(
+        json!({"name": "Bob", "rule_type": "match", "severity": "low",
+        "data_source_scope": "oltp", "enabled": true,
+        "filter_tree": {"op": "in", "dimension": "user", "list_value": ["bob", "nobody"]}}),
+    )
+    .await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["matched_event"]["consuming_user"], "bob");
+    let none = alerts_of(
+        json!({"name": "Office IPs", "rule_type": "match", "severity": "low",
+        "data_source_scope": "oltp", "enabled": true,
+        "filter_tree": {"op": "cidr", "dimension": "client_ip", "string_value": "10.0.0.0/8"}}),
+    )
+    .await;
+    assert!(none.is_empty());
+    // The gap between 0 and 60 seconds is refused before anything is sent.
+    s.call(
+        "update_dam_rule",
+        json!({"rule_id": "nope", "email_rate_limit_seconds": 30}),
+    )
+    .await
+    .invalid("email_rate_limit_seconds");
 }
