@@ -1,13 +1,16 @@
 //! Key management (KMA `/v1`): tweaks, and keys per namespace, each with numbered sequences.
 //!
 //! A record is `{name, (namespace,) current_sequence, sequences: [{sequence, status,
-//! created_at, (deactivated_at)}], created_at, updated_at}`. Creating starts at sequence 1
-//! (409 for a taken name); rotating the current, active sequence adds the next one (409 for an
-//! older or deactivated sequence); deactivating marks one sequence `deactivated` (again: no
-//! change). A get answers one sequence (the current one unless `sequence` is given). Lists page
-//! by `contiguous_id` (the name of the last record of the page), `contain` filters names, and
-//! `status` (active, deactivated or any; default any) keeps only the sequences in that state,
-//! leaving out records with none. Unknown names, namespaces and sequences are 404.
+//! created_at, (deactivated_at), (envelope_version, envelope_rotated_at)}], created_at,
+//! updated_at}`. Creating starts at sequence 1 (409 for a taken name). Rotating a key's sequence
+//! is ALTR's envelope rotation: the sequence's data key is re-wrapped under a new envelope key,
+//! so the sequence, its key material and `current_sequence` stay and only `envelope_version`
+//! (1 before any rotation) goes up, with `envelope_rotated_at` (409 for a deactivated
+//! sequence). Deactivating marks one sequence `deactivated` (again: no change). A get answers
+//! one sequence (the current one unless `sequence` is given). Lists page by `contiguous_id`
+//! (the name of the last record of the page), `contain` filters names, and `status` (active,
+//! deactivated or any; default any) keeps only the sequences in that state, leaving out records
+//! with none. Unknown names, namespaces and sequences are 404.
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State as AxumState};
@@ -62,8 +65,8 @@ const PAGE: u64 = 25;
 const MAX_PAGE: u64 = 1000;
 const STATUSES: &[&str] = &["active", "deactivated", "any"];
 
-/// Demo: namespace `payments` with `card-key` (sequence 1 deactivated, 2 current) and
-/// `iban-key`; namespace `hr` with `ssn-key`; tweak `ssn-tweak`.
+/// Demo: namespace `payments` with `card-key` (sequence 1 deactivated, 2 current, its envelope
+/// rotated once) and `iban-key`; namespace `hr` with `ssn-key`; tweak `ssn-tweak`.
 pub(crate) fn seed(org: &mut Org, seed: Seed) {
     if seed != Seed::Demo {
         return;
@@ -76,7 +79,8 @@ pub(crate) fn seed(org: &mut Org, seed: Seed) {
         let _ = create_key(org, ns, name);
     }
     if let Ok(card) = org.store.get_mut(&KEYS, &["payments"], "card-key") {
-        let _ = rotate(card, 1);
+        add_sequence(card);
+        let _ = rotate(card, 2);
         let _ = deactivate(card, 1);
     }
     let _ = org
@@ -173,27 +177,47 @@ fn find_sequence(record: &Record, n: u64) -> Result<Value, Fail> {
         .ok_or_else(|| Fail::not_found(format!("{} has no sequence {n}", label(record))))
 }
 
-/// Add the next sequence after `from`, which must be the current, active one.
-fn rotate(record: &mut Record, from: u64) -> Result<(), Fail> {
-    let seq = find_sequence(record, from)?;
-    let now_current = current(record);
-    if from != now_current {
-        return Err(Fail::conflict(format!(
-            "sequence {from} of {} is not the current one ({now_current}); rotate from the current sequence",
-            label(record)
-        )));
-    }
-    if seq.get("status").and_then(Value::as_str) != Some("active") {
-        return Err(Fail::conflict(format!(
-            "sequence {from} of {} is deactivated and cannot be rotated",
-            label(record)
-        )));
-    }
-    let next = from.saturating_add(1);
+/// Add the next sequence and make it current (the demo's key history; no endpoint does this).
+fn add_sequence(record: &mut Record) {
+    let next = sequences(record)
+        .iter()
+        .map(number_of)
+        .max()
+        .unwrap_or(0)
+        .saturating_add(1);
     let mut all = sequences(record);
     all.push(json!({"sequence": next, "status": "active", "created_at": now()}));
     record.insert("sequences".into(), Value::Array(all));
     record.insert("current_sequence".into(), json!(next));
+}
+
+/// Envelope rotation of sequence `n`, which must be active: its `envelope_version` goes up by
+/// one (from 1) and `envelope_rotated_at` is stamped; nothing else changes.
+fn rotate(record: &mut Record, n: u64) -> Result<(), Fail> {
+    let seq = find_sequence(record, n)?;
+    if seq.get("status").and_then(Value::as_str) != Some("active") {
+        return Err(Fail::conflict(format!(
+            "sequence {n} of {} is deactivated and cannot be rotated",
+            label(record)
+        )));
+    }
+    let all: Vec<Value> = sequences(record)
+        .into_iter()
+        .map(|mut s| {
+            if number_of(&s) == n {
+                let version = s
+                    .get("envelope_version")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(1);
+                if let Some(o) = s.as_object_mut() {
+                    o.insert("envelope_version".into(), json!(version.saturating_add(1)));
+                    o.insert("envelope_rotated_at".into(), json!(now()));
+                }
+            }
+            s
+        })
+        .collect();
+    record.insert("sequences".into(), Value::Array(all));
     Ok(())
 }
 
@@ -228,7 +252,12 @@ fn view(record: &Record, wanted: Option<&str>) -> Reply {
     let mut out = record.clone();
     out.remove("sequences");
     out.insert("sequence".into(), json!(n));
-    for k in ["status", "deactivated_at"] {
+    for k in [
+        "status",
+        "deactivated_at",
+        "envelope_version",
+        "envelope_rotated_at",
+    ] {
         if let Some(v) = seq.get(k) {
             out.insert(k.into(), v.clone());
         }
@@ -414,5 +443,5 @@ async fn rotate_key(
     let k = change(&mut org, &KEYS, &[namespace.as_str()], &name, |r| {
         rotate(r, n)
     })?;
-    view(&k, None)
+    view(&k, Some(&sequence))
 }

@@ -6,14 +6,18 @@
 //! - A binding lives under a listener (`/sidecars/{id}/bindings/ports/{port}/repos/{repo}`): the
 //!   sidecar and the listener must exist (404), so must the repository (404), and the listener's
 //!   database type must match the repository's (400); binding twice is a 409.
-//! - Deregistering a listener removes its bindings; deleting a sidecar removes its listeners,
-//!   bindings and instances; deleting an agent its tasks and instances.
-//! - Deleting a repository that is still bound to a sidecar port is refused (409): traffic would
-//!   silently stop, so the caller removes the bindings first. Its users go with it.
+//! - Deregistering a listener removes its bindings. As ALTR documents, disconnecting is refused
+//!   (409) while something depends on the record: a sidecar with listeners, an agent with tasks
+//!   (`task_count` above 0), a repository with users or bound to a sidecar port. What is left
+//!   goes with it: a sidecar's or agent's instances, a repository's service users.
 //! - Repository users and service users keep their password in exactly one secret store
-//!   (`aws_secrets_manager` or `azure_key_vault`, 400 otherwise); an update naming the other
-//!   store moves the secret there (the old reference is dropped).
-//! - A task needs an existing repository (400) and, if it names one, a service user of it (400).
+//!   (`aws_secrets_manager` `{secrets_path, iam_role?}` or `azure_key_vault` `{key_vault_uri,
+//!   secret_name}`, 400 otherwise); an update naming the other store moves the secret there (the
+//!   old reference is dropped).
+//! - A task needs an existing repository (400) and, if it names one, a service user of it (400);
+//!   its schedule is `{type: "CRON", value: <cron expression>, max_duration?, timezone?}` (400
+//!   otherwise). Agents and service users count their tasks in `task_count`, which creating and
+//!   deleting a task move.
 //! - Telemetry is derived from the configuration: a created sidecar or agent starts one running
 //!   instance; a sidecar instance reports per-port query counts over 5 minutes, 1 hour and 24
 //!   hours (a steady, per-port rate; zero on ports with no binding), connections and throughput;
@@ -216,19 +220,23 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             &AGENTS,
             &at("/agents"),
             &at("/agents/{agent_id}"),
-            &[Op::List, Op::Get, Op::Patch, Op::Delete],
+            &[Op::List, Op::Get, Op::Patch],
         ))
         .route(&at("/agents"), post(create_agent))
+        .route(
+            &at("/agents/{agent_id}"),
+            axum::routing::delete(delete_agent),
+        )
         .merge(store::routes(
             &TASKS,
             &at("/agents/{agent_id}/tasks"),
             &at("/agents/{agent_id}/tasks/{task_id}"),
-            &[Op::List, Op::Patch],
+            &[Op::List],
         ))
         .route(&at("/agents/{agent_id}/tasks"), post(create_task))
         .route(
             &at("/agents/{agent_id}/tasks/{task_id}"),
-            axum::routing::delete(delete_task),
+            axum::routing::delete(delete_task).patch(update_task),
         )
         .merge(instance_routes(
             &at("/agents/{parent}/instances"),
@@ -286,9 +294,13 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             &SIDECARS,
             &at("/sidecars"),
             &at("/sidecars/{sidecar_id}"),
-            &[Op::List, Op::Get, Op::Patch, Op::Delete],
+            &[Op::List, Op::Get, Op::Patch],
         ))
         .route(&at("/sidecars"), post(create_sidecar))
+        .route(
+            &at("/sidecars/{sidecar_id}"),
+            axum::routing::delete(delete_sidecar),
+        )
         .merge(store::routes(
             &LISTENERS,
             &at("/sidecars/{sidecar_id}/ports"),
@@ -433,8 +445,10 @@ fn all_bindings(org: &Org) -> Result<Vec<Record>, Fail> {
 async fn create_agent(AxumState(s): State, body: Bytes) -> Reply {
     let b = Body::parse(&body)?;
     validate(&b.0, AGENTS.fields, Mode::Create)?;
+    let mut body = b.0;
+    body.insert("task_count".into(), json!(0));
     let mut org = lock(&s.org);
-    let agent = org.store.create(&AGENTS, &[], Value::Object(b.0))?;
+    let agent = org.store.create(&AGENTS, &[], Value::Object(body))?;
     let id = agent
         .get("id")
         .and_then(Value::as_str)
@@ -458,6 +472,7 @@ async fn create_task(AxumState(s): State, Path(agent_id): Path<String>, body: By
     let mut org = lock(&s.org);
     org.store.get(&AGENTS, &[], &agent_id)?;
     validate(&b.0, TASKS.fields, Mode::Create)?;
+    check_schedule(b.0.get("schedule"))?;
     let repo = b.string("repo_name")?;
     if org.store.get(&REPOS, &[], &repo).is_err() {
         return Err(Fail::bad_request(format!(
@@ -471,7 +486,60 @@ async fn create_task(AxumState(s): State, Path(agent_id): Path<String>, body: By
             )));
         }
     }
-    created(org.store.create(&TASKS, &[&agent_id], Value::Object(b.0))?)
+    let user = b.opt_string("service_user")?;
+    let task = org.store.create(&TASKS, &[&agent_id], Value::Object(b.0))?;
+    count_task(&mut org, &agent_id, &repo, user.as_deref(), 1);
+    created(task)
+}
+
+/// `{type: "CRON", value: <text>, max_duration?: <text>, timezone?: <text>}`, as ALTR documents
+/// a task schedule.
+fn check_schedule(schedule: Option<&Value>) -> Result<(), Fail> {
+    let Some(schedule) = schedule else {
+        return Ok(());
+    };
+    let text = |k: &str| schedule.get(k).and_then(Value::as_str);
+    if text("type") != Some("CRON") || text("value").is_none_or(|v| v.trim().is_empty()) {
+        return Err(Fail::bad_request(
+            "schedule must be {\"type\": \"CRON\", \"value\": <cron expression>}, optionally with max_duration (ISO 8601) and timezone",
+        ));
+    }
+    for k in ["max_duration", "timezone"] {
+        if schedule.get(k).is_some_and(|v| !v.is_string()) {
+            return Err(Fail::bad_request(format!("schedule.{k} must be a string")));
+        }
+    }
+    Ok(())
+}
+
+/// Move the `task_count` of an agent and of the task's service user (if any) by `by`.
+fn count_task(org: &mut Org, agent_id: &str, repo: &str, user: Option<&str>, by: i64) {
+    let bump = |r: &mut Record| {
+        let n = r.get("task_count").and_then(Value::as_i64).unwrap_or(0);
+        r.insert("task_count".into(), json!((n + by).max(0)));
+    };
+    if let Ok(agent) = org.store.get_mut(&AGENTS, &[], agent_id) {
+        bump(agent);
+    }
+    if let Some(user) = user {
+        if let Ok(u) = org.store.get_mut(&SERVICE_USERS, &[repo], user) {
+            bump(u);
+        }
+    }
+}
+
+async fn update_task(
+    AxumState(s): State,
+    Path((agent_id, task_id)): Path<(String, String)>,
+    body: Bytes,
+) -> Reply {
+    let b = Body::parse(&body)?;
+    validate(&b.0, TASKS.fields, Mode::Patch)?;
+    check_schedule(b.0.get("schedule"))?;
+    let mut org = lock(&s.org);
+    ok(org
+        .store
+        .patch(&TASKS, &[&agent_id], &task_id, Value::Object(b.0))?)
 }
 
 async fn delete_task(
@@ -479,8 +547,25 @@ async fn delete_task(
     Path((agent_id, task_id)): Path<(String, String)>,
 ) -> Reply {
     let mut org = lock(&s.org);
-    org.store.delete(&TASKS, &[&agent_id], &task_id)?;
+    let task = org.store.delete(&TASKS, &[&agent_id], &task_id)?;
     let _ = org.store.delete(&TASK_TELEMETRY, &[], &task_id);
+    let repo = text(&task, "repo_name");
+    let user = task.get("service_user").and_then(Value::as_str);
+    count_task(&mut org, &agent_id, &repo, user, -1);
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}
+
+/// Disconnect an agent: refused while it has tasks; its instances go with it.
+async fn delete_agent(AxumState(s): State, Path(agent_id): Path<String>) -> Reply {
+    let mut org = lock(&s.org);
+    org.store.get(&AGENTS, &[], &agent_id)?;
+    let tasks = org.store.list(&TASKS, &[&agent_id])?.len();
+    if tasks > 0 {
+        return Err(Fail::conflict(format!(
+            "Agent '{agent_id}' has task_count {tasks}; delete its tasks first (DELETE /v1/agents/{agent_id}/tasks/{{task_id}})"
+        )));
+    }
+    org.store.delete(&AGENTS, &[], &agent_id)?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
 
@@ -593,8 +678,36 @@ async fn delete_repo(AxumState(s): State, Path(repo): Path<String>) -> Reply {
             bound.join(", ")
         )));
     }
+    let users: Vec<String> = org
+        .store
+        .list(&REPO_USERS, &[&repo])?
+        .iter()
+        .map(|u| text(u, "username"))
+        .collect();
+    if !users.is_empty() {
+        return Err(Fail::conflict(format!(
+            "Repository '{repo}' still has user(s) {}; disconnect them first",
+            users.join(", ")
+        )));
+    }
     org.store.delete(&REPOS, &[], &repo)?;
     Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}
+
+/// Whether a secret store reference has ALTR's documented keys: AWS `secrets_path` (and an
+/// optional `iam_role`), Azure `key_vault_uri` and `secret_name`, all text.
+fn store_shape_ok(store: &str, value: &Value) -> bool {
+    let text = |k: &str| {
+        value
+            .get(k)
+            .and_then(Value::as_str)
+            .is_some_and(|v| !v.trim().is_empty())
+    };
+    if store == "aws_secrets_manager" {
+        text("secrets_path") && value.get("iam_role").is_none_or(Value::is_string)
+    } else {
+        text("key_vault_uri") && text("secret_name")
+    }
 }
 
 /// Exactly one secret store on create; at most one on update, which then replaces the other.
@@ -607,6 +720,13 @@ fn secret_store(body: &mut Record, creating: bool) -> Result<(), Fail> {
         [] if creating => Err(Fail::bad_request(
             "give exactly one of aws_secrets_manager or azure_key_vault",
         )),
+        [one] if !store_shape_ok(one, &body[*one]) => {
+            Err(Fail::bad_request(if *one == "aws_secrets_manager" {
+                "aws_secrets_manager must be {\"secrets_path\": <text>} with an optional \"iam_role\""
+            } else {
+                "azure_key_vault must be {\"key_vault_uri\": <text>, \"secret_name\": <text>}"
+            }))
+        }
         [_, _] => Err(Fail::bad_request(
             "give only one of aws_secrets_manager or azure_key_vault",
         )),
@@ -627,6 +747,9 @@ async fn create_user(s: &Shared, spec: &'static Spec, repo: &str, body: &Bytes) 
     let mut b = Body::parse(body)?;
     validate(&b.0, spec.fields, Mode::Create)?;
     secret_store(&mut b.0, true)?;
+    if std::ptr::eq(spec, &SERVICE_USERS) {
+        b.0.insert("task_count".into(), json!(0));
+    }
     created(
         lock(&s.org)
             .store
@@ -716,6 +839,26 @@ async fn repo_bindings(
 }
 
 // ---- sidecars, listeners, bindings ----
+
+/// Disconnect a sidecar: refused while it has listeners; its instances go with it.
+async fn delete_sidecar(AxumState(s): State, Path(sidecar_id): Path<String>) -> Reply {
+    let mut org = lock(&s.org);
+    org.store.get(&SIDECARS, &[], &sidecar_id)?;
+    let ports: Vec<String> = org
+        .store
+        .list(&LISTENERS, &[&sidecar_id])?
+        .iter()
+        .map(|l| text(l, "port"))
+        .collect();
+    if !ports.is_empty() {
+        return Err(Fail::conflict(format!(
+            "Sidecar '{sidecar_id}' still listens on port(s) {}; deregister those listeners first",
+            ports.join(", ")
+        )));
+    }
+    org.store.delete(&SIDECARS, &[], &sidecar_id)?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}
 
 async fn create_sidecar(AxumState(s): State, body: Bytes) -> Reply {
     let b = Body::parse(&body)?;
@@ -840,9 +983,8 @@ pub(crate) fn seed(org: &mut Org, seed: Seed) {
     if seed != Seed::Demo {
         return;
     }
-    let aws = |name: &str| json!({"secret_arn": format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}"), "region": "us-east-1"});
-    let azure =
-        |name: &str| json!({"vault_url": "https://acme-kv.vault.azure.net", "secret_name": name});
+    let aws = |name: &str| json!({"secrets_path": format!("altr/{name}"), "iam_role": "arn:aws:iam::123456789012:role/altr-secrets-reader"});
+    let azure = |name: &str| json!({"key_vault_uri": "https://acme-kv.vault.azure.net", "secret_name": name});
     let s = &mut org.store;
     let _ = s.create(&REPOS, &[], json!({"name": "orders-pg", "type": "Postgres", "hostname": "pg-orders.acme.internal", "port": 5432, "description": "Orders (PostgreSQL 15)"}));
     let _ = s.create(&REPOS, &[], json!({"name": "hr-oracle", "type": "Oracle", "hostname": "ora-hr.acme.internal", "port": 1521, "description": "HR (Oracle 19c)"}));
@@ -856,8 +998,8 @@ pub(crate) fn seed(org: &mut Org, seed: Seed) {
         &["hr-oracle"],
         json!({"username": "hr_app", "azure_key_vault": azure("hr-app")}),
     );
-    let _ = s.create(&SERVICE_USERS, &["orders-pg"], json!({"username": "altr_scan", "resource": "classification", "aws_secrets_manager": aws("altr-scan")}));
-    let _ = s.create(&SERVICE_USERS, &["hr-oracle"], json!({"username": "altr_audit", "resource": "audit", "azure_key_vault": azure("altr-audit")}));
+    let _ = s.create(&SERVICE_USERS, &["orders-pg"], json!({"username": "altr_scan", "resource": "classification", "aws_secrets_manager": aws("altr-scan"), "task_count": 1}));
+    let _ = s.create(&SERVICE_USERS, &["hr-oracle"], json!({"username": "altr_audit", "resource": "audit", "azure_key_vault": azure("altr-audit"), "task_count": 0}));
 
     if let Ok(sc) = s.create(&SIDECARS, &[], json!({"name": "edge-east", "hostname": "sc-east.acme.internal", "description": "East data center", "unsupported_query_bypass": false, "disable_platform_audits": false})) {
         let id = sc.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -869,12 +1011,12 @@ pub(crate) fn seed(org: &mut Org, seed: Seed) {
         start_sidecar_instance(org, &id, "10.0.1.12");
     }
     let s = &mut org.store;
-    if let Ok(agent) = s.create(&AGENTS, &[], json!({"type": "CLASSIFIER", "name": "scanner-east", "description": "Classifies the east repositories"})) {
+    if let Ok(agent) = s.create(&AGENTS, &[], json!({"type": "CLASSIFIER", "name": "scanner-east", "description": "Classifies the east repositories", "task_count": 1})) {
         let agent_id = agent.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
         let task = s.create(&TASKS, &[&agent_id], json!({
             "name": "nightly-orders-scan", "repo_name": "orders-pg", "service_user": "altr_scan",
-            "configuration": {"schemas": ["public", "billing"], "sample_rows": 1000},
-            "schedule": {"type": "cron", "expression": "0 2 * * *"},
+            "configuration": {"classification_type": 5, "sample_strategy": "ROWS", "collection_name": "pii-default"},
+            "schedule": {"type": "CRON", "value": "0 2 * * *", "timezone": "America/New_York"},
         }));
         if let Ok(task) = task {
             let task_id = task.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
@@ -887,7 +1029,9 @@ pub(crate) fn seed(org: &mut Org, seed: Seed) {
         }
         start_agent_instance(org, &agent_id, 1);
     }
-    let _ = org
-        .store
-        .create(&AGENTS, &[], json!({"type": "SIS", "name": "sis-west"}));
+    let _ = org.store.create(
+        &AGENTS,
+        &[],
+        json!({"type": "SIS", "name": "sis-west", "task_count": 0}),
+    );
 }

@@ -6,11 +6,14 @@
 //! {<same keys>: <result>}}`:
 //! - `POST /batch` tokenizes. With `X-ALTR-DETERMINISM: true` a value always gets the same
 //!   token (one deterministic token per value and store); with `false` or no header every value
-//!   gets a new token. Any other header value is a 400.
+//!   gets a new token. Any other header value is a 400. Tokens look like ALTR's: vault
+//!   `vaultd_<hex>` (deterministic) and `vaultn_<hex>` (random), critical `token_<64 hex>`. A
+//!   value must be under 1,024 characters (vault) or 128 UTF-8 bytes (critical), else 400.
 //! - `PUT /batch` detokenizes: the clear value, or `null` for a token the store does not hold
-//!   (never issued or deleted); `message` then counts them.
+//!   (deleted); `message` then counts them. A value that is not token-shaped is a 400.
 //! - `PUT /batch/partial`: tokens give their clear value, anything else comes back unchanged.
-//! - `PUT /batch/delete`: `true` for a token deleted, `false` for one the store did not hold.
+//! - `PUT /batch/delete`: `true` for a token deleted, `false` for one the store did not hold
+//!   (anything not a token is ignored that way too).
 
 use axum::body::Bytes;
 use axum::extract::State as AxumState;
@@ -29,8 +32,20 @@ pub struct Vault {
     pub spec: Spec,
     /// Most values per call.
     pub max: usize,
-    /// Tokens start with this.
-    pub token_prefix: &'static str,
+    /// Prefix of deterministic tokens, then of random ones.
+    pub prefixes: [&'static str; 2],
+    /// Least token length, prefix included.
+    pub min_len: usize,
+    /// A value's size limit (exclusive): characters, or UTF-8 bytes when `bytes`.
+    pub value_limit: usize,
+    pub bytes: bool,
+}
+
+impl Vault {
+    /// Whether `text` has this store's token shape (case-sensitive).
+    pub fn is_token(&self, text: &str) -> bool {
+        text.len() >= self.min_len && self.prefixes.iter().any(|p| text.starts_with(p))
+    }
 }
 
 pub static VAULT: Vault = Vault {
@@ -44,7 +59,10 @@ pub static VAULT: Vault = Vault {
         ..Spec::NEW
     },
     max: 4096,
-    token_prefix: "vlt_",
+    prefixes: ["vaultd_", "vaultn_"],
+    min_len: 8,
+    value_limit: 1024,
+    bytes: false,
 };
 
 pub static CRITICAL: Vault = Vault {
@@ -58,7 +76,11 @@ pub static CRITICAL: Vault = Vault {
         ..Spec::NEW
     },
     max: 1024,
-    token_prefix: "crt_",
+    // ALTR documents one critical token shape: `token_` and 64 or more characters.
+    prefixes: ["token_", "token_"],
+    min_len: 64,
+    value_limit: 128,
+    bytes: true,
 };
 
 /// Demo: in the vault, deterministic tokens for `555-12-3456` and `jane.doe@example.com`; in
@@ -131,7 +153,13 @@ fn tokenize(org: &mut Org, v: &Vault, value: &str, deterministic: bool) -> Resul
             return Ok(t.to_string());
         }
     }
-    let token = format!("{}{}", v.token_prefix, org.new_uuid().replace('-', ""));
+    let [fixed, random] = v.prefixes;
+    let prefix = if deterministic { fixed } else { random };
+    let mut body = org.new_uuid().replace('-', "");
+    while prefix.len() + body.len() < v.min_len.max(prefix.len() + 32) {
+        body.push_str(&org.new_uuid().replace('-', ""));
+    }
+    let token = format!("{prefix}{body}");
     org.store.create(
         &v.spec,
         &[],
@@ -170,6 +198,23 @@ async fn tokenize_batch(
         }
     };
     let map = batch(v, &bytes)?;
+    let (unit, limit) = (
+        if v.bytes { "UTF-8 bytes" } else { "characters" },
+        v.value_limit,
+    );
+    for (k, value) in &map {
+        let text = value.as_str().unwrap_or_default();
+        let size = if v.bytes {
+            text.len()
+        } else {
+            text.chars().count()
+        };
+        if size >= limit {
+            return Err(Fail::bad_request(format!(
+                "{k} is {size} {unit}; a value must be under {limit}"
+            )));
+        }
+    }
     let mut org = lock(&s.org);
     let mut data = Map::new();
     for (k, value) in map {
@@ -191,12 +236,24 @@ async fn detokenize_batch(
     partial: bool,
 ) -> Reply {
     let map = batch(v, &bytes)?;
+    if !partial {
+        if let Some((k, _)) = map
+            .iter()
+            .find(|(_, t)| !t.as_str().is_some_and(|t| v.is_token(t)))
+        {
+            return Err(Fail::bad_request(format!(
+                "{k} is not a token of this store; detokenize mixed values with {}/batch/partial",
+                v.prefix
+            )));
+        }
+    }
     let org = lock(&s.org);
     let mut data = Map::new();
     let mut missing = 0usize;
     for (k, token) in map {
         let found = token
             .as_str()
+            .filter(|t| v.is_token(t))
             .and_then(|t| record_of(&org, v, t))
             .and_then(|r| r.get("value").cloned());
         let out = match (found, partial) {
@@ -219,7 +276,7 @@ async fn delete_batch(AxumState(s): State, v: &'static Vault, bytes: Bytes) -> R
     let mut data = Map::new();
     for (k, token) in map {
         let t = token.as_str().unwrap_or_default();
-        let deleted = org.store.delete(&v.spec, &[], t).is_ok();
+        let deleted = v.is_token(t) && org.store.delete(&v.spec, &[], t).is_ok();
         data.insert(k, Value::Bool(deleted));
     }
     answer(data, None)

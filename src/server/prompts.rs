@@ -105,16 +105,16 @@ static WORKFLOWS: &[Workflow] = &[
     Workflow {
         name: "rotate_key_safely",
         title: "Rotate a key safely",
-        description: "Rotate an encryption key after checking its state, and verify the new version.",
+        description: "Rotate an encryption key's envelope after checking its state, and verify the rotation.",
         args: &[
             arg("namespace", "Key namespace (from list_keys).", true),
             arg("key_name", "The key to rotate.", true),
         ],
         plan: "Rotate the key `{key_name}` in namespace `{namespace}` safely.\n\
-1. Call list_keys for `{namespace}` and get_key for `{key_name}`; confirm it is active and note its current version.\n\
-2. Tell me what depends on it (tag policies with encryption-fpe in get_tags, tokenization) and that existing data stays readable with earlier versions.\n\
-3. After I confirm, call rotate_key once (rotation is not idempotent: never retry it blindly).\n\
-4. Call get_key again and report the new version.",
+1. Call list_keys for `{namespace}` and get_key for `{key_name}`; confirm the sequence to rotate is active and note its envelope details.\n\
+2. Tell me what depends on it (tag policies with encryption-fpe in get_tags, tokenization) and that rotation re-wraps its data key under a new envelope key: the key material and sequence stay, existing data stays readable.\n\
+3. After I confirm, call rotate_key once for that sequence (rotation is not idempotent: never retry it blindly).\n\
+4. Call get_key again and report what changed in the sequence's envelope.",
     },
 ];
 

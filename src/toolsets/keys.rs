@@ -1,8 +1,13 @@
-//! Key management (KMA): tweaks and namespaced keys, each with numbered sequences (versions) that
-//! can be rotated and deactivated. Names and sequences are path segments, always encoded.
+//! Key management (KMA): FPE tweaks and namespaced FPE keys, each with numbered sequences
+//! (versions). Rotating a key's sequence re-wraps its data key under a new envelope key (the key
+//! material stays); deactivating a sequence stops its use. Names and sequences are path
+//! segments, always encoded.
 
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
 
 use crate::client::{Method, Service::Kma};
 use crate::registry::params::{ContiguousId, Id, Limit, Name};
@@ -12,7 +17,7 @@ use crate::wire_enum;
 pub static SET: Toolset = Toolset {
     id: "keys",
     title: "Key management",
-    description: "Encryption keys (per namespace) and tweaks with numbered sequences: list, create, rotate to a new sequence, deactivate an old one.",
+    description: "FPE encryption keys (per namespace) and tweaks with numbered sequences: list, create, rotate a key's envelope, deactivate a sequence.",
     in_default: false,
     tools,
 };
@@ -20,6 +25,52 @@ pub static SET: Toolset = Toolset {
 wire_enum! {
     /// Which sequences a listing includes.
     pub enum KeyStatus { Active = "active", Deactivated = "deactivated", Any = "any" }
+}
+
+/// The name of a new key or tweak, or a new key's namespace: not empty, without leading or
+/// trailing spaces, and at most `MAX` characters (ALTR's rules; `usize::MAX`: no length limit).
+/// Checked before anything is sent; a refusal does not repeat the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewName<const MAX: usize>(pub String);
+
+/// Most characters in the name of a new key or tweak.
+pub const NAME_MAX: usize = 256;
+
+impl<'de, const MAX: usize> Deserialize<'de> for NewName<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Value::String(s) = Value::deserialize(d)? else {
+            return Err(serde::de::Error::custom("must be a string"));
+        };
+        if s.trim().is_empty() {
+            return Err(serde::de::Error::custom("must be a non-empty string"));
+        }
+        if s.trim() != s {
+            return Err(serde::de::Error::custom(
+                "must not start or end with spaces",
+            ));
+        }
+        if s.chars().count() > MAX {
+            return Err(serde::de::Error::custom(format!(
+                "must be at most {MAX} characters"
+            )));
+        }
+        Ok(NewName(s))
+    }
+}
+
+impl<const MAX: usize> Serialize for NewName<MAX> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<const MAX: usize> JsonSchema for NewName<MAX> {
+    fn schema_name() -> Cow<'static, str> {
+        "NewName".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "string", "minLength": 1})
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -45,8 +96,8 @@ pub struct GetTweak {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTweak {
-    #[schemars(extend("x-doc" = "The name for the new tweak; it starts at sequence 1."))]
-    pub name: Name,
+    #[schemars(extend("x-doc" = "The name for the new tweak, 1 to 256 characters without leading or trailing spaces; it starts at sequence 1."))]
+    pub name: NewName<NAME_MAX>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -61,7 +112,7 @@ pub struct TweakSequence {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListKeys {
-    #[schemars(extend("x-doc" = "The key namespace to list; keys are grouped by namespace and a key's name is unique within it."))]
+    #[schemars(extend("x-doc" = "The key namespace to list, e.g. fpe (the usual one for format-preserving encryption keys); keys are grouped by namespace and a key's name is unique within it."))]
     pub namespace: Name,
     pub contiguous_id: Option<ContiguousId>,
     pub limit: Option<Limit<1000>>,
@@ -85,10 +136,10 @@ pub struct GetKey {
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
-    #[schemars(extend("x-doc" = "The namespace to create the key in; it is sent in the request body with the name."))]
-    pub namespace: Name,
-    #[schemars(extend("x-doc" = "The name for the new key; it must be unique within the namespace, and the key starts at sequence 1."))]
-    pub name: Name,
+    #[schemars(extend("x-doc" = "The namespace to create the key in (e.g. fpe), without leading or trailing spaces; it is sent in the request body with the name."))]
+    pub namespace: NewName<{ usize::MAX }>,
+    #[schemars(extend("x-doc" = "The name for the new key, 1 to 256 characters without leading or trailing spaces; it must be unique within the namespace, and the key starts at sequence 1."))]
+    pub name: NewName<NAME_MAX>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -98,7 +149,7 @@ pub struct KeySequence {
     pub namespace: Name,
     #[schemars(extend("x-doc" = "The key's name within the namespace, as list_keys returns it."))]
     pub name: Name,
-    #[schemars(extend("x-doc" = "The key's sequence (version) number, as get_key shows it: for deactivate_key the sequence to deactivate, for rotate_key the current sequence to rotate from."))]
+    #[schemars(extend("x-doc" = "The key's sequence (version) number, as get_key shows it: for deactivate_key the sequence to deactivate, for rotate_key the sequence whose data key is re-wrapped under a new envelope key."))]
     pub sequence: Id,
 }
 
@@ -111,14 +162,14 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Tweak name (list_tweaks) at its current or given sequence.")
             .request::<GetTweak>(Method::GET, Kma, "/tweaks/{name}"),
         SET.tool("create_tweak", "Create tweak", Effect::Additive)
-            .description("New tokenization tweak name, at sequence 1.")
+            .description("New FPE tweak name, starting at sequence 1.")
             .request::<CreateTweak>(Method::POST, Kma, "/tweaks"),
         SET.tool("deactivate_tweak", "Deactivate tweak", Effect::Destructive)
             .description("Deactivate sequence (get_tweak) of tweak name; data protected with it becomes unprocessable. Returns {before, after}.")
             .before("/tweaks/{name}")
             .request::<TweakSequence>(Method::PATCH, Kma, "/tweaks/{name}/sequence/{sequence}/deactivate"),
         SET.tool("list_keys", "List keys", Effect::ReadOnly)
-            .description("Keys of namespace with their sequences; filters: contain (in name), status.")
+            .description("Keys of namespace (e.g. fpe) with their sequences; filters: contain (in name), status.")
             .request::<ListKeys>(Method::GET, Kma, "/keys/{namespace}"),
         SET.tool("get_key", "Get key", Effect::ReadOnly)
             .description("Key name (list_keys) of namespace at its current or given sequence.")
@@ -127,11 +178,41 @@ pub fn tools() -> Vec<ToolDef> {
             .description("New key name, unique in namespace, at sequence 1.")
             .request::<CreateKey>(Method::POST, Kma, "/keys"),
         SET.tool("deactivate_key", "Deactivate key", Effect::Destructive)
-            .description("Deactivate sequence (get_key) of key name in namespace (e.g. old one after rotate_key); data encrypted with it becomes undecryptable. Returns {before, after}.")
+            .description("Deactivate sequence (get_key) of key name in namespace; data encrypted with it becomes undecryptable. Returns {before, after}.")
             .before("/keys/{namespace}/{name}")
             .request::<KeySequence>(Method::PATCH, Kma, "/keys/{namespace}/{name}/sequence/{sequence}/deactivate"),
         SET.tool("rotate_key", "Rotate key", Effect::Additive)
-            .description("New sequence of key name in namespace from current sequence (get_key); old one stays active until deactivate_key.")
+            .description("Re-wrap sequence (get_key) of key name in namespace under a new envelope key; key material and sequence stay, data stays readable.")
             .request::<KeySequence>(Method::PATCH, Kma, "/keys/{namespace}/{name}/sequence/{sequence}/rotate"),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn new_names_follow_altrs_rules_without_echo() {
+        let ok = |v: Value| serde_json::from_value::<CreateKey>(v).is_ok();
+        assert!(ok(json!({"namespace": "fpe", "name": "card-key"})));
+        assert!(ok(json!({"namespace": "fpe", "name": "k".repeat(256)})));
+        for (namespace, name) in [
+            ("fpe", " card-key".to_string()),
+            ("fpe", "card-key ".to_string()),
+            (" fpe", "card-key".to_string()),
+            ("fpe", "k".repeat(257)),
+            ("fpe", String::new()),
+        ] {
+            let e =
+                serde_json::from_value::<CreateKey>(json!({"namespace": namespace, "name": name}))
+                    .unwrap_err()
+                    .to_string();
+            assert!(!e.contains("card-key"), "{e}");
+        }
+        let e = serde_json::from_value::<CreateTweak>(json!({"name": "t".repeat(300)}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("256"), "{e}");
+    }
 }

@@ -116,7 +116,7 @@ pub struct CreateAgent {
     pub name: Name,
     #[schemars(extend("x-doc" = "What the agent is for; not sent when omitted."))]
     pub description: Option<String>,
-    #[schemars(extend("x-doc" = "A public key of the agent, in PEM format; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "A public key of the agent for mTLS, in PEM format; not sent when omitted."))]
     pub public_key_1: Option<String>,
     #[schemars(extend("x-doc" = "A second public key of the agent, in PEM format (e.g. for key rotation); not sent when omitted."))]
     pub public_key_2: Option<String>,
@@ -162,13 +162,14 @@ pub struct CreateAgentTask {
     pub name: Name,
     #[schemars(extend("x-doc" = "The repository the task works on, by its name from list_sc_repos."))]
     pub repo_name: Name,
-    #[schemars(extend("x-doc" = "The task's settings, as a JSON object or its JSON text."))]
+    #[schemars(extend("x-doc" = "The task's settings, as a JSON object or its JSON text; the keys depend on the agent's type (get_sc_agent), never mixed. CLASSIFIER: classification_type (5 ALTR native, 6 GDLP BYOK), sample_strategy (ROWS, METADATA, ROW_COUNT, ROW_PERCENT or COMBINED), collection_name, and optionally condition_types, the scan targets beyond the default (ROW_DATA, METADATA, COLUMN_LOCATION, GDLP, SNOWFLAKE_NATIVE, CONTENT_TYPE, DATA_LENGTH, COLUMN_SIZE, AMAZON_COMPREHEND; needed for METADATA-only scans, AMAZON_COMPREHEND, DATA_LENGTH, COLUMN_SIZE and CONTENT_TYPE), and service_name for Oracle. SIS, by the repository's engine: Oracle optionally initial_audit_timestamp and service_name; MSSQL audit_file_path (required, an absolute path); PostgreSQL audit_file_path and audit_file_type (log, csv or json), optionally log_line_prefix; MySQL table_name or audit_file_path."))]
     pub configuration: Object,
-    #[schemars(extend("x-doc" = "When the task runs, as a JSON object or its JSON text, e.g. {\"type\": \"cron\", \"expression\": \"0 2 * * *\"}."))]
+    #[schemars(extend("x-doc" = "When the task runs, as a JSON object or its JSON text: {\"type\": \"CRON\", \"value\": a cron expression, optionally \"max_duration\" (ISO 8601, e.g. PT2H) and \"timezone\" (e.g. America/New_York)}, e.g. {\"type\": \"CRON\", \"value\": \"0 2 * * *\"}."))]
     pub schedule: Object,
     #[schemars(extend("x-doc" = "What the task does; not sent when omitted."))]
     pub description: Option<String>,
-    #[schemars(extend("x-doc" = "The repository service user the task connects as (list_sc_service_users); not sent when omitted."))]
+    /// SIS: needed for Oracle, MSSQL, MySQL table_name; refused for Postgres, MySQL audit_file_path
+    #[schemars(extend("x-doc" = "The repository service user the task connects as (list_sc_service_users). For a SIS agent: required for Oracle, MSSQL and MySQL with table_name; refused for PostgreSQL and MySQL with audit_file_path. Not sent when omitted."))]
     pub service_user: Option<String>,
 }
 
@@ -183,9 +184,9 @@ pub struct UpdateAgentTask {
     pub name: Option<Name>,
     #[schemars(extend("x-doc" = "The task's new description; unchanged when omitted."))]
     pub description: Option<String>,
-    #[schemars(extend("x-doc" = "The task's new settings, as a JSON object or its JSON text; unchanged when omitted."))]
+    #[schemars(extend("x-doc" = "The task's new settings, as a JSON object or its JSON text, with the keys create_sc_agent_task describes for the agent's type and the repository's engine; unchanged when omitted."))]
     pub configuration: Option<Object>,
-    #[schemars(extend("x-doc" = "The task's new schedule, as a JSON object or its JSON text, e.g. {\"type\": \"cron\", \"expression\": \"0 2 * * *\"}; unchanged when omitted."))]
+    #[schemars(extend("x-doc" = "The task's new schedule, as a JSON object or its JSON text, e.g. {\"type\": \"CRON\", \"value\": \"0 2 * * *\"}; unchanged when omitted."))]
     pub schedule: Option<Object>,
 }
 
@@ -255,9 +256,9 @@ pub struct CreateRepoUser {
     pub repo_name: Name,
     #[schemars(extend("x-doc" = "The database user's name to register."))]
     pub username: Name,
-    #[schemars(extend("x-doc" = "Where the user's password is kept in AWS Secrets Manager: {\"secret_arn\", \"region\"}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
+    #[schemars(extend("x-doc" = "Where the user's password is kept in AWS Secrets Manager: {\"secrets_path\" (required), \"iam_role\" (optional)}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
     pub aws_secrets_manager: Option<Object>,
-    #[schemars(extend("x-doc" = "Where the user's password is kept in Azure Key Vault: {\"vault_url\", \"secret_name\"}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
+    #[schemars(extend("x-doc" = "Where the user's password is kept in Azure Key Vault: {\"key_vault_uri\", \"secret_name\"}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
     pub azure_key_vault: Option<Object>,
 }
 
@@ -277,9 +278,9 @@ pub struct UpdateRepoUser {
     pub repo_name: Name,
     #[schemars(extend("x-doc" = "The repository user's name, as list_sc_repo_users returns it."))]
     pub username: Name,
-    #[schemars(extend("x-doc" = "Move the password to AWS Secrets Manager: {\"secret_arn\", \"region\"}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
+    #[schemars(extend("x-doc" = "Move the password to AWS Secrets Manager: {\"secrets_path\" (required), \"iam_role\" (optional)}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
     pub aws_secrets_manager: Option<Object>,
-    #[schemars(extend("x-doc" = "Move the password to Azure Key Vault: {\"vault_url\", \"secret_name\"}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
+    #[schemars(extend("x-doc" = "Move the password to Azure Key Vault: {\"key_vault_uri\", \"secret_name\"}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
     pub azure_key_vault: Option<Object>,
 }
 
@@ -303,9 +304,9 @@ pub struct CreateServiceUser {
     pub username: Name,
     #[schemars(extend("x-doc" = "What ALTR uses the service user for, e.g. classification."))]
     pub resource: Name,
-    #[schemars(extend("x-doc" = "Where the user's password is kept in AWS Secrets Manager: {\"secret_arn\", \"region\"}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
+    #[schemars(extend("x-doc" = "Where the user's password is kept in AWS Secrets Manager: {\"secrets_path\" (required), \"iam_role\" (optional)}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
     pub aws_secrets_manager: Option<Object>,
-    #[schemars(extend("x-doc" = "Where the user's password is kept in Azure Key Vault: {\"vault_url\", \"secret_name\"}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
+    #[schemars(extend("x-doc" = "Where the user's password is kept in Azure Key Vault: {\"key_vault_uri\", \"secret_name\"}, an object or its JSON text. Give exactly one of aws_secrets_manager and azure_key_vault."))]
     pub azure_key_vault: Option<Object>,
 }
 
@@ -318,22 +319,22 @@ pub struct UpdateServiceUser {
     pub username: Name,
     #[schemars(extend("x-doc" = "What ALTR uses the service user for from now on, e.g. classification; unchanged when omitted."))]
     pub resource: Option<Name>,
-    #[schemars(extend("x-doc" = "Move the password to AWS Secrets Manager: {\"secret_arn\", \"region\"}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
+    #[schemars(extend("x-doc" = "Move the password to AWS Secrets Manager: {\"secrets_path\" (required), \"iam_role\" (optional)}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
     pub aws_secrets_manager: Option<Object>,
-    #[schemars(extend("x-doc" = "Move the password to Azure Key Vault: {\"vault_url\", \"secret_name\"}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
+    #[schemars(extend("x-doc" = "Move the password to Azure Key Vault: {\"key_vault_uri\", \"secret_name\"}, an object or its JSON text. At most one of aws_secrets_manager and azure_key_vault."))]
     pub azure_key_vault: Option<Object>,
 }
 
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSidecar {
-    #[schemars(extend("x-doc" = "The new sidecar's name."))]
+    #[schemars(extend("x-doc" = "The new sidecar's name, at most 64 characters."))]
     pub name: Name,
-    #[schemars(extend("x-doc" = "The host name clients reach the sidecar at."))]
+    #[schemars(extend("x-doc" = "The host name clients reach the sidecar at, at most 500 characters."))]
     pub hostname: Name,
-    #[schemars(extend("x-doc" = "What the sidecar is for; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "What the sidecar is for, at most 400 characters; not sent when omitted."))]
     pub description: Option<String>,
-    #[schemars(extend("x-doc" = "A public key of the sidecar, in PEM format; not sent when omitted."))]
+    #[schemars(extend("x-doc" = "A public key of the sidecar for mTLS, in PEM format; not sent when omitted."))]
     pub public_key_1: Option<String>,
     #[schemars(extend("x-doc" = "A second public key of the sidecar, in PEM format (e.g. for key rotation); not sent when omitted."))]
     pub public_key_2: Option<String>,
@@ -479,21 +480,21 @@ pub fn tools() -> Vec<ToolDef> {
             .request::<UpdateAgent>(Method::PATCH, ScControl, "/v1/agents/{agent_id}"),
         SET.tool("disconnect_sc_agent", "Disconnect agent", Effect::Destructive)
             .formerly(&["delete_sc_agent"])
-            .description("Remove agent_id and its tasks; its instances lose access.")
+            .description("Remove agent_id (needs task_count 0); its instances lose access.")
             .request::<AgentId>(Method::DELETE, ScControl, "/v1/agents/{agent_id}"),
         // Agent tasks.
         SET.tool("list_sc_agent_tasks", "List agent tasks", Effect::ReadOnly)
             .description("Tasks of agent_id: task_id, repo, configuration, schedule.")
             .request::<AgentPage>(Method::GET, ScControl, "/v1/agents/{agent_id}/tasks"),
         SET.tool("create_sc_agent_task", "Create agent task", Effect::Additive)
-            .description("Task for agent_id on repo_name: name, description, configuration, schedule e.g. {type: cron, expression: '0 2 * * *'}, service_user.")
+            .description("Task name, description of agent_id on repo_name. schedule {type: CRON, value: cron, max_duration?: ISO 8601, timezone?}. configuration by agent type (get_sc_agent): CLASSIFIER {classification_type 5|6 (GDLP BYOK), sample_strategy ROWS|METADATA|ROW_COUNT|ROW_PERCENT|COMBINED, collection_name, condition_types?}; SIS by repo: MSSQL {audit_file_path (absolute)}, Postgres {audit_file_path, audit_file_type log|csv|json, log_line_prefix?}, MySQL {table_name or audit_file_path}, Oracle {initial_audit_timestamp?, service_name?}.")
             .request::<CreateAgentTask>(Method::POST, ScControl, "/v1/agents/{agent_id}/tasks"),
         SET.tool("update_sc_agent_task", "Update agent task", Effect::Idempotent)
             .description("Change name, description, configuration, schedule of agent_id's task_id; refuses empty updates.")
             .require_change()
             .request::<UpdateAgentTask>(Method::PATCH, ScControl, "/v1/agents/{agent_id}/tasks/{task_id}"),
         SET.tool("delete_sc_agent_task", "Delete agent task", Effect::Destructive)
-            .description("Delete agent_id's task_id; it stops, its telemetry stays.")
+            .description("Delete agent_id's task_id; agent and service user task_count drop.")
             .request::<AgentTask>(Method::DELETE, ScControl, "/v1/agents/{agent_id}/tasks/{task_id}"),
         // Repositories.
         SET.tool("list_sc_repos", "List repos", Effect::ReadOnly)
@@ -510,14 +511,14 @@ pub fn tools() -> Vec<ToolDef> {
             .request::<UpdateRepo>(Method::PATCH, ScControl, "/v1/repos/{repo_name}"),
         SET.tool("disconnect_sc_repo", "Disconnect repo", Effect::Destructive)
             .formerly(&["delete_sc_repo"])
-            .description("Remove repo_name and its users; unbind it first (list_sc_repo_bindings).")
+            .description("Remove repo_name (needs no users or bindings: remove them first).")
             .request::<RepoName>(Method::DELETE, ScControl, "/v1/repos/{repo_name}"),
         // Repository users.
         SET.tool("list_sc_repo_users", "List repo users", Effect::ReadOnly)
             .description("Database users (username) of repo_name, with their secret stores.")
             .request::<RepoPage>(Method::GET, ScControl, "/v1/repos/{repo_name}/users"),
         SET.tool("create_sc_repo_user", "Add repo user", Effect::Additive)
-            .description("Add database username to repo_name, password in one of aws_secrets_manager {secret_arn, region} or azure_key_vault {vault_url, secret_name}.")
+            .description("Add database username to repo_name, password in one of aws_secrets_manager {secrets_path, iam_role?} or azure_key_vault {key_vault_uri, secret_name}.")
             .exactly_one_of(SECRET_BACKENDS)
             .request::<CreateRepoUser>(Method::POST, ScControl, "/v1/repos/{repo_name}/users"),
         SET.tool("get_sc_repo_user", "Get repo user", Effect::ReadOnly)
@@ -537,7 +538,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Service users (username) of repo_name (filter username_starts_with), else of all repos.")
             .handler(list_service_users),
         SET.tool("create_sc_service_user", "Add service user", Effect::Additive)
-            .description("Add username that ALTR connects as to repo_name: resource e.g. classification, password in one of aws_secrets_manager or azure_key_vault.")
+            .description("Add username that ALTR connects as to repo_name: resource e.g. classification, password in one of aws_secrets_manager or azure_key_vault (as create_sc_repo_user).")
             .exactly_one_of(SECRET_BACKENDS)
             .request::<CreateServiceUser>(Method::POST, ScControl, "/v1/repos/{repo_name}/serviceusers"),
         SET.tool("get_sc_service_user", "Get service user", Effect::ReadOnly)
@@ -568,7 +569,7 @@ pub fn tools() -> Vec<ToolDef> {
             .request::<UpdateSidecar>(Method::PATCH, ScControl, "/v1/sidecars/{sidecar_id}"),
         SET.tool("disconnect_sc_sidecar", "Disconnect sidecar", Effect::Destructive)
             .formerly(&["delete_sc_sidecar"])
-            .description("Remove sidecar_id with its listeners and bindings; clients lose access.")
+            .description("Remove sidecar_id (needs no listeners); clients lose access.")
             .request::<SidecarId>(Method::DELETE, ScControl, "/v1/sidecars/{sidecar_id}"),
         // Listeners.
         SET.tool("list_sc_sidecar_listeners", "List listeners", Effect::ReadOnly)

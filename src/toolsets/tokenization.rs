@@ -1,5 +1,6 @@
-//! Tokenization: vault tokens (up to 4,096 values per call) and critical tokens (up to 1,024
-//! values per call). The API takes a batch as `{field000: value, field001: ...}`; the tools take
+//! Tokenization: vault tokens (up to 4,096 values per call, each under 1,024 characters;
+//! `vaultd_` deterministic, `vaultn_` random) and critical tokens (up to 1,024 values per call,
+//! each under 128 UTF-8 bytes; `token_` and 64 or more characters). The API takes a batch as `{field000: value, field001: ...}`; the tools take
 //! the caller's own keys, number them in order, and map the answer back.
 //!
 //! The detokenize tools return protected data in clear text: they are [`Effect::ClearText`],
@@ -27,6 +28,11 @@ pub static SET: Toolset = Toolset {
 pub const VAULT_MAX: usize = 4096;
 /// Most values one critical call may carry (the API's documented limit).
 pub const CRITICAL_MAX: usize = 1024;
+
+/// A vault value must be shorter than this many characters (the API's documented limit).
+pub const VAULT_VALUE_CHARS: usize = 1024;
+/// A critical value must be shorter than this many UTF-8 bytes (the API's documented limit).
+pub const CRITICAL_VALUE_BYTES: usize = 128;
 
 /// The header that asks for deterministic tokens.
 pub const DETERMINISM: &str = "X-ALTR-DETERMINISM";
@@ -88,6 +94,51 @@ impl<const MAX: usize> Batch<MAX> {
     }
 }
 
+/// Values to tokenize: a [`Batch`] whose every value is under its store's size limit (critical,
+/// `MAX` = [`CRITICAL_MAX`]: [`CRITICAL_VALUE_BYTES`] UTF-8 bytes; vault: [`VAULT_VALUE_CHARS`]
+/// characters). A refusal names the key (shortened), never the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plain<const MAX: usize>(pub Batch<MAX>);
+
+impl<'de, const MAX: usize> Deserialize<'de> for Plain<MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let batch = Batch::<MAX>::deserialize(d)?;
+        let critical = MAX == CRITICAL_MAX;
+        let (limit, unit) = if critical {
+            (CRITICAL_VALUE_BYTES, "UTF-8 bytes")
+        } else {
+            (VAULT_VALUE_CHARS, "characters")
+        };
+        for (key, value) in &batch.0 {
+            let text = value.as_str().unwrap_or_default();
+            let size = if critical {
+                text.len()
+            } else {
+                text.chars().count()
+            };
+            if size >= limit {
+                let mut label: String = key.chars().take(40).collect();
+                if label.len() < key.len() {
+                    label.push('…');
+                }
+                return Err(serde::de::Error::custom(format!(
+                    "the value of key {label:?} is {size} {unit}; each value must be under {limit}"
+                )));
+            }
+        }
+        Ok(Plain(batch))
+    }
+}
+
+impl<const MAX: usize> JsonSchema for Plain<MAX> {
+    fn schema_name() -> Cow<'static, str> {
+        Batch::<MAX>::schema_name()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        Batch::<MAX>::json_schema(generator)
+    }
+}
+
 /// The answer with `data`'s wire keys turned back into the caller's keys (keys the tool did not
 /// send are kept as they are). An answer that is not `{"success": true, "data": {...}}` is
 /// returned untouched.
@@ -127,10 +178,10 @@ async fn send_batch<const MAX: usize>(ctx: Ctx, req: ApiRequest, batch: &Batch<M
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tokenize<const MAX: usize> {
-    #[schemars(extend("x-doc" = "The values to tokenize, as an object mapping your own labels to text, e.g. {\"ssn\": \"123-45-6789\"}; the tokens come back under the same labels. 1 to 4,096 values per vault call, 1 to 1,024 per critical call."))]
-    pub values: Batch<MAX>,
+    #[schemars(extend("x-doc" = "The values to tokenize, as an object mapping your own labels to text, e.g. {\"ssn\": \"123-45-6789\"}; the tokens come back under the same labels. 1 to 4,096 values per vault call, each under 1,024 characters; 1 to 1,024 per critical call, each under 128 UTF-8 bytes."))]
+    pub values: Plain<MAX>,
     #[serde(default)]
-    #[schemars(extend("x-doc" = "true asks for deterministic tokens: the same value always gets the same token, so tokens can be joined and compared. Default false. Sent as the X-ALTR-DETERMINISM header."))]
+    #[schemars(extend("x-doc" = "true asks for deterministic tokens: the same value always gets the same token, so tokens can be joined and compared (vault: vaultd_ tokens; random ones are vaultn_). Default false. Sent as the X-ALTR-DETERMINISM header."))]
     pub deterministic: bool,
 }
 
@@ -152,17 +203,17 @@ pub struct Mixed<const MAX: usize> {
 async fn tokenize<const MAX: usize>(ctx: Ctx, service: Service, p: Tokenize<MAX>) -> ToolResult {
     let flag = if p.deterministic { "true" } else { "false" };
     let req = ApiRequest::new(Method::POST, service, "/batch").header(DETERMINISM, flag);
-    send_batch(ctx, req, &p.values).await
+    send_batch(ctx, req, &p.values.0).await
 }
 
 pub fn tools() -> Vec<ToolDef> {
     use Service::{Critical, Vault};
     vec![
         SET.tool("vault_tokenize", "Vault tokenize", Effect::Additive)
-            .description("Tokenize values {label: text} into vault tokens, same labels back; deterministic: same value, same token (joinable).")
+            .description("Tokenize values {label: text} (each <1024 chars) to vault tokens, same labels back: vaultn_ random, vaultd_ if deterministic (same value, same token). Vault quota (all vault_*): 492 calls/month, 50/s.")
             .handler(|ctx: Ctx, p: Tokenize<VAULT_MAX>| tokenize(ctx, Vault, p)),
         SET.tool("vault_detokenize", "Vault detokenize (clear text)", Effect::ClearText)
-            .description("Clear text behind vault tokens {label: token}, same labels back. Protected data: only when truly needed.")
+            .description("Clear text behind vault tokens {label: token}, same labels back; fails on any non-token. Protected data: only when truly needed.")
             .handler(|ctx: Ctx, p: Tokens<VAULT_MAX>| async move {
                 send_batch(ctx, ApiRequest::put(Vault, "/batch"), &p.tokens).await
             }),
@@ -172,15 +223,15 @@ pub fn tools() -> Vec<ToolDef> {
                 send_batch(ctx, ApiRequest::put(Vault, "/batch/partial"), &p.values).await
             }),
         SET.tool("vault_delete_tokens", "Delete vault tokens", Effect::Destructive)
-            .description("Delete vault tokens {label: token}: never detokenizable again.")
+            .description("Delete vault tokens {label: token}: never detokenizable again; retokenizing the value gives a new token.")
             .handler(|ctx: Ctx, p: Tokens<VAULT_MAX>| async move {
                 send_batch(ctx, ApiRequest::put(Vault, "/batch/delete"), &p.tokens).await
             }),
         SET.tool("critical_tokenize", "Critical tokenize", Effect::Additive)
-            .description("As vault_tokenize, for highly sensitive data: values, deterministic.")
+            .description("As vault_tokenize (values, deterministic), for highly sensitive data: token_ tokens (64+ chars); each value <128 UTF-8 bytes.")
             .handler(|ctx: Ctx, p: Tokenize<CRITICAL_MAX>| tokenize(ctx, Critical, p)),
         SET.tool("critical_detokenize", "Critical detokenize (clear text)", Effect::ClearText)
-            .description("Clear text behind critical tokens {label: token}, same labels back. Protected data: only when truly needed.")
+            .description("As vault_detokenize, for critical tokens {label: token}.")
             .handler(|ctx: Ctx, p: Tokens<CRITICAL_MAX>| async move {
                 send_batch(ctx, ApiRequest::put(Critical, "/batch"), &p.tokens).await
             }),
@@ -190,7 +241,7 @@ pub fn tools() -> Vec<ToolDef> {
                 send_batch(ctx, ApiRequest::put(Critical, "/batch/partial"), &p.values).await
             }),
         SET.tool("critical_delete_tokens", "Delete critical tokens", Effect::Destructive)
-            .description("Delete critical tokens {label: token}: never detokenizable again.")
+            .description("As vault_delete_tokens, for critical tokens; non-tokens are ignored.")
             .handler(|ctx: Ctx, p: Tokens<CRITICAL_MAX>| async move {
                 send_batch(ctx, ApiRequest::put(Critical, "/batch/delete"), &p.tokens).await
             }),

@@ -233,22 +233,18 @@ async fn sandbox_key_workflow_create_rotate_deactivate_list() {
         .await;
     dup.upstream(409);
 
-    let rotated = s
-        .call(
-            "rotate_key",
-            json!({"namespace": "payments", "name": "token-key", "sequence": 1}),
-        )
-        .await;
+    // Envelope rotation: the same sequence, its data key re-wrapped; the key material stays.
+    let rotate = json!({"namespace": "payments", "name": "token-key", "sequence": 1});
+    let rotated = s.call("rotate_key", rotate.clone()).await;
     let rotated = rotated.ok().clone();
-    assert_eq!(rotated["sequence"], 2);
+    assert_eq!(rotated["sequence"], 1);
+    assert_eq!(rotated["current_sequence"], 1);
     assert_eq!(rotated["status"], "active");
-    // Rotating from the old sequence again is a conflict, not a third sequence.
-    s.call(
-        "rotate_key",
-        json!({"namespace": "payments", "name": "token-key", "sequence": 1}),
-    )
-    .await
-    .upstream(409);
+    assert_eq!(rotated["envelope_version"], 2);
+    assert!(rotated["envelope_rotated_at"].is_string());
+    let again = s.call("rotate_key", rotate.clone()).await;
+    assert_eq!(again.ok()["sequence"], 1);
+    assert_eq!(again.ok()["envelope_version"], 3);
 
     let off = s
         .call(
@@ -258,6 +254,8 @@ async fn sandbox_key_workflow_create_rotate_deactivate_list() {
         .await;
     assert_eq!(off.ok()["after"]["status"], "deactivated");
     assert!(off.ok()["before"].is_object(), "{}", off.envelope);
+    // A deactivated sequence is not rotated.
+    s.call("rotate_key", rotate).await.upstream(409);
     let old = s
         .call(
             "get_key",
@@ -265,13 +263,16 @@ async fn sandbox_key_workflow_create_rotate_deactivate_list() {
         )
         .await;
     assert_eq!(old.ok()["status"], "deactivated");
+    assert_eq!(old.ok()["envelope_version"], 3);
+    // The seeded card-key has two sequences: 1 deactivated, 2 current.
     let now = s
         .call(
             "get_key",
-            json!({"namespace": "payments", "name": "token-key"}),
+            json!({"namespace": "payments", "name": "card-key"}),
         )
         .await;
     assert_eq!(now.ok()["sequence"], 2);
+    assert_eq!(now.ok()["status"], "active");
     s.call(
         "get_key",
         json!({"namespace": "payments", "name": "token-key", "sequence": 9}),
@@ -297,19 +298,26 @@ async fn sandbox_key_workflow_create_rotate_deactivate_list() {
     let active = s
         .call(
             "list_keys",
-            json!({"namespace": "payments", "status": "active", "contain": "TOKEN"}),
+            json!({"namespace": "payments", "status": "active", "contain": "CARD"}),
         )
         .await;
     let keys = active.ok()["keys"].clone();
-    assert_eq!(names(&keys, "name"), ["token-key"]);
+    assert_eq!(names(&keys, "name"), ["card-key"]);
     assert_eq!(sequences(&keys[0]), [(2, "active".to_string())]);
+    let none = s
+        .call(
+            "list_keys",
+            json!({"namespace": "payments", "status": "active", "contain": "TOKEN"}),
+        )
+        .await;
+    assert_eq!(none.ok()["keys"], json!([]));
     let all = s
         .call(
             "list_keys",
             json!({"namespace": "payments", "status": "any"}),
         )
         .await;
-    assert_eq!(sequences(&all.ok()["keys"][2]).len(), 2);
+    assert_eq!(sequences(&all.ok()["keys"][0]).len(), 2);
 
     s.call("list_keys", json!({"namespace": "nowhere"}))
         .await

@@ -650,7 +650,8 @@ mod sandbox {
             ["orders-pg", "billing-pg"]
         );
 
-        let aws = json!({"secret_arn": "arn:aws:secretsmanager:us-east-1:1:secret:billing", "region": "us-east-1"});
+        let aws =
+            json!({"secrets_path": "altr/billing", "iam_role": "arn:aws:iam::1:role/altr-reader"});
         let su = s
             .call(
                 "create_sc_service_user",
@@ -756,8 +757,7 @@ mod sandbox {
         assert_eq!(list[0]["queries"], *q, "list and get agree");
 
         // Rotate the service user's secret to Azure Key Vault: the AWS reference goes.
-        let azure =
-            json!({"vault_url": "https://acme-kv.vault.azure.net", "secret_name": "altr-billing"});
+        let azure = json!({"key_vault_uri": "https://acme-kv.vault.azure.net", "secret_name": "altr-billing"});
         s.call(
             "update_sc_service_user",
             json!({"repo_name": "billing-pg", "username": "altr_billing", "azure_key_vault": azure}),
@@ -844,8 +844,14 @@ mod sandbox {
 
         let task = |repo: &str, user: &str| {
             json!({"agent_id": agent_id, "name": "hr-scan", "repo_name": repo, "service_user": user,
-                   "configuration": {"schemas": ["HR"]}, "schedule": "{\"type\": \"manual\"}"})
+                   "configuration": {"classification_type": 5, "sample_strategy": "METADATA", "collection_name": "hr", "service_name": "HRPDB"},
+                   "schedule": "{\"type\": \"CRON\", \"value\": \"0 3 * * 0\"}"})
         };
+        // A schedule is {type: CRON, value: <cron>}; another shape is refused.
+        let mut wrong_schedule = task("hr-oracle", "altr_audit");
+        wrong_schedule["schedule"] = json!({"type": "cron", "expression": "0 3 * * 0"});
+        let refused = s.call("create_sc_agent_task", wrong_schedule).await;
+        assert_eq!(refused.error()["status"], 400);
         let no_repo = s
             .call("create_sc_agent_task", task("nope", "altr_audit"))
             .await;
@@ -858,7 +864,16 @@ mod sandbox {
             .call("create_sc_agent_task", task("hr-oracle", "altr_audit"))
             .await;
         let new_task = created.ok()["id"].as_str().expect("id").to_string();
-        assert_eq!(created.ok()["schedule"], json!({"type": "manual"}));
+        assert_eq!(
+            created.ok()["schedule"],
+            json!({"type": "CRON", "value": "0 3 * * 0"})
+        );
+        // Creating a task counts it on the agent and on its service user.
+        let agent = s.call("get_sc_agent", json!({"agent_id": agent_id})).await;
+        assert_eq!(agent.ok()["task_count"], 2);
+        let user = json!({"repo_name": "hr-oracle", "username": "altr_audit"});
+        let su = s.call("get_sc_service_user", user.clone()).await;
+        assert_eq!(su.ok()["task_count"], 1);
 
         let all = s
             .call("get_agent_task_telemetry", json!({"agent_id": agent_id}))
@@ -899,7 +914,21 @@ mod sandbox {
         s.call("get_task_telemetry", json!({"task_id": new_task}))
             .await
             .upstream(404);
+        let su = s.call("get_sc_service_user", user).await;
+        assert_eq!(su.ok()["task_count"], 0);
+        let agent = s.call("get_sc_agent", json!({"agent_id": agent_id})).await;
+        assert_eq!(agent.ok()["task_count"], 1);
 
+        // An agent with tasks is not disconnected; without them it is, with its instances.
+        s.call("disconnect_sc_agent", json!({"agent_id": agent_id}))
+            .await
+            .upstream(409);
+        s.call(
+            "delete_sc_agent_task",
+            json!({"agent_id": agent_id, "task_id": task_id}),
+        )
+        .await
+        .ok();
         s.call("disconnect_sc_agent", json!({"agent_id": agent_id}))
             .await
             .ok();
@@ -924,6 +953,14 @@ mod sandbox {
             400,
             "two secret stores"
         );
+        for wrong in [
+            r#"{"username": "x", "aws_secrets_manager": {"secret_arn": "a", "region": "r"}}"#,
+            r#"{"username": "x", "azure_key_vault": {"vault_url": "u", "secret_name": "n"}}"#,
+        ] {
+            assert_eq!(s.raw("POST", users, Some(wrong)).await.0, 400, "{wrong}");
+        }
+        let right = r#"{"username": "x", "aws_secrets_manager": {"secrets_path": "altr/x"}}"#;
+        assert_eq!(s.raw("POST", users, Some(right)).await.0, 201);
         let nope = "/sc-control/v1/sidecars/nope";
         let renamed = s.raw("PATCH", nope, Some(r#"{"name": "x"}"#)).await;
         assert_eq!(renamed.0, 404, "unknown sidecar");
@@ -941,8 +978,8 @@ mod sandbox {
             .await;
         assert_eq!(status, 400, "{body}");
 
-        // Deleting a sidecar takes its listeners, bindings and instances; the repository stays
-        // and can then be removed.
+        // A sidecar with listeners is not disconnected; once they are deregistered (with their
+        // bindings) it is, and the repository can go once its users have.
         let list = s.call("list_sc_sidecars", json!({})).await;
         let sc_id = list.ok()["sidecars"][0]["id"]
             .as_str()
@@ -957,6 +994,17 @@ mod sandbox {
         );
         s.call("disconnect_sc_sidecar", json!({"sidecar_id": sc_id}))
             .await
+            .upstream(409);
+        for port in [5432, 1521] {
+            s.call(
+                "deregister_sc_sidecar_listener",
+                json!({"sidecar_id": sc_id, "port": port}),
+            )
+            .await
+            .ok();
+        }
+        s.call("disconnect_sc_sidecar", json!({"sidecar_id": sc_id}))
+            .await
             .ok();
         s.call("list_sc_sidecar_listeners", json!({"sidecar_id": sc_id}))
             .await
@@ -965,12 +1013,17 @@ mod sandbox {
             .call("list_sc_repo_bindings", json!({"repo_name": "orders-pg"}))
             .await;
         assert_eq!(left.ok()["bindings"], json!([]));
-        assert_eq!(
-            s.raw("DELETE", "/sc-control/v1/repos/orders-pg", None)
-                .await
-                .0,
-            204
-        );
+        let repo = "/sc-control/v1/repos/orders-pg";
+        assert_eq!(s.raw("DELETE", repo, None).await.0, 409, "repository users");
+        for user in ["orders_app", "x"] {
+            s.call(
+                "disconnect_sc_repo_user",
+                json!({"repo_name": "orders-pg", "username": user}),
+            )
+            .await
+            .ok();
+        }
+        assert_eq!(s.raw("DELETE", repo, None).await.0, 204);
     }
 
     /// Every list tool of both toolsets shows something in the demo org.

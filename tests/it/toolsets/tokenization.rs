@@ -702,3 +702,98 @@ async fn sandbox_enforces_batch_limits_and_determinism_header() {
         .await;
     assert_eq!(clear["data"]["field000"], "555-12-3456");
 }
+
+#[tokio::test]
+async fn sandbox_tokens_have_altrs_documented_prefixes() {
+    let s = Sbx::with_env(OPEN).await;
+    let values = json!({"ssn": "123-45-6789", "email": "a@b.c"});
+    let fixed = s
+        .call(
+            "vault_tokenize",
+            json!({"values": values, "deterministic": true}),
+        )
+        .await;
+    let random = s.call("vault_tokenize", json!({"values": values})).await;
+    for (label, tokens, prefix) in [
+        ("deterministic", &fixed, "vaultd_"),
+        ("random", &random, "vaultn_"),
+    ] {
+        for token in tokens.ok().as_object().unwrap().values() {
+            let token = token.as_str().unwrap();
+            assert!(token.starts_with(prefix), "{label}: {token}");
+        }
+    }
+    let critical = s
+        .call(
+            "critical_tokenize",
+            json!({"values": values, "deterministic": true}),
+        )
+        .await;
+    for token in critical.ok().as_object().unwrap().values() {
+        let token = token.as_str().unwrap();
+        assert!(token.starts_with("token_") && token.len() >= 64, "{token}");
+    }
+
+    // Both vault prefixes detokenize; a value that is no token fails the whole call, and
+    // partial detokenize passes it through.
+    let mixed = json!({"d": fixed.ok()["ssn"], "n": random.ok()["email"]});
+    let clear = s.call("vault_detokenize", json!({"tokens": mixed})).await;
+    assert_eq!(clear.ok(), &json!({"d": "123-45-6789", "n": "a@b.c"}));
+    let not_token = json!({"d": fixed.ok()["ssn"], "p": "plain"});
+    s.call("vault_detokenize", json!({"tokens": not_token}))
+        .await
+        .upstream(400);
+    let partial = s
+        .call("vault_partial_detokenize", json!({"values": not_token}))
+        .await;
+    assert_eq!(partial.ok(), &json!({"d": "123-45-6789", "p": "plain"}));
+    let clear = s
+        .call("critical_detokenize", json!({"tokens": critical.ok()}))
+        .await;
+    assert_eq!(clear.ok(), &values);
+    // Deleting: what is not a token is ignored (false), not an error.
+    let deleted = s
+        .call(
+            "critical_delete_tokens",
+            json!({"tokens": {"t": critical.ok()["ssn"], "p": "plain"}}),
+        )
+        .await;
+    assert_eq!(deleted.ok(), &json!({"t": true, "p": false}));
+}
+
+#[tokio::test]
+async fn values_over_the_size_limit_are_refused_naming_the_key_not_the_value() {
+    let h = Harness::start().await;
+    echo(&h).await;
+    let long = |unit: &str, n: usize| format!("{SECRET}{}", unit.repeat(n));
+    // Vault: under 1,024 characters (a multi-byte character counts once); critical: under 128
+    // UTF-8 bytes.
+    let cases = [
+        ("vault_tokenize", long("é", 1023 - SECRET.len()), true),
+        ("vault_tokenize", long("a", 1024 - SECRET.len()), false),
+        ("critical_tokenize", long("a", 127 - SECRET.len()), true),
+        ("critical_tokenize", long("é", 64), false),
+    ];
+    for (tool, value, fits) in cases {
+        h.api.reset().await;
+        echo(&h).await;
+        let c = h
+            .call(tool, json!({"values": {"ok": "1", "card_no": value}}))
+            .await;
+        if fits {
+            c.ok();
+            h.only_request().await;
+            continue;
+        }
+        c.invalid("values");
+        let message = c.error()["message"].as_str().unwrap();
+        assert!(message.contains("card_no"), "{tool}: {message}");
+        assert!(!c.text.contains(SECRET), "{tool}: {}", c.text);
+        h.assert_no_requests().await;
+    }
+    // The sandbox refuses them too.
+    let s = Sbx::start().await;
+    let body = json!({"field000": "a".repeat(128)}).to_string();
+    let (status, answer) = s.raw("POST", "/critical/v2/batch", Some(&body)).await;
+    assert_eq!(status, 400, "{answer}");
+}
