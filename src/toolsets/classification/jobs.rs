@@ -55,6 +55,7 @@ pub struct CreateJob {
     #[serde(default, skip_serializing_if = "is_empty")]
     #[schemars(extend("x-doc" = "The condition targets the job evaluates. A list replaces ALTR's default set rather than adding to it, so list every target the collection's classifiers use: an unlisted target is not evaluated, and its conditions count as passing within an AND. Accepted: ROW_DATA, METADATA, COLUMN_LOCATION, SNOWFLAKE_NATIVE, CONTENT_TYPE, DATA_LENGTH, COLUMN_SIZE, ENTROPY (GDLP and AMAZON_COMPREHEND need create_gdlp_job). Not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
+    /// true: report held for review until confirm_job_report
     #[schemars(extend("x-doc" = "true holds the report for review: the job waits at AWAITING_REVIEW until every finding is decided (record_job_decision, record_bulk_job_decision) and confirm_job_report runs. ALTR's default is false; not sent when omitted."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
@@ -76,6 +77,7 @@ pub struct CreateGdlpJob {
     pub sample_size: Option<u32>,
     #[schemars(extend("x-doc" = "How sample_size counts: ROWS (a number of rows, ALTR's default) or PERCENT (a percentage, 1-100); not sent when omitted."))]
     pub sample_type: Option<SampleType>,
+    /// true: report held for review until confirm_job_report
     #[schemars(extend("x-doc" = "true holds the report for review: the job waits at AWAITING_REVIEW until every finding is decided (record_job_decision, record_bulk_job_decision) and confirm_job_report runs. ALTR's default is false; not sent when omitted."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
@@ -93,6 +95,7 @@ pub struct CreateDatabricksJob {
     #[serde(default, skip_serializing_if = "is_empty")]
     #[schemars(extend("x-doc" = "The condition targets the job evaluates. A list replaces ALTR's default (GDLP, METADATA, COLUMN_LOCATION, CONTENT_TYPE; not ROW_DATA, as Databricks Google DLP does not match classifier regexes against samples by default) rather than adding to it, so include GDLP to keep it. Accepted: ROW_DATA, METADATA, COLUMN_LOCATION, GDLP, SNOWFLAKE_NATIVE, CONTENT_TYPE, DATA_LENGTH, COLUMN_SIZE, AMAZON_COMPREHEND, ENTROPY. Not sent when omitted or empty."))]
     pub condition_types: Vec<String>,
+    /// true: report held for review until confirm_job_report
     #[schemars(extend("x-doc" = "true holds the report for review: the job waits at AWAITING_REVIEW until every finding is decided (record_job_decision, record_bulk_job_decision) and confirm_job_report runs. ALTR's default is false; not sent when omitted."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]
@@ -246,6 +249,7 @@ pub struct CreateOltpJob {
     pub service_name: Option<String>,
     #[schemars(extend("x-doc" = "Links this one-off run to an existing scheduled agent task, by its id from list_sc_agent_tasks; the run itself creates no task. Not sent when omitted."))]
     pub task_id: Option<String>,
+    /// true: report held for review until confirm_job_report
     #[schemars(extend("x-doc" = "true holds the report for review: the job waits at AWAITING_REVIEW until every finding is decided (record_job_decision, record_bulk_job_decision) and confirm_job_report runs. ALTR's default is false; not sent when omitted."))]
     pub requires_review: Option<bool>,
     #[serde(default, skip_serializing)]

@@ -374,3 +374,76 @@ async fn tools_stand_alone_without_the_instructions() {
     assert_eq!(p["levels"]["10005"], "NULL", "{}", preview.envelope);
     assert_eq!(p["no_rule_level"], 10005);
 }
+
+/// Facts ALTR's own tool text gives that a single call depends on (issue 24, points 8 and 9):
+/// limits, quotas, formats, prerequisites and what else a write changes, each in the listed
+/// text of its tool (description or parameter descriptions).
+const FACTS: &[(&str, &str)] = &[
+    // Tokenization: quota, sizes, token formats.
+    ("vault_tokenize", "492 calls/month, 50/s"),
+    ("vault_tokenize", "each <1024 chars"),
+    ("vault_tokenize", "vaultd_ if deterministic"),
+    ("critical_tokenize", "each value <128 UTF-8 bytes"),
+    ("critical_tokenize", "token_ tokens (64+ chars)"),
+    (
+        "vault_delete_tokens",
+        "retokenizing the value gives a new token",
+    ),
+    // Prerequisites and side effects of writes.
+    ("disconnect_tag", "delete its policies first"),
+    ("disconnect_sc_agent", "needs task_count 0"),
+    ("disconnect_sc_sidecar", "needs no listeners"),
+    ("approve_access_request", "ACCESS#"),
+    ("delete_dam_rule", "its past alerts stay"),
+    ("cancel_job_report", "review data discarded"),
+    ("confirm_job_report", "once every finding is decided"),
+    ("rotate_key", "under a new envelope key"),
+    ("create_policy", "connect_tag"),
+    // Formats and platform differences.
+    ("create_database", "snowflake_external_functions"),
+    (
+        "create_databricks_database",
+        "https://adb-N.azuredatabricks.net",
+    ),
+    ("create_sc_agent_task", "schedule {type: CRON, value: cron"),
+    ("create_sc_repo_user", "{secrets_path, iam_role?}"),
+    ("create_report_definition", "mode:include|exclude"),
+    ("create_dam_rule", "oltp|snowflake"),
+    (
+        "create_job",
+        "report held for review until confirm_job_report",
+    ),
+];
+
+#[tokio::test]
+async fn tools_carry_the_facts_altr_documents() {
+    let s = Sbx::with_env(&[("ALTR_ALLOW_CLEARTEXT", "true"), ("ALTR_TOOLSETS", "all")]).await;
+    let tools = s.client.list_all_tools().await.unwrap();
+    let missing: Vec<_> = FACTS
+        .iter()
+        .filter(|(name, fact)| !tool_text(&tools, name).contains(fact))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "facts missing from tools/list: {missing:?}"
+    );
+    // The sandbox mints tokens in ALTR's documented formats, so a model that reads them sees a
+    // correct result as correct.
+    let values = json!({"a": "123-45-6789"});
+    let det = s
+        .call(
+            "vault_tokenize",
+            json!({"values": values, "deterministic": true}),
+        )
+        .await;
+    assert!(
+        det.ok()["a"].as_str().unwrap().starts_with("vaultd_"),
+        "{}",
+        det.envelope
+    );
+    let random = s.call("vault_tokenize", json!({"values": values})).await;
+    assert!(random.ok()["a"].as_str().unwrap().starts_with("vaultn_"));
+    let critical = s.call("critical_tokenize", json!({"values": values})).await;
+    let token = critical.ok()["a"].as_str().unwrap().to_string();
+    assert!(token.starts_with("token_") && token.len() >= 70, "{token}");
+}
