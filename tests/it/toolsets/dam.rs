@@ -108,139 +108,66 @@ pub fn table() -> Vec<Sends> {
 async fn dam_values_and_combinations_are_checked_before_sending() {
     let h = Harness::start().await;
     let rule = json!({"name": "n", "rule_type": "match", "severity": "high", "data_source_scope": "oltp", "filter_tree": {"op": "exists", "dimension": "user"}});
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(&rule, json!({"severity": "urgent"})),
-        "severity",
-    )
-    .await;
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(&rule, json!({"rule_type": SECRET})),
-        "rule_type",
-    )
-    .await;
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(&rule, json!({"threshold": 5})),
-        "threshold",
-    )
-    .await;
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(&rule, json!({"window_type": "hourly"})),
-        "window_type",
-    )
-    .await;
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(
-            &rule,
-            json!({"rule_type": "threshold", "window_type": "hourly", "timezone": "UTC"}),
-        ),
-        "threshold",
-    )
-    .await;
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(&rule, json!({"rule_type": "threshold", "threshold": 5})),
-        "window_type",
-    )
-    .await;
-    // Scope and window are open value sets (named, not pinned by the API facts): only blank is
-    // refused. And the timezone each rule type takes.
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(&rule, json!({"data_source_scope": "  "})),
-        "data_source_scope",
-    )
-    .await;
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(
-            &rule,
-            json!({"rule_type": "threshold", "threshold": 5, "window_type": " ", "timezone": "UTC"}),
-        ),
-        "window_type",
-    )
-    .await;
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(
-            &rule,
-            json!({"rule_type": "threshold", "threshold": 5, "window_type": "daily"}),
-        ),
-        "timezone",
-    )
-    .await;
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(&rule, json!({"timezone": "UTC"})),
-        "timezone",
-    )
-    .await;
     let at_night = json!({"op": "between", "dimension": "time_of_day", "between": {"start": "22:00", "end": "06:00"}});
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(&rule, json!({"filter_tree": at_night})),
-        "timezone",
-    )
-    .await;
     let mut deep = json!({"op": "exists", "dimension": "user"});
     for _ in 0..16 {
         deep = json!({"op": "and", "children": [deep]});
     }
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(&rule, json!({"filter_tree": deep})),
-        "filter_tree",
-    )
-    .await;
-    for seconds in [30, 86_401] {
-        assert_refused(
-            &h,
-            "create_dam_rule",
-            with_args(&rule, json!({"email_rate_limit_seconds": seconds})),
+    // (changes to the valid match rule, the parameter the refusal names). Scope and window are
+    // open value sets (named, not pinned by the API facts): only blank is refused.
+    let create = [
+        (json!({"severity": "urgent"}), "severity"),
+        (json!({"rule_type": SECRET}), "rule_type"),
+        (json!({"threshold": 5}), "threshold"),
+        (json!({"window_type": "hourly"}), "window_type"),
+        (
+            json!({"rule_type": "threshold", "window_type": "hourly", "timezone": "UTC"}),
+            "threshold",
+        ),
+        (
+            json!({"rule_type": "threshold", "threshold": 5}),
+            "window_type",
+        ),
+        (json!({"data_source_scope": "  "}), "data_source_scope"),
+        (
+            json!({"rule_type": "threshold", "threshold": 5, "window_type": " ", "timezone": "UTC"}),
+            "window_type",
+        ),
+        // The timezone each rule type takes.
+        (
+            json!({"rule_type": "threshold", "threshold": 5, "window_type": "daily"}),
+            "timezone",
+        ),
+        (json!({"timezone": "UTC"}), "timezone"),
+        (json!({"filter_tree": at_night}), "timezone"),
+        (json!({"filter_tree": deep}), "filter_tree"),
+        (
+            json!({"email_rate_limit_seconds": 30}),
             "email_rate_limit_seconds",
-        )
-        .await;
+        ),
+        (
+            json!({"email_rate_limit_seconds": 86_401}),
+            "email_rate_limit_seconds",
+        ),
+        (json!({"filter_tree": "[1]"}), "filter_tree"),
+        (json!({"filter_tree": {}}), "filter_tree"),
+    ];
+    for (change, parameter) in create {
+        assert_refused(&h, "create_dam_rule", with_args(&rule, change), parameter).await;
     }
-    assert_refused(
-        &h,
-        "update_dam_rule",
-        json!({"rule_id": "r1", "email_rate_limit_seconds": 59}),
-        "email_rate_limit_seconds",
-    )
-    .await;
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(&rule, json!({"filter_tree": "[1]"})),
-        "filter_tree",
-    )
-    .await;
-    assert_refused(
-        &h,
-        "create_dam_rule",
-        with_args(&rule, json!({"filter_tree": {}})),
-        "filter_tree",
-    )
-    .await;
-    assert_refused(&h, "update_dam_rule", json!({"rule_id": "r1"}), "severity").await;
-    assert_refused(&h, "list_dam_alerts", json!({"state": "closed"}), "state").await;
-    assert_refused(&h, "list_dam_rules", json!({"limit": 101}), "limit").await;
+    let others = [
+        (
+            "update_dam_rule",
+            json!({"rule_id": "r1", "email_rate_limit_seconds": 59}),
+            "email_rate_limit_seconds",
+        ),
+        ("update_dam_rule", json!({"rule_id": "r1"}), "severity"),
+        ("list_dam_alerts", json!({"state": "closed"}), "state"),
+        ("list_dam_rules", json!({"limit": 101}), "limit"),
+    ];
+    for (tool, args, parameter) in others {
+        assert_refused(&h, tool, args, parameter).await;
+    }
 }
 
 #[tokio::test]
