@@ -145,6 +145,12 @@ pub fn main() -> ExitCode {
 
 /// Serve MCP on the configured transport until the client goes away or a signal arrives.
 pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), String> {
+    let state_keys = settings.safety.state_keys.iter();
+    crate::safety::confirm::use_state_keys(
+        state_keys
+            .map(|(id, key)| (id.clone(), key.expose().as_bytes().to_vec()))
+            .collect(),
+    )?;
     let server = build_server(&settings, registry.clone())?;
     let server = compose::with_dynamic_toolsets(server, &settings).map_err(|e| e.to_string())?;
     tracing::info!(
@@ -169,7 +175,7 @@ pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), St
             Ok(())
         }
         Transport::Sse | Transport::StreamableHttp => {
-            crate::transport::serve(server, settings.http.clone()).await
+            crate::transport::serve(server, settings.http.clone(), settings.oauth.clone()).await
         }
     }
 }

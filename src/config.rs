@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use crate::client::Service;
 use crate::safety::confirm::ConfirmPolicy;
+use crate::safety::permission::{ClaimMapping, Grant, ScopeNames};
 use patterns::{parse_host_pattern, parse_origin_pattern, HostPattern, OriginPattern};
 
 /// A secret that never shows itself in `Debug` or `Display` output.
@@ -283,9 +284,49 @@ fn origins(r: &mut Reader<'_>, name: &'static str) -> Vec<OriginPattern> {
     patterns(r, name, parse_origin_pattern, shape)
 }
 
-fn tokens(r: &mut Reader<'_>, name: &'static str) -> Vec<(String, Secret)> {
+fn tokens(r: &mut Reader<'_>, name: &'static str) -> Vec<NamedToken> {
     let items = list(r, name);
     named_tokens(&items, &mut r.problems)
+}
+
+fn optional_text(r: &mut Reader<'_>, name: &'static str) -> Option<String> {
+    r.given(name)
+}
+
+fn state_keys(r: &mut Reader<'_>, name: &'static str) -> Vec<(String, Secret)> {
+    let text = r.src.get(name).unwrap_or_default().to_string();
+    key_entries(name, &text, &mut r.problems)
+}
+
+/// `id:key` entries (MCP_STATE_KEYS, or the file MCP_STATE_KEYS_FILE names), separated by commas
+/// or new lines: ids unique, keys at least 32 bytes. Problems never show a key.
+pub fn key_entries(name: &str, text: &str, problems: &mut Vec<String>) -> Vec<(String, Secret)> {
+    let mut out: Vec<(String, Secret)> = Vec::new();
+    for (i, entry) in text
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .enumerate()
+    {
+        let Some((id, key)) = entry.split_once(':') else {
+            problems.push(format!("{name}: entry {} must be id:key", i + 1));
+            continue;
+        };
+        let id = id.trim();
+        if id.is_empty() || id.len() > 64 || out.iter().any(|(have, _)| have == id) {
+            problems.push(format!(
+                "{name}: entry {} needs an id of its own (1 to 64 characters)",
+                i + 1
+            ));
+            continue;
+        }
+        if key.trim().len() < 32 {
+            problems.push(format!("{name}: the key of {id} is shorter than 32 bytes; use a long random value (e.g. openssl rand -hex 32)"));
+            continue;
+        }
+        out.push((id.to_string(), Secret::new(key.trim())));
+    }
+    out
 }
 
 fn log_level(r: &mut Reader<'_>, name: &'static str) -> tracing::Level {
@@ -435,8 +476,28 @@ sections! {
         header_timeout: Duration = "MCP_HEADER_TIMEOUT", |r, n| seconds_or(r, n, 10.0);
         /// seconds a client has to send a request body (default 30)
         body_timeout: Duration = "MCP_BODY_TIMEOUT", |r, n| seconds_or(r, n, 30.0);
-        /// comma-separated name:token pairs; HTTP clients may send any of these bearer tokens, and the audit log names the caller by the token's name
-        auth_tokens: Vec<(String, Secret)> = "MCP_AUTH_TOKENS", tokens;
+        /// comma-separated name:token pairs; HTTP clients may send any of these bearer tokens, and the audit log names the caller by the token's name. name/grant:token limits that token (grant as in MCP_OAUTH_GROUPS, e.g. ci/read@default:secret)
+        auth_tokens: Vec<NamedToken> = "MCP_AUTH_TOKENS", tokens;
+        /// the public URL of the MCP endpoint as clients reach it, e.g. https://altr-mcp.example.com/mcp: the OAuth resource, and the audience access tokens must carry (required with MCP_OAUTH_ISSUER)
+        public_url: Option<String> = "MCP_PUBLIC_URL", optional_text;
+        /// the OAuth authorization server's issuer URL; setting it turns on OAuth sign-in over HTTP (access tokens checked against its published keys)
+        oauth_issuer: Option<String> = "MCP_OAUTH_ISSUER", optional_text;
+        /// another audience access tokens may carry instead of MCP_PUBLIC_URL (e.g. Entra ID's api://<application id>)
+        oauth_audience: Option<String> = "MCP_OAUTH_AUDIENCE", optional_text;
+        /// the issuer's JWKS URL, when its metadata (RFC 8414 or OpenID discovery) does not give it
+        oauth_jwks_url: Option<String> = "MCP_OAUTH_JWKS_URL", optional_text;
+        /// token introspection endpoint (RFC 7662), to accept opaque (non-JWT) access tokens
+        oauth_introspection_url: Option<String> = "MCP_OAUTH_INTROSPECTION_URL", optional_text;
+        /// client id this server introspects tokens with (HTTP Basic, with MCP_OAUTH_CLIENT_SECRET)
+        oauth_client_id: Option<String> = "MCP_OAUTH_CLIENT_ID", optional_text;
+        /// client secret this server introspects tokens with
+        oauth_client_secret: Option<Secret> = "MCP_OAUTH_CLIENT_SECRET", optional_secret;
+        /// comma-separated kind=scope entries renaming the scopes altr:read, altr:write, altr:destructive, altr:cleartext (e.g. read=api://altr/read)
+        oauth_scopes: Vec<String> = "MCP_OAUTH_SCOPES", list;
+        /// the access-token claim listing the user's groups or roles (e.g. groups, roles), read with MCP_OAUTH_GROUPS
+        oauth_groups_claim: Option<String> = "MCP_OAUTH_GROUPS_CLAIM", optional_text;
+        /// comma-separated group=grant entries: kinds read, write, destructive, cleartext or all joined by +, optionally @ and toolsets joined by + (e.g. altr-admins=all, analysts=read@default)
+        oauth_groups: Vec<String> = "MCP_OAUTH_GROUPS", list;
     }
 
     /// Which tools the server exposes.
@@ -465,6 +526,10 @@ sections! {
         support_mode: bool = "SUPPORT_MODE", off;
         /// true to publish the eight altr_* troubleshooting prompts and tell the model how support mode works (default false)
         support_prompts: bool = "SUPPORT_PROMPTS", off;
+        /// comma-separated id:key entries that seal confirmation state, the same on every replica so any one opens what another sealed; the first seals, every one opens (rotate by putting a new key first); keys of at least 32 bytes (default: a random key per process)
+        state_keys: Vec<(String, Secret)> = "MCP_STATE_KEYS", state_keys;
+        /// a file holding the MCP_STATE_KEYS entries (comma- or newline-separated) instead of the environment
+        state_keys_file: Option<String> = "MCP_STATE_KEYS_FILE", optional_text;
     }
 
     /// The bounds of one tool call.
@@ -539,6 +604,8 @@ pub struct Settings {
     pub safety: SafetySettings,
     /// Which calls need a human's yes, from ALTR_CONFIRM and ALTR_CONFIRM_TOOLS.
     pub confirm: ConfirmPolicy,
+    /// OAuth sign-in over HTTP, when MCP_OAUTH_ISSUER is set.
+    pub oauth: Option<OAuthSettings>,
     pub call: CallSettings,
     pub log: LogSettings,
 }
@@ -661,11 +728,30 @@ impl Settings {
                 ConfirmPolicy::default()
             }
         };
+        let oauth = OAuthSettings::from_http(&http, &mut r.problems);
+        let mut safety = safety;
+        if let Some(file) = &safety.state_keys_file {
+            if !safety.state_keys.is_empty() {
+                r.problem("MCP_STATE_KEYS_FILE: set it or MCP_STATE_KEYS, not both");
+            }
+            match std::fs::read_to_string(file) {
+                Ok(text) => {
+                    safety.state_keys = key_entries("MCP_STATE_KEYS_FILE", &text, &mut r.problems);
+                    if safety.state_keys.is_empty() {
+                        r.problem("MCP_STATE_KEYS_FILE: the file holds no id:key entry");
+                    }
+                }
+                Err(e) => r.problem(format!(
+                    "MCP_STATE_KEYS_FILE: cannot read the file ({})",
+                    e.kind()
+                )),
+            }
+        }
         if let Some(single) = &http.auth_token {
-            if let Some((name, _)) = http
+            if let Some(NamedToken { name, .. }) = http
                 .auth_tokens
                 .iter()
-                .find(|(_, t)| t.expose() == single.expose())
+                .find(|t| t.token.expose() == single.expose())
             {
                 r.problem(format!("MCP_AUTH_TOKENS: the token of {name} is also given to another name or as MCP_AUTH_TOKEN; give every caller its own token"));
             }
@@ -684,26 +770,40 @@ impl Settings {
             selection,
             safety,
             confirm,
+            oauth,
             call,
             log,
         })
     }
 }
 
-/// `name:token` pairs (MCP_AUTH_TOKENS): names of letters, digits, `-`, `_`, `.` and `@`, unique;
-/// tokens non-empty and unique (and not MCP_AUTH_TOKEN: checked by [`Settings::load`]). Problems
-/// never show a token.
-fn named_tokens(items: &[String], problems: &mut Vec<String>) -> Vec<(String, Secret)> {
-    let mut out: Vec<(String, Secret)> = Vec::new();
+/// A bearer token of MCP_AUTH_TOKENS: the caller's name, the token, and what it allows (`None`:
+/// everything the server exposes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedToken {
+    pub name: String,
+    pub token: Secret,
+    pub grant: Option<Grant>,
+}
+
+/// `name:token` or `name/grant:token` entries (MCP_AUTH_TOKENS): names of letters, digits, `-`,
+/// `_`, `.` and `@`, unique; grants as in MCP_OAUTH_GROUPS; tokens non-empty and unique (and not
+/// MCP_AUTH_TOKEN: checked by [`Settings::load`]). Problems never show a token.
+fn named_tokens(items: &[String], problems: &mut Vec<String>) -> Vec<NamedToken> {
+    let mut out: Vec<NamedToken> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let Some((name, token)) = item.split_once(':') else {
+        let Some((label, token)) = item.split_once(':') else {
             problems.push(format!(
-                "MCP_AUTH_TOKENS: entry {} must be name:token",
+                "MCP_AUTH_TOKENS: entry {} must be name:token (or name/grant:token)",
                 i + 1
             ));
             continue;
         };
-        let (name, token) = (name.trim(), token.trim());
+        let (label, token) = (label.trim(), token.trim());
+        let (name, grant) = match label.split_once('/') {
+            Some((n, g)) => (n.trim(), Some(g.trim())),
+            None => (label, None),
+        };
         let name_ok = !name.is_empty()
             && name.len() <= 64
             && name
@@ -716,22 +816,125 @@ fn named_tokens(items: &[String], problems: &mut Vec<String>) -> Vec<(String, Se
             ));
             continue;
         }
+        let grant = match grant.map(|g| Grant::parse(g, crate::toolsets::TOOLSETS)) {
+            None => None,
+            Some(Ok(g)) => Some(g),
+            Some(Err(why)) => {
+                problems.push(format!("MCP_AUTH_TOKENS: the grant of {name}: {why}"));
+                continue;
+            }
+        };
         if token.is_empty() {
             problems.push(format!("MCP_AUTH_TOKENS: {name} has an empty token"));
             continue;
         }
-        if out.iter().any(|(n, _)| n == name) {
+        if out.iter().any(|t| t.name == name) {
             problems.push(format!("MCP_AUTH_TOKENS: the name {name} is given twice"));
             continue;
         }
-        let reused = out.iter().any(|(_, t)| t.expose() == token);
+        let reused = out.iter().any(|t| t.token.expose() == token);
         if reused {
             problems.push(format!("MCP_AUTH_TOKENS: the token of {name} is also given to another name or as MCP_AUTH_TOKEN; give every caller its own token"));
             continue;
         }
-        out.push((name.to_string(), Secret::new(token)));
+        out.push(NamedToken {
+            name: name.to_string(),
+            token: Secret::new(token),
+            grant,
+        });
     }
     out
+}
+
+/// OAuth sign-in over HTTP, as the settings describe it (MCP_OAUTH_ISSUER turns it on).
+#[derive(Debug, Clone)]
+pub struct OAuthSettings {
+    /// MCP_PUBLIC_URL: the resource, and the audience tokens must carry.
+    pub public_url: String,
+    pub issuer: String,
+    /// Accepted `aud` values: the public URL, and MCP_OAUTH_AUDIENCE when set.
+    pub audiences: Vec<String>,
+    pub jwks_url: Option<String>,
+    /// Introspection endpoint, client id and secret (all three, or none).
+    pub introspection: Option<(String, String, Secret)>,
+    /// How claims become a permission.
+    pub mapping: ClaimMapping,
+}
+
+impl OAuthSettings {
+    /// The OAuth settings from the HTTP section, or `None` when MCP_OAUTH_ISSUER is not set;
+    /// every problem is pushed, naming the variable and what to set.
+    fn from_http(http: &HttpSettings, problems: &mut Vec<String>) -> Option<OAuthSettings> {
+        let issuer = match &http.oauth_issuer {
+            // As given: `iss` must equal it exactly (Auth0 issuers end in a slash).
+            Some(issuer) => issuer.clone(),
+            None => {
+                let oauth_only = [
+                    ("MCP_OAUTH_AUDIENCE", http.oauth_audience.is_some()),
+                    ("MCP_OAUTH_JWKS_URL", http.oauth_jwks_url.is_some()),
+                    (
+                        "MCP_OAUTH_INTROSPECTION_URL",
+                        http.oauth_introspection_url.is_some(),
+                    ),
+                    ("MCP_OAUTH_GROUPS", !http.oauth_groups.is_empty()),
+                ];
+                for (name, set) in oauth_only {
+                    if set {
+                        problems.push(format!("{name}: only used with OAuth; set MCP_OAUTH_ISSUER (and MCP_PUBLIC_URL) to turn it on, or unset {name}"));
+                    }
+                }
+                return None;
+            }
+        };
+        check_url("MCP_OAUTH_ISSUER", &issuer, problems);
+        let Some(public_url) = &http.public_url else {
+            problems.push("MCP_PUBLIC_URL: required with MCP_OAUTH_ISSUER: the URL clients reach the MCP endpoint at, e.g. https://altr-mcp.example.com/mcp (access tokens must be issued for it)".into());
+            return None;
+        };
+        check_url("MCP_PUBLIC_URL", public_url, problems);
+        for (name, url) in [
+            ("MCP_OAUTH_JWKS_URL", &http.oauth_jwks_url),
+            ("MCP_OAUTH_INTROSPECTION_URL", &http.oauth_introspection_url),
+        ] {
+            if let Some(url) = url {
+                check_url(name, url, problems);
+            }
+        }
+        let introspection = match (
+            &http.oauth_introspection_url,
+            &http.oauth_client_id,
+            &http.oauth_client_secret,
+        ) {
+            (None, None, None) => None,
+            (Some(url), Some(id), Some(secret)) => Some((url.clone(), id.clone(), secret.clone())),
+            _ => {
+                problems.push("MCP_OAUTH_INTROSPECTION_URL: needs MCP_OAUTH_CLIENT_ID and MCP_OAUTH_CLIENT_SECRET with it (set all three, or none)".into());
+                None
+            }
+        };
+        let mut audiences = vec![public_url.clone()];
+        audiences.extend(http.oauth_audience.clone());
+        let mapping = ClaimMapping {
+            scopes: ScopeNames::parse(&http.oauth_scopes, problems),
+            groups_claim: http.oauth_groups_claim.clone(),
+            groups: ClaimMapping::parse_groups(
+                &http.oauth_groups,
+                crate::toolsets::TOOLSETS,
+                problems,
+            ),
+        };
+        if !mapping.groups.is_empty() && mapping.groups_claim.is_none() {
+            problems.push("MCP_OAUTH_GROUPS: needs MCP_OAUTH_GROUPS_CLAIM, the claim that lists a user's groups (e.g. groups or roles)".into());
+        }
+        Some(OAuthSettings {
+            public_url: public_url.clone(),
+            issuer,
+            audiences,
+            jwks_url: http.oauth_jwks_url.clone(),
+            introspection,
+            mapping,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -757,7 +960,7 @@ mod tests {
         let vars = variables();
         let names: std::collections::BTreeSet<&str> = vars.iter().map(|(n, _)| *n).collect();
         assert_eq!(names.len(), vars.len(), "a variable is declared twice");
-        assert_eq!(vars.len(), 46);
+        assert_eq!(vars.len(), 58);
         for (name, help) in &vars {
             assert!(
                 help.len() > 10 && !help.starts_with(' '),

@@ -223,6 +223,11 @@ impl AltrServer {
 
     /// The tools this session lists: every registry tool, or what toolset discovery shows it,
     /// less what support mode withholds now.
+    /// The tools this server serves.
+    pub fn registry(&self) -> Arc<Registry> {
+        self.registry.clone()
+    }
+
     fn session_tools(&self) -> Vec<Tool> {
         let tools = match &self.discovery {
             Some(d) => d.list(&self.registry, self.tool_list()),
@@ -266,9 +271,18 @@ impl ServerHandler for AltrServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.session_tools()))
+        let mut tools = self.session_tools();
+        // A caller with a permission (OAuth or a scoped token) sees only what it allows.
+        if let Some(permission) = Origin::of(&context).permission {
+            tools.retain(|t| {
+                self.registry
+                    .get(&t.name)
+                    .is_none_or(|def| permission.allows(def))
+            });
+        }
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {

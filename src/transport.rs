@@ -8,6 +8,7 @@
 pub mod conns;
 pub mod http;
 pub mod inflight;
+pub mod oauth;
 pub mod options;
 pub mod security;
 pub mod sse;
@@ -31,7 +32,7 @@ pub use self::options::{HttpOptions, SHUTDOWN_GRACE};
 use self::conns::{Admit, Conns, Tracked};
 use self::inflight::Inflight;
 use self::security::{GuardState, Policy};
-use crate::config::Transport;
+use crate::config::{OAuthSettings, Transport};
 use crate::server::AltrServer;
 
 /// How long a shutdown waits for connections to close once the streams have ended.
@@ -41,33 +42,48 @@ async fn healthz() -> (StatusCode, Json<serde_json::Value>) {
     (StatusCode::OK, Json(json!({"status": "ok"})))
 }
 
-/// The whole application: the transport's routes behind [`security::guard`], and `/healthz`.
+/// The whole application: the transport's routes behind [`security::guard`], `/healthz`, and
+/// with OAuth on the protected-resource metadata (public, like the health check).
 pub fn app(
     server: AltrServer,
     opts: &HttpOptions,
+    oauth: Option<&OAuthSettings>,
     draining: CancellationToken,
     stop: CancellationToken,
     inflight: Arc<Inflight>,
 ) -> Router {
+    let resource = oauth.map(|o| Arc::new(oauth::resource::ResourceServer::new(o)));
+    let names = oauth.map(|o| o.mapping.scopes.clone()).unwrap_or_default();
     let policy = Policy::new(
         &opts.allowed_hosts,
         &opts.allowed_origins,
         &opts.host,
         opts.auth_token.clone(),
     )
-    .with_named_tokens(opts.auth_tokens.clone());
+    .with_named_tokens(&opts.auth_tokens, &names)
+    .with_oauth(resource.clone());
     let guard = GuardState {
         policy: Arc::new(policy),
         draining,
         inflight: inflight.clone(),
         body_timeout: opts.body_timeout,
+        tools: server.registry(),
     };
     let mcp = match opts.transport {
         Transport::Sse => sse::router(server, opts, stop, inflight),
         _ => http::router(server, opts, stop),
     };
-    mcp.layer(axum::middleware::from_fn_with_state(guard, security::guard))
-        .route("/healthz", get(healthz))
+    let mut app = mcp
+        .layer(axum::middleware::from_fn_with_state(guard, security::guard))
+        .route("/healthz", get(healthz));
+    if let Some(resource) = resource {
+        let document = Json(resource.metadata());
+        for path in resource.metadata_paths() {
+            let document = document.clone();
+            app = app.route(&path, get(move || async move { document }));
+        }
+    }
+    app
 }
 
 /// Waits for SIGINT or SIGTERM; the handlers are installed when this is created.
@@ -211,7 +227,11 @@ fn connection_table() -> Arc<Conns> {
 }
 
 /// Serve MCP over the configured HTTP transport until SIGINT or SIGTERM.
-pub async fn serve(server: AltrServer, opts: HttpOptions) -> Result<(), String> {
+pub async fn serve(
+    server: AltrServer,
+    opts: HttpOptions,
+    oauth: Option<OAuthSettings>,
+) -> Result<(), String> {
     opts.check_exposure()?;
     let mut signals = Signals::install()?;
     let bind_host = opts.host.trim_start_matches('[').trim_end_matches(']');
@@ -234,6 +254,7 @@ pub async fn serve(server: AltrServer, opts: HttpOptions) -> Result<(), String> 
     let app = app(
         server,
         &opts,
+        oauth.as_ref(),
         draining.clone(),
         stop.clone(),
         inflight.clone(),
@@ -245,7 +266,9 @@ pub async fn serve(server: AltrServer, opts: HttpOptions) -> Result<(), String> 
     };
     tracing::info!(
         transport = opts.transport.as_str(),
-        auth = if opts.auth_token.is_some() || !opts.auth_tokens.is_empty() {
+        auth = if oauth.is_some() {
+            "oauth"
+        } else if opts.auth_token.is_some() || !opts.auth_tokens.is_empty() {
             "bearer"
         } else {
             "none"

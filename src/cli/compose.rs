@@ -38,7 +38,23 @@ impl ClientConfig {
         if let Some(t) = &http.auth_token {
             secrets.push(t.expose().to_string());
         }
-        secrets.extend(http.auth_tokens.iter().map(|(_, t)| t.expose().to_string()));
+        secrets.extend(
+            http.auth_tokens
+                .iter()
+                .map(|t| t.token.expose().to_string()),
+        );
+        secrets.extend(
+            http.oauth_client_secret
+                .iter()
+                .map(|t| t.expose().to_string()),
+        );
+        secrets.extend(
+            settings
+                .safety
+                .state_keys
+                .iter()
+                .map(|(_, k)| k.expose().to_string()),
+        );
         c.scrub = Scrubber::new(secrets);
         c
     }

@@ -1,10 +1,15 @@
-//! Who makes a call: the caller's name (the bearer token's name over HTTP, the client's declared
-//! name otherwise), the client to ask for a confirmation, and what a call of protocol 2026-07-28
-//! carries for the multi-round-trip confirmation.
+//! Who makes a call: the caller's name (the bearer token's name or the OAuth subject over HTTP,
+//! the client's declared name otherwise), the signed-in user and what they may do, the client to
+//! ask for a confirmation, and what a call of protocol 2026-07-28 carries for the
+//! multi-round-trip confirmation.
+
+use std::sync::Arc;
 
 use rmcp::model::InputResponses;
 use rmcp::service::RequestContext;
 use rmcp::{Peer, RoleServer};
+
+use super::permission::Permission;
 
 /// Who made a call, and the client to ask for confirmation.
 #[derive(Debug, Clone, Default)]
@@ -12,29 +17,49 @@ pub struct Origin {
     pub peer: Option<Peer<RoleServer>>,
     /// The multi-round-trip part of the call (protocol 2026-07-28), for confirmation.
     pub round: Round,
-    /// The caller's name (token name over HTTP, clientInfo name over stdio).
+    /// The caller's name (token name or OAuth subject over HTTP, clientInfo name over stdio).
     pub caller: Option<String>,
+    /// The signed-in user's email or username (OAuth), when the token names one.
+    pub user: Option<String>,
+    /// The client's declared name (clientInfo).
+    pub client: Option<String>,
+    /// What the caller may do; `None`: everything the server exposes.
+    pub permission: Option<Arc<Permission>>,
 }
 
-/// The name bound to the bearer token of an HTTP request (set by the transport's guard).
+/// Who the transport's guard found behind an HTTP request: a named static token, or a valid
+/// OAuth access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallerName(pub String);
+pub struct Identity {
+    /// The token's name (MCP_AUTH_TOKENS) or the OAuth subject (`sub`).
+    pub name: String,
+    /// The user's email or preferred_username, when the token names one.
+    pub user: Option<String>,
+    /// What the token allows; `None`: everything the server exposes.
+    pub permission: Option<Arc<Permission>>,
+}
 
 impl Origin {
-    /// The origin of a request: the token's name when the transport put one in the HTTP
-    /// request's extensions, else the client's declared name.
+    /// The origin of a request: the identity the transport put in the HTTP request's
+    /// extensions, else the client's declared name.
     pub fn of(context: &RequestContext<RoleServer>) -> Origin {
-        let by_token = context
+        let identity = context
             .extensions
             .get::<axum::http::request::Parts>()
-            .and_then(|p| p.extensions.get::<CallerName>())
-            .or_else(|| context.extensions.get::<CallerName>())
-            .map(|c| c.0.clone());
-        let caller =
-            by_token.or_else(|| context.client_info().map(|i| format!("client:{}", i.name)));
+            .and_then(|p| p.extensions.get::<Identity>())
+            .or_else(|| context.extensions.get::<Identity>())
+            .cloned();
+        let client = context.client_info().map(|i| i.name.clone());
+        let caller = identity
+            .as_ref()
+            .map(|i| i.name.clone())
+            .or_else(|| client.as_ref().map(|c| format!("client:{c}")));
         Origin {
             peer: Some(context.peer.clone()),
             caller,
+            user: identity.as_ref().and_then(|i| i.user.clone()),
+            client,
+            permission: identity.and_then(|i| i.permission),
             round: Default::default(),
         }
     }

@@ -152,15 +152,35 @@ pub fn declined(def: &ToolDef, how: &str) -> ToolError {
 /// The key of the one question in an input-required result.
 const QUESTION: &str = "confirm";
 
-/// The per-process key that seals confirmation state, and the states already redeemed (until
-/// they expire).
+/// The key that seals confirmation state, and the states already redeemed here (until they
+/// expire). Replay protection is this process's own: replicas sharing keys (MCP_STATE_KEYS)
+/// each refuse a second use of a state they redeemed.
 struct Sealer {
     codec: RequestStateCodec,
     redeemed: Mutex<HashMap<String, Instant>>,
 }
 
+static SEALER: OnceLock<Option<Sealer>> = OnceLock::new();
+
+/// Seal with these keys (MCP_STATE_KEYS: the first seals, every one opens) instead of a random
+/// per-process key; called once at start-up, before the first call. An error names the problem.
+pub fn use_state_keys(keys: Vec<(String, Vec<u8>)>) -> Result<(), String> {
+    let Some((active, _)) = keys.first() else {
+        return Ok(());
+    };
+    let active = active.clone();
+    let ring = keys;
+    let codec = RequestStateCodec::new_with_keyring(active, ring)
+        .map_err(|e| format!("MCP_STATE_KEYS: {e}"))?;
+    SEALER
+        .set(Some(Sealer {
+            codec,
+            redeemed: Mutex::new(HashMap::new()),
+        }))
+        .map_err(|_| "MCP_STATE_KEYS: the confirmation keys were already in use".to_string())
+}
+
 fn sealer() -> Result<&'static Sealer, ToolError> {
-    static SEALER: OnceLock<Option<Sealer>> = OnceLock::new();
     SEALER
         .get_or_init(|| {
             let key: [u8; 32] = rand::random();

@@ -1,10 +1,11 @@
 //! The gates of the call pipeline (see [`super::pipeline`]), one file each: [`selection`],
-//! [`arguments`], [`support`], [`confirmation`], [`dry_run`] and [`audit`], run in that order
-//! ([`standard`]).
+//! [`arguments`], [`authorization`], [`support`], [`confirmation`], [`dry_run`] and [`audit`],
+//! run in that order ([`standard`]).
 //! Each is a small type with one job; adding one is a file here and a line in [`standard`].
 
 pub mod arguments;
 pub mod audit;
+pub mod authorization;
 pub mod confirmation;
 pub mod dry_run;
 pub mod selection;
@@ -20,19 +21,19 @@ use crate::safety::confirm::ConfirmPolicy;
 /// 1. selection: is the tool exposed here (toolsets, read-only mode, RESTRICTED_TOOLS, the
 ///    clear-text gate, the session's dynamic toolsets)?
 /// 2. arguments: take the server's own `dry_run` and `confirm` out of the tool's arguments;
-/// 3. support: while the session is in support mode, lookups only (and the one unlocked call);
-/// 4. confirmation: a human's yes for destructive calls (ALTR_CONFIRM);
-/// 5. dry run: writes recorded instead of sent;
-/// 6. then the handler runs, under its deadline and cancellation;
-/// 7. audit, only when an audit trail is configured: the record of the outcome (ALTR_AUDIT_LOG),
+/// 3. authorization: may this caller (an OAuth or scoped token's permission) call this tool?
+/// 4. support: while the session is in support mode, lookups only (and the one unlocked call);
+///    after authorization, so support mode narrows what the caller may do and never widens it;
+/// 5. confirmation: a human's yes for destructive calls (ALTR_CONFIRM);
+/// 6. dry run: writes recorded instead of sent;
+/// 7. then the handler runs, under its deadline and cancellation;
+/// 8. audit, only when an audit trail is configured: the record of the outcome (ALTR_AUDIT_LOG),
 ///    written before the result returns.
-///
-/// There is no authorization gate (who may call what); one would go between arguments and
-/// support, so support mode narrows what the caller may do and never widens it.
 pub fn standard(confirm: Arc<ConfirmPolicy>, audit: Option<Arc<AuditLog>>) -> Vec<Arc<dyn Gate>> {
     let mut gates: Vec<Arc<dyn Gate>> = vec![
         Arc::new(selection::Selection),
         Arc::new(arguments::ServerArguments),
+        Arc::new(authorization::Authorization),
         Arc::new(support::Support),
         Arc::new(confirmation::Confirmation::new(confirm)),
         Arc::new(dry_run::DryRun),

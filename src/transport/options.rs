@@ -14,8 +14,10 @@ pub type HttpOptions = HttpSettings;
 impl HttpOptions {
     /// Refuse to expose an unauthenticated server beyond this machine unless told to.
     pub fn check_exposure(&self) -> Result<(), String> {
-        if self.auth_token.is_some() || !self.auth_tokens.is_empty() || is_loopback_bind(&self.host)
-        {
+        let authenticated = self.auth_token.is_some()
+            || !self.auth_tokens.is_empty()
+            || self.oauth_issuer.is_some();
+        if authenticated || is_loopback_bind(&self.host) {
             return Ok(());
         }
         if self.allow_unauthenticated {
@@ -26,7 +28,7 @@ impl HttpOptions {
             return Ok(());
         }
         Err(format!(
-            "refusing to serve MCP over HTTP on {}:{} without authentication: anyone who could reach it would act with your ALTR credentials. Set MCP_AUTH_TOKEN to a long random secret (clients then send `Authorization: Bearer <token>`), or bind 127.0.0.1 (MCP_HOST), or set MCP_ALLOW_UNAUTHENTICATED=true if another layer already authenticates callers.",
+            "refusing to serve MCP over HTTP on {}:{} without authentication: anyone who could reach it would act with your ALTR credentials. Set MCP_AUTH_TOKEN to a long random secret (clients then send `Authorization: Bearer <token>`), or turn on OAuth sign-in (MCP_OAUTH_ISSUER and MCP_PUBLIC_URL), or bind 127.0.0.1 (MCP_HOST), or set MCP_ALLOW_UNAUTHENTICATED=true if another layer already authenticates callers.",
             self.host, self.port
         ))
     }

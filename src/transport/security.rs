@@ -16,12 +16,16 @@ use subtle::ConstantTimeEq;
 use tokio_util::sync::CancellationToken;
 
 use super::inflight::Inflight;
+use super::oauth::resource::ResourceServer;
 use crate::config::patterns::{default_port, parse_origin_header, split_authority, Origin};
 pub use crate::config::patterns::{
     is_loopback_bind, is_wildcard_bind, parse_host_pattern, parse_origin_pattern, HostPattern,
     OriginPattern, PortPattern, LOOPBACK_HOSTS,
 };
-use crate::config::Secret;
+use crate::config::{NamedToken, Secret};
+use crate::registry::Registry;
+use crate::safety::caller::Identity;
+use crate::safety::permission::{Permission, ScopeNames};
 
 /// The largest request body accepted (4 MiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
@@ -41,8 +45,22 @@ pub struct Policy {
     hosts: Vec<HostPattern>,
     origins: Vec<OriginPattern>,
     token: Option<Secret>,
-    /// Named tokens (MCP_AUTH_TOKENS): the name is the caller in the audit trail.
-    named: Vec<(String, Secret)>,
+    /// Named tokens (MCP_AUTH_TOKENS): the name is the caller in the audit trail; a grant
+    /// limits what the token may do.
+    named: Vec<(String, Secret, Option<Arc<Permission>>)>,
+    /// OAuth sign-in (MCP_OAUTH_ISSUER): other bearer tokens are access tokens to check.
+    oauth: Option<Arc<ResourceServer>>,
+}
+
+/// Who a request's credentials name, once Host and Origin passed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Auth {
+    /// No token needed, none matched (MCP_AUTH_TOKEN alone names no one).
+    Anonymous,
+    /// A named static token.
+    Known(Identity),
+    /// A bearer token that is no static one, for the OAuth resource server to check.
+    Bearer(String),
 }
 
 impl Policy {
@@ -83,18 +101,51 @@ impl Policy {
             origins,
             token,
             named: Vec::new(),
+            oauth: None,
         }
     }
 
-    /// This policy, also accepting these named tokens (MCP_AUTH_TOKENS).
-    pub fn with_named_tokens(mut self, named: Vec<(String, Secret)>) -> Self {
-        self.named = named;
+    /// This policy, also accepting these named tokens (MCP_AUTH_TOKENS); a token's grant is
+    /// named with these scope names when a call goes beyond it.
+    pub fn with_named_tokens(mut self, named: &[NamedToken], names: &ScopeNames) -> Self {
+        self.named = named
+            .iter()
+            .map(|t| {
+                let permission = t.grant.clone().map(|g| {
+                    Arc::new(Permission {
+                        grants: vec![g],
+                        names: names.clone(),
+                    })
+                });
+                (t.name.clone(), t.token.clone(), permission)
+            })
+            .collect();
         self
+    }
+
+    /// This policy, taking OAuth access tokens too.
+    pub fn with_oauth(mut self, oauth: Option<Arc<ResourceServer>>) -> Self {
+        self.oauth = oauth;
+        self
+    }
+
+    /// The OAuth resource server, when OAuth is on.
+    pub fn oauth(&self) -> Option<&Arc<ResourceServer>> {
+        self.oauth.as_ref()
     }
 
     /// Whether a bearer token is required.
     pub fn requires_token(&self) -> bool {
-        self.token.is_some() || !self.named.is_empty()
+        self.token.is_some() || !self.named.is_empty() || self.oauth.is_some()
+    }
+
+    /// The response to a refused request: with OAuth on, a missing or wrong token gets the
+    /// challenge that sends a client to sign in.
+    pub fn reject(&self, r: Rejection) -> Response {
+        match (&self.oauth, &r) {
+            (Some(oauth), Rejection::MissingToken) => oauth.unauthorized(None),
+            _ => r.into_response(),
+        }
     }
 
     fn host_allowed(&self, host: &str) -> bool {
@@ -137,12 +188,12 @@ impl Policy {
         self.check_caller(headers, uri_authority).map(|_| ())
     }
 
-    /// [`Policy::check`], with the name bound to the token when it is a named one.
+    /// [`Policy::check`], with who the credentials name.
     pub fn check_caller(
         &self,
         headers: &HeaderMap,
         uri_authority: Option<&str>,
-    ) -> Result<Option<String>, Rejection> {
+    ) -> Result<Auth, Rejection> {
         let host = match headers.get(header::HOST) {
             Some(v) => v.to_str().ok(),
             None => uri_authority,
@@ -177,23 +228,30 @@ impl Policy {
                         |s: &Secret| bool::from(t.as_bytes().ct_eq(s.expose().as_bytes()));
                     // Every token is compared, so the time taken does not tell which matched.
                     let single = self.token.as_ref().is_some_and(matches);
-                    let mut name = None;
-                    for (n, s) in &self.named {
+                    let mut known = None;
+                    for (n, s, permission) in &self.named {
                         if matches(s) {
-                            name = Some(n.clone());
+                            known = Some(Identity {
+                                name: n.clone(),
+                                user: None,
+                                permission: permission.clone(),
+                            });
                         }
                     }
-                    if name.is_some() {
-                        return Ok(name);
+                    if let Some(identity) = known {
+                        return Ok(Auth::Known(identity));
                     }
                     if !single {
+                        if self.oauth.is_some() {
+                            return Ok(Auth::Bearer(t.to_string()));
+                        }
                         tracing::warn!("rejected a request with a wrong bearer token");
                         return Err(Rejection::WrongToken);
                     }
                 }
             }
         }
-        Ok(None)
+        Ok(Auth::Anonymous)
     }
 }
 
@@ -269,6 +327,8 @@ pub struct GuardState {
     pub inflight: Arc<Inflight>,
     /// Time allowed to receive a request body (MCP_BODY_TIMEOUT).
     pub body_timeout: std::time::Duration,
+    /// The tools served, to tell which scope a tools/call needs.
+    pub tools: Arc<Registry>,
 }
 
 /// What the guard learnt of a POSTed message, for the routes behind it.
@@ -387,13 +447,28 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
     }
     let authority = req.uri().authority().map(|a| a.as_str().to_string());
     let mut req = req;
-    match st.policy.check_caller(req.headers(), authority.as_deref()) {
-        Err(r) => return r.into_response(),
-        Ok(Some(name)) => {
-            req.extensions_mut()
-                .insert(crate::safety::caller::CallerName(name));
+    let identity = match st.policy.check_caller(req.headers(), authority.as_deref()) {
+        Err(r) => return st.policy.reject(r),
+        Ok(Auth::Anonymous) => None,
+        Ok(Auth::Known(identity)) => Some(identity),
+        Ok(Auth::Bearer(token)) => {
+            let Some(oauth) = st.policy.oauth() else {
+                return Rejection::WrongToken.into_response();
+            };
+            match oauth.identify(&token).await {
+                Ok(identity) => Some(identity),
+                Err(e) => {
+                    tracing::warn!(
+                        reason = e.description(),
+                        "rejected a request with an invalid access token"
+                    );
+                    return oauth.unauthorized(Some(e));
+                }
+            }
         }
-        Ok(None) => {}
+    };
+    if let Some(identity) = &identity {
+        req.extensions_mut().insert(identity.clone());
     }
     if st.draining.is_cancelled() {
         let mut r = text(
@@ -429,6 +504,24 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
         Ok(m) => m,
         Err(bad) => return bad.into_response(),
     };
+    // A tools/call beyond an OAuth caller's permission is refused here with 403 and the scope it
+    // needs, so the client can ask for it (step-up); the pipeline's authorization gate refuses
+    // the same call for every other caller with a permission.
+    if let (Some(oauth), Some(permission)) = (
+        st.policy.oauth(),
+        identity.as_ref().and_then(|i| i.permission.as_ref()),
+    ) {
+        if let Some(def) = called_tool(&message, &st.tools) {
+            if permission.refusal(def).is_some() {
+                tracing::warn!(
+                    tool = def.name,
+                    caller = identity.as_ref().map(|i| i.name.as_str()),
+                    "refused a call beyond the caller's scopes"
+                );
+                return oauth.insufficient_scope(permission.scope_for(def), def.name);
+            }
+        }
+    }
     parts.extensions.insert(MessageInfo {
         initialize: matches!(
             &message,
@@ -451,6 +544,21 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
         chunk
     });
     Response::from_parts(parts, Body::from_stream(stream))
+}
+
+/// The served tool a tools/call names (by its name or an earlier one).
+fn called_tool<'a>(
+    message: &ClientJsonRpcMessage,
+    tools: &'a Registry,
+) -> Option<&'a crate::registry::ToolDef> {
+    let ClientJsonRpcMessage::Request(r) = message else {
+        return None;
+    };
+    let rmcp::model::ClientRequest::CallToolRequest(call) = &r.request else {
+        return None;
+    };
+    let name = call.params.name.as_ref();
+    tools.get(tools.alias(name).unwrap_or(name))
 }
 
 #[cfg(test)]
@@ -590,14 +698,19 @@ mod tests {
 
     #[test]
     fn named_tokens_are_accepted_and_name_their_caller() {
-        let named = vec![
-            ("alice".to_string(), Secret::new("tok-alice")),
-            ("bob".to_string(), Secret::new("tok-bob")),
-        ];
-        let only_named = Policy::new(&[], &[], "127.0.0.1", None).with_named_tokens(named.clone());
+        let token = |name: &str, grant: Option<&str>| NamedToken {
+            name: name.to_string(),
+            token: Secret::new(format!("tok-{name}")),
+            grant: grant.map(|g| {
+                crate::safety::permission::Grant::parse(g, crate::toolsets::TOOLSETS).unwrap()
+            }),
+        };
+        let named = vec![token("alice", None), token("bob", Some("read"))];
+        let names = ScopeNames::default();
+        let only_named = Policy::new(&[], &[], "127.0.0.1", None).with_named_tokens(&named, &names);
         assert!(only_named.requires_token());
         let both = Policy::new(&[], &[], "127.0.0.1", Some(Secret::new("single")))
-            .with_named_tokens(named);
+            .with_named_tokens(&named, &names);
         for p in [&only_named, &both] {
             let h = |auth: &str| {
                 p.check_caller(
@@ -605,8 +718,15 @@ mod tests {
                     None,
                 )
             };
-            assert_eq!(h("Bearer tok-bob"), Ok(Some("bob".to_string())));
-            assert_eq!(h("Bearer tok-alice"), Ok(Some("alice".to_string())));
+            let Ok(Auth::Known(bob)) = h("Bearer tok-bob") else {
+                panic!("bob is known")
+            };
+            assert_eq!(bob.name, "bob");
+            assert!(bob.permission.is_some(), "a grant limits bob");
+            let Ok(Auth::Known(alice)) = h("Bearer tok-alice") else {
+                panic!("alice is known")
+            };
+            assert_eq!((alice.name.as_str(), alice.permission), ("alice", None));
             assert_eq!(h("Bearer tok-carol"), Err(Rejection::WrongToken));
         }
         let h = |auth: &str| {
@@ -615,7 +735,7 @@ mod tests {
                 None,
             )
         };
-        assert_eq!(h("Bearer single"), Ok(None));
+        assert_eq!(h("Bearer single"), Ok(Auth::Anonymous));
         assert_eq!(
             only_named.check_caller(&headers(&[("host", "localhost")]), None),
             Err(Rejection::MissingToken)

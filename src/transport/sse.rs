@@ -235,7 +235,7 @@ async fn open_stream(State(st): State<SseState>) -> Response {
 async fn post_message(
     State(st): State<SseState>,
     Query(query): Query<HashMap<String, String>>,
-    caller: Option<axum::Extension<crate::safety::caller::CallerName>>,
+    caller: Option<axum::Extension<crate::safety::caller::Identity>>,
     body: Bytes,
 ) -> Response {
     let Some(id) = query.get("sessionId").or_else(|| query.get("session_id")) else {
@@ -255,7 +255,7 @@ async fn post_message(
         Ok(m) => m,
         Err(bad) => return bad.into_response(),
     };
-    // The name bound to this request's token, for the audit trail.
+    // Who this request's token names, and what it allows.
     if let (Some(axum::Extension(name)), ClientJsonRpcMessage::Request(r)) = (caller, &mut message)
     {
         rmcp::model::GetExtensions::extensions_mut(&mut r.request).insert(name);

@@ -1,6 +1,7 @@
 //! The transports, against the built binary: stdio, streamable HTTP, legacy SSE.
 
 pub mod limits;
+pub mod oauth;
 pub mod revision;
 pub mod sse;
 pub mod stdio;

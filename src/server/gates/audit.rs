@@ -28,6 +28,13 @@ impl Audit {
             call.origin.caller.as_deref(),
         );
         if let Some(o) = line.as_object_mut() {
+            // The signed-in user (OAuth) and the client beside the caller's name.
+            if let Some(user) = &call.origin.user {
+                o.insert("user".into(), user.clone().into());
+            }
+            if let Some(client) = &call.origin.client {
+                o.insert("client".into(), client.clone().into());
+            }
             o.extend(call.notes.clone());
         }
         self.log.write(&line)

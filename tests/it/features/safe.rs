@@ -785,7 +785,8 @@ fn confirm_settings_are_checked_at_start() {
     assert!(e.contains("ALTR_AUDIT_LOG"), "{e}");
     let s = load(&[("MCP_AUTH_TOKENS", "alice:tok-1, bob:tok-2")]).unwrap();
     assert_eq!(s.http.auth_tokens.len(), 2);
-    assert_eq!(s.http.auth_tokens[1].0, "bob");
+    assert_eq!(s.http.auth_tokens[1].name, "bob");
+    assert!(s.http.auth_tokens[1].grant.is_none());
 }
 
 // ---- 5. Audit trail ----------------------------------------------------------------------

@@ -633,3 +633,113 @@ async fn earlier_tool_names_work_over_http() {
     );
     let _ = tokio::time::timeout(WAIT, client.cancel()).await;
 }
+
+/// A fake ALTR API with one tag that can be read and disconnected.
+async fn tag_api() -> wiremock::MockServer {
+    use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
+    let api = MockServer::start().await;
+    let path = "/api/v1/tag/masking/tag/tg-1";
+    Mock::given(matchers::method("GET"))
+        .and(matchers::path(path))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"tag_group_id": "tg-1"})))
+        .mount(&api)
+        .await;
+    Mock::given(matchers::method("DELETE"))
+        .and(matchers::path(path))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"success": true, "data": {"deleted": true}})),
+        )
+        .mount(&api)
+        .await;
+    api
+}
+
+/// Replicas behind a load balancer: confirmation state sealed by one opens on another when they
+/// share MCP_STATE_KEYS (a rotated-out key still opens); without shared keys it does not.
+#[tokio::test]
+async fn replicas_sharing_state_keys_open_each_others_confirmations() {
+    let old = "old:0123456789abcdef0123456789abcdef-old";
+    let new = "new:fedcba9876543210fedcba9876543210-new";
+    let rotated = format!("{new},{old}");
+    let a = Server::start_with_api(
+        T,
+        &[("ALTR_CONFIRM", "required"), ("MCP_STATE_KEYS", old)],
+        tag_api().await,
+    )
+    .await;
+    let b = Server::start_with_api(
+        T,
+        &[
+            ("ALTR_CONFIRM", "required"),
+            ("MCP_STATE_KEYS", rotated.as_str()),
+        ],
+        tag_api().await,
+    )
+    .await;
+    let lone = Server::start_with_api(T, &[("ALTR_CONFIRM", "required")], tag_api().await).await;
+    let params = CallToolRequestParams::new("disconnect_tag")
+        .with_arguments(json!({"tag_group_id": "tg-1"}).as_object().unwrap().clone());
+    let on_a = discover(&a, SaysYes).await;
+    let first = tokio::time::timeout(WAIT, on_a.call_tool_once(params.clone()))
+        .await
+        .expect("in time")
+        .expect("first round");
+    let rmcp::model::CallToolResponse::InputRequired(asked) = first else {
+        panic!("expected an input-required result, got {first:?}");
+    };
+    let state = asked.request_state.expect("sealed state");
+    let yes = json!({"action": "accept", "content": {"confirm": true}});
+    let answer = params
+        .clone()
+        .with_input_responses([("confirm".to_string(), yes)].into())
+        .with_request_state(state);
+    // Without the shared keys the state does not open.
+    let on_lone = discover(&lone, SaysYes).await;
+    let refused = tokio::time::timeout(WAIT, on_lone.call_tool_once(answer.clone()))
+        .await
+        .expect("in time")
+        .expect("second round");
+    let rmcp::model::CallToolResponse::Complete(refused) = refused else {
+        panic!("expected a result")
+    };
+    let envelope = refused.structured_content.expect("envelope");
+    assert_eq!(
+        envelope["error"]["code"], "confirmation_invalid",
+        "{envelope}"
+    );
+    // Replica b (new key first, the old one kept to open) opens what a sealed: the tag goes.
+    let on_b = discover(&b, SaysYes).await;
+    let done = tokio::time::timeout(WAIT, on_b.call_tool_once(answer))
+        .await
+        .expect("in time")
+        .expect("second round");
+    let rmcp::model::CallToolResponse::Complete(done) = done else {
+        panic!("expected a result")
+    };
+    let envelope = done.structured_content.expect("envelope");
+    assert_eq!(envelope["success"], true, "{envelope}");
+    assert_eq!(deletes_on(&a.api).await, 0);
+    assert_eq!(deletes_on(&b.api).await, 1);
+    assert_eq!(deletes_on(&lone.api).await, 0);
+}
+
+async fn deletes_on(api: &wiremock::MockServer) -> usize {
+    api.received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method.as_str() == "DELETE")
+        .count()
+}
+
+#[tokio::test]
+async fn state_keys_are_checked_at_start() {
+    let (status, err) = refused(T, &[("MCP_STATE_KEYS", "k1:tiny-key")]).await;
+    assert!(!status.success());
+    assert!(
+        err.contains("MCP_STATE_KEYS") && err.contains("32 bytes"),
+        "{err}"
+    );
+    assert!(!err.contains("tiny-key"), "the key is not shown: {err}");
+}

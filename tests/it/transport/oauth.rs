@@ -1,0 +1,372 @@
+//! OAuth sign-in over streamable HTTP (issue 19): the built binary as an OAuth resource server
+//! in front of a local identity provider this test starts (discovery document and JWKS served
+//! on 127.0.0.1, tokens signed with a key made here), and per-caller permission.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use rmcp::model::{CallToolRequestParams, ClientConfig};
+use rmcp::service::RunningService;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{json, Value};
+
+use crate::http_common::*;
+
+/// The public URL the server is told it has: the resource, and the audience tokens carry.
+const PUBLIC: &str = "https://altr-mcp.test/mcp";
+const METADATA: &str = "https://altr-mcp.test/.well-known/oauth-protected-resource/mcp";
+const ALL_SCOPES: &str = "altr:read altr:write altr:destructive altr:cleartext";
+
+/// A local identity provider: OpenID discovery and a JWKS with one Ed25519 key.
+struct Idp {
+    issuer: String,
+    key: Arc<Ed25519KeyPair>,
+    pkcs8: Vec<u8>,
+}
+
+impl Idp {
+    async fn start() -> Idp {
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng)
+            .unwrap()
+            .as_ref()
+            .to_vec();
+        let key = Arc::new(Ed25519KeyPair::from_pkcs8(&pkcs8).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let issuer = format!("http://{}", listener.local_addr().unwrap());
+        let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.public_key().as_ref());
+        let jwks = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "k1", "alg": "EdDSA", "use": "sig"}]});
+        let discovery = json!({"issuer": issuer, "jwks_uri": format!("{issuer}/jwks")});
+        let app = Router::new()
+            .route(
+                "/.well-known/openid-configuration",
+                get(move || async move { Json(discovery) }),
+            )
+            .route("/jwks", get(move || async move { Json(jwks) }));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Idp { issuer, key, pkcs8 }
+    }
+
+    /// A token with these claims over the standard ones (iss, aud, sub, exp, iat).
+    fn token(&self, extra: Value) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut claims = json!({"iss": self.issuer, "aud": PUBLIC, "sub": "user-1", "exp": now + 600, "iat": now});
+        for (k, v) in extra.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some("k1".into());
+        let _ = &self.key;
+        jsonwebtoken::encode(&header, &claims, &EncodingKey::from_ed_der(&self.pkcs8)).unwrap()
+    }
+}
+
+/// The server with OAuth on against `idp`, stateless (raw requests need no session), with more
+/// settings.
+async fn server(idp: &Idp, extra: &[(&str, &str)]) -> Server {
+    let mut env = vec![
+        ("MCP_OAUTH_ISSUER", idp.issuer.as_str()),
+        ("MCP_PUBLIC_URL", PUBLIC),
+        ("MCP_STATELESS", "true"),
+        ("ALTR_TOOLSETS", "all"),
+    ];
+    env.extend_from_slice(extra);
+    Server::start("streamable-http", &env).await
+}
+
+fn post(server: &Server, token: Option<&str>, body: Value) -> reqwest::RequestBuilder {
+    let mut r = http()
+        .post(server.url("/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(body.to_string());
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    r
+}
+
+fn challenge(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn connect(server: &Server, token: &str) -> RunningService<RoleClient, ClientConfig> {
+    let _ = http();
+    let config =
+        StreamableHttpClientTransportConfig::with_uri(server.url("/mcp")).auth_header(token);
+    tokio::time::timeout(
+        WAIT,
+        ClientConfig::default().serve(StreamableHttpClientTransport::from_config(config)),
+    )
+    .await
+    .expect("initialize in time")
+    .expect("initialize")
+}
+
+async fn names(client: &RunningService<RoleClient, ClientConfig>) -> Vec<String> {
+    let tools = client.list_all_tools().await.expect("tools/list");
+    tools.iter().map(|t| t.name.to_string()).collect()
+}
+
+fn call_body(name: &str, args: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": name, "arguments": args}})
+}
+
+#[tokio::test]
+async fn protected_resource_metadata_is_published_at_both_paths() {
+    let idp = Idp::start().await;
+    let s = server(&idp, &[]).await;
+    for path in [
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/mcp",
+    ] {
+        let r = http().get(s.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let doc: Value = r.json().await.unwrap();
+        assert_eq!(
+            doc,
+            json!({
+                "resource": PUBLIC,
+                "authorization_servers": [idp.issuer],
+                "scopes_supported": ["altr:read", "altr:write", "altr:destructive", "altr:cleartext"],
+                "bearer_methods_supported": ["header"],
+                "resource_name": "altr-mcp",
+            })
+        );
+    }
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_get_the_challenge_byte_for_byte() {
+    let idp = Idp::start().await;
+    let s = server(&idp, &[]).await;
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}});
+    let r = post(&s, None, init.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        challenge(&r),
+        format!("Bearer resource_metadata=\"{METADATA}\", scope=\"{ALL_SCOPES}\"")
+    );
+    // Each way a token can be wrong: 401, invalid_token, and why (never the token itself).
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let other_resource = idp.token(json!({"aud": "https://other.example/mcp"}));
+    let expired = idp.token(json!({"exp": now - 3600}));
+    let wrong_issuer = idp.token(json!({"iss": "https://evil.example"}));
+    for (token, why) in [
+        (other_resource.as_str(), "resource"),
+        (expired.as_str(), "expired"),
+        (wrong_issuer.as_str(), "authorization server"),
+        ("not-a-jwt", ""),
+    ] {
+        let r = post(&s, Some(token), init.clone()).send().await.unwrap();
+        assert_eq!(r.status(), 401, "{why}");
+        let c = challenge(&r);
+        assert!(
+            c.starts_with(&format!(
+                "Bearer resource_metadata=\"{METADATA}\", scope=\"{ALL_SCOPES}\", error=\"invalid_token\", error_description=\""
+            )),
+            "{c}"
+        );
+        assert!(c.to_lowercase().contains(why), "{why}: {c}");
+        assert!(!c.contains(token) && !s.log().contains(token));
+    }
+}
+
+#[tokio::test]
+async fn scopes_decide_what_a_caller_sees_and_calls() {
+    let idp = Idp::start().await;
+    let audit = std::env::temp_dir().join(format!("altr-oauth-audit-{}.jsonl", std::process::id()));
+    let audit_path = audit.to_string_lossy().into_owned();
+    let s = server(&idp, &[("ALTR_AUDIT_LOG", audit_path.as_str())]).await;
+    let reader = idp.token(json!({"scope": "openid altr:read", "email": "ana@example.com"}));
+    let client = connect(&s, &reader).await;
+    let listed = names(&client).await;
+    // Exactly the read-only tools of what the same server lists without sign-in.
+    let plain = Server::start(
+        "streamable-http",
+        &[("ALTR_TOOLSETS", "all"), ("MCP_STATELESS", "true")],
+    )
+    .await;
+    let _ = http();
+    let baseline = tokio::time::timeout(
+        WAIT,
+        ClientConfig::default().serve(StreamableHttpClientTransport::from_config(
+            StreamableHttpClientTransportConfig::with_uri(plain.url("/mcp")),
+        )),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let all = altr_mcp::toolsets::everything();
+    let mut expected: Vec<String> = names(&baseline)
+        .await
+        .into_iter()
+        .filter(|n| {
+            all.get(n)
+                .is_none_or(|d| d.effect == altr_mcp::registry::Effect::ReadOnly)
+        })
+        .collect();
+    expected.sort();
+    let mut got = listed.clone();
+    got.sort();
+    assert_eq!(got, expected);
+    let result = client
+        .call_tool(CallToolRequestParams::new("get_databases"))
+        .await
+        .unwrap();
+    assert_eq!(result.is_error, Some(false));
+    // A destructive call: 403 with the scope it needs, nothing sent to ALTR.
+    let r = post(
+        &s,
+        Some(&reader),
+        call_body("delete_policy", json!({"policy_id": "TAG#p"})),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        challenge(&r),
+        format!("Bearer error=\"insufficient_scope\", scope=\"altr:destructive\", resource_metadata=\"{METADATA}\", error_description=\"delete_policy needs the scope altr:destructive\"")
+    );
+    let sent = s.api.received_requests().await.unwrap();
+    assert!(sent.iter().all(|r| r.method.as_str() == "GET"), "{sent:?}");
+    // The audit trail names the signed-in user.
+    let trail = std::fs::read_to_string(&audit).unwrap();
+    let line: Value = serde_json::from_str(trail.lines().last().unwrap()).unwrap();
+    assert_eq!(line["tool"], "get_databases", "{line}");
+    assert_eq!(line["caller"], "user-1");
+    assert_eq!(line["user"], "ana@example.com");
+    let _ = std::fs::remove_file(&audit);
+}
+
+#[tokio::test]
+async fn groups_map_to_scopes_on_toolsets() {
+    let idp = Idp::start().await;
+    let s = server(
+        &idp,
+        &[
+            ("MCP_OAUTH_GROUPS_CLAIM", "groups"),
+            ("MCP_OAUTH_GROUPS", "altr-admins=all, analysts=read@default"),
+        ],
+    )
+    .await;
+    let analyst = idp.token(json!({"groups": ["analysts"]}));
+    let client = connect(&s, &analyst).await;
+    let listed = names(&client).await;
+    let default_reads: Vec<String> =
+        altr_mcp::toolsets::select(&altr_mcp::registry::Selection::default())
+            .unwrap()
+            .tools()
+            .iter()
+            .filter(|t| t.effect == altr_mcp::registry::Effect::ReadOnly)
+            .map(|t| t.name.to_string())
+            .collect();
+    let mut a = listed.clone();
+    a.retain(|n| !n.starts_with("enable_") && !n.starts_with("list_toolsets"));
+    for n in &a {
+        assert!(default_reads.contains(n), "{n} is not a default read");
+    }
+    assert!(listed.iter().any(|n| n == "get_policies"));
+    let admin = idp.token(json!({"groups": ["altr-admins"]}));
+    let client = connect(&s, &admin).await;
+    assert!(names(&client).await.iter().any(|n| n == "delete_policy"));
+    // A token with neither a known scope nor a mapped group sees nothing it could call.
+    let nobody = idp.token(json!({"groups": ["other"]}));
+    let r = post(&s, Some(&nobody), call_body("get_databases", json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(challenge(&r).contains("scope=\"altr:read\""));
+}
+
+#[tokio::test]
+async fn a_scoped_static_token_is_refused_beyond_its_grant() {
+    let s = Server::start(
+        "streamable-http",
+        &[
+            ("MCP_AUTH_TOKENS", "ci/read:tok-ci, ops:tok-ops"),
+            ("MCP_STATELESS", "true"),
+        ],
+    )
+    .await;
+    let r = post(
+        &s,
+        Some("tok-ci"),
+        call_body("delete_policy", json!({"policy_id": "TAG#p"})),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("insufficient_scope") && text.contains("altr:destructive"),
+        "{text}"
+    );
+    let r = post(&s, Some("tok-ci"), call_body("get_databases", json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("\"success\":true"));
+    // An unscoped token keeps full access (nothing breaks on upgrade).
+    let r = post(
+        &s,
+        Some("tok-ops"),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(r.text().await.unwrap().contains("delete_policy"));
+}
+
+#[tokio::test]
+async fn oauth_settings_are_checked_at_start() {
+    let (status, err) = refused(
+        "streamable-http",
+        &[("MCP_OAUTH_ISSUER", "https://idp.example")],
+    )
+    .await;
+    assert!(!status.success());
+    assert!(err.contains("MCP_PUBLIC_URL"), "{err}");
+    for (groups, says) in [
+        ("admins=everything", "not a kind"),
+        ("admins=all", "MCP_OAUTH_GROUPS_CLAIM"),
+    ] {
+        let (status, err) = refused(
+            "streamable-http",
+            &[
+                ("MCP_OAUTH_ISSUER", "https://idp.example"),
+                ("MCP_PUBLIC_URL", PUBLIC),
+                ("MCP_OAUTH_GROUPS", groups),
+            ],
+        )
+        .await;
+        assert!(!status.success());
+        assert!(err.contains(says), "{err}");
+    }
+    // A setting that only OAuth reads, without OAuth on.
+    let (status, err) = refused("streamable-http", &[("MCP_OAUTH_AUDIENCE", "api://x")]).await;
+    assert!(!status.success());
+    assert!(err.contains("MCP_OAUTH_ISSUER"), "{err}");
+}
