@@ -34,6 +34,7 @@ use crate::registry::select::Registry;
 use crate::safety::audit::AuditLog;
 use crate::safety::caller::{Origin, Round};
 use crate::safety::confirm::ConfirmPolicy;
+use crate::safety::permission::Permission;
 use crate::safety::support::SupportMode;
 use discovery::Discovery;
 pub use pipeline::ServerOptions;
@@ -66,6 +67,10 @@ pub struct AltrServer {
     instructions: Arc<str>,
     /// Publish the troubleshooting prompts (SUPPORT_PROMPTS).
     support_prompts: bool,
+    /// The permission this session's last request carried (per session): when a later request
+    /// carries another (a token refreshed with other scopes), the client is told its tool list
+    /// changed.
+    permission: Arc<Mutex<Option<Option<Arc<Permission>>>>>,
 }
 
 fn rank(level: LoggingLevel) -> u8 {
@@ -108,6 +113,7 @@ impl AltrServer {
             support: SupportMode::new(registry_for_support, false, false),
             instructions: Arc::from(INSTRUCTIONS),
             support_prompts: false,
+            permission: Arc::default(),
         }
     }
 
@@ -182,7 +188,20 @@ impl AltrServer {
         s.log_level = Arc::default();
         s.discovery = self.discovery.as_ref().map(|d| d.fresh());
         s.support = self.support.fresh();
+        s.permission = Arc::default();
         s
+    }
+
+    /// Remember the permission of this request; true when it differs from the last one seen in
+    /// this session (the first request changes nothing).
+    fn permission_changed(&self, origin: &Origin) -> bool {
+        let Ok(mut seen) = self.permission.lock() else {
+            return false;
+        };
+        let now = origin.permission.clone();
+        let changed = seen.as_ref().is_some_and(|before| *before != now);
+        *seen = Some(now);
+        changed
     }
 
     /// This session's support mode.
@@ -274,8 +293,10 @@ impl ServerHandler for AltrServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         let mut tools = self.session_tools();
+        let origin = Origin::of(&context);
+        self.permission_changed(&origin);
         // A caller with a permission (OAuth or a scoped token) sees only what it allows.
-        if let Some(permission) = Origin::of(&context).permission {
+        if let Some(permission) = origin.permission {
             tools.retain(|t| {
                 self.registry
                     .get(&t.name)
@@ -393,6 +414,9 @@ impl ServerHandler for AltrServer {
             }
         }
         let mut origin = Origin::of(&context);
+        if self.permission_changed(&origin) {
+            let _ = context.peer.notify_tool_list_changed().await;
+        }
         origin.round = Round {
             newest: context
                 .protocol_version()

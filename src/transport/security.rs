@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::inflight::Inflight;
 use super::oauth::resource::ResourceServer;
+use super::oauth::validate::TokenError;
 use crate::config::patterns::{default_port, parse_origin_header, split_authority, Origin};
 pub use crate::config::patterns::{
     is_loopback_bind, is_wildcard_bind, parse_host_pattern, parse_origin_pattern, HostPattern,
@@ -457,6 +458,18 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
             };
             match oauth.identify(&token).await {
                 Ok(identity) => Some(identity),
+                // The identity provider cannot be asked: fail closed, but as a pause (503), not
+                // as a bad token, so the client retries instead of signing in again.
+                Err(TokenError::IdpUnavailable) => {
+                    tracing::warn!("refused a request: the identity provider cannot be reached to check its access token");
+                    let mut r = text(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "Service Unavailable: the identity provider cannot be reached to check the access token; try again shortly",
+                    );
+                    r.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                    return r;
+                }
                 Err(e) => {
                     tracing::warn!(
                         reason = e.description(),

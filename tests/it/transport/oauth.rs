@@ -370,3 +370,97 @@ async fn oauth_settings_are_checked_at_start() {
     assert!(!status.success());
     assert!(err.contains("MCP_OAUTH_ISSUER"), "{err}");
 }
+
+#[tokio::test]
+async fn an_unreachable_identity_provider_fails_closed_with_503() {
+    let idp = Idp::start().await;
+    let dead = "http://127.0.0.1:9";
+    let s = Server::start(
+        "streamable-http",
+        &[
+            ("MCP_OAUTH_ISSUER", dead),
+            ("MCP_PUBLIC_URL", PUBLIC),
+            ("MCP_STATELESS", "true"),
+        ],
+    )
+    .await;
+    let token = idp.token(json!({"iss": dead, "scope": "altr:read"}));
+    let r = post(&s, Some(&token), call_body("get_databases", json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().get("retry-after").is_some());
+    assert!(s.api.received_requests().await.unwrap().is_empty());
+    assert!(
+        s.log().contains("identity provider cannot be reached"),
+        "{}",
+        s.log()
+    );
+    assert!(!s.log().contains(&token));
+}
+
+#[tokio::test]
+async fn a_session_whose_permission_changes_is_told_its_tools_changed() {
+    let idp = Idp::start().await;
+    let s = Server::start(
+        "streamable-http",
+        &[
+            ("MCP_OAUTH_ISSUER", idp.issuer.as_str()),
+            ("MCP_PUBLIC_URL", PUBLIC),
+        ],
+    )
+    .await;
+    let reader = idp.token(json!({"scope": "altr:read"}));
+    let writer = idp.token(json!({"scope": "altr:read altr:write"}));
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}});
+    let r = post(&s, Some(&reader), init).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let session = r.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    let _ = r.text().await;
+    let in_session = |token: &str, body: Value| {
+        post(&s, Some(token), body)
+            .header("mcp-session-id", session.clone())
+            .header("mcp-protocol-version", "2025-06-18")
+    };
+    let r = in_session(
+        &reader,
+        json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert!(r.status().is_success());
+    // The session's own stream, where the server's notifications arrive.
+    let mut stream = http()
+        .get(s.url("/mcp"))
+        .bearer_auth(&reader)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", session.clone())
+        .header("mcp-protocol-version", "2025-06-18")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let call = call_body("get_databases", json!({}));
+    let _ = in_session(&reader, call.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await;
+    let _ = in_session(&writer, call).send().await.unwrap().text().await;
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !seen.contains("notifications/tools/list_changed") {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("the notification in time")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    // Only once, for the one change.
+    assert_eq!(seen.matches("list_changed").count(), 1, "{seen}");
+}
