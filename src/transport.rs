@@ -345,6 +345,11 @@ mod tests {
         assert!(opts("10.0.0.5", None, false).check_exposure().is_err());
         assert_eq!(opts("0.0.0.0", Some("t"), false).check_exposure(), Ok(()));
         assert_eq!(opts("0.0.0.0", None, true).check_exposure(), Ok(()));
+        // OAuth sign-in authenticates every caller: no shared token needed.
+        let mut oauth = opts("0.0.0.0", None, false);
+        oauth.oauth_issuer = Some("https://idp.example".into());
+        assert_eq!(oauth.check_exposure(), Ok(()));
+        assert!(err.contains("MCP_OAUTH_ISSUER"), "{err}");
     }
 
     #[test]

@@ -347,6 +347,9 @@ impl Pipeline {
         let args = &call.logged_args;
         let elapsed_ms = call.started.elapsed().as_millis() as u64;
         let (requests, status) = (call.completed(), call.last_status());
+        // Who called, by name (token name, OAuth subject or client), and the signed-in user.
+        let caller = call.origin.caller.as_deref().unwrap_or("-");
+        let user = call.origin.user.as_deref().unwrap_or("-");
         match outcome {
             Outcome::Unknown => None,
             Outcome::Ask(question) => {
@@ -357,7 +360,7 @@ impl Pipeline {
                 Some((question.into(), log))
             }
             Outcome::Done(Ok(data)) => {
-                tracing::info!(tool = name, elapsed_ms, outcome = "ok", requests, status, args = %args, "tool call");
+                tracing::info!(tool = name, caller, user, elapsed_ms, outcome = "ok", requests, status, args = %args, "tool call");
                 let (mut result, truncated) = success_bounded(data, self.options.max_result_bytes);
                 if call.effect() == Some(Effect::ClearText) {
                     result.meta = Some(cleartext_label());
@@ -377,7 +380,7 @@ impl Pipeline {
             }
             Outcome::Done(Err(e)) => {
                 let outcome = e.code();
-                tracing::warn!(tool = name, elapsed_ms, outcome, requests, status, args = %args, error = %e, "tool call");
+                tracing::warn!(tool = name, caller, user, elapsed_ms, outcome, requests, status, args = %args, error = %e, "tool call");
                 let log = CallLog {
                     level: LoggingLevel::Warning,
                     data: json!({"tool": name, "outcome": outcome, "status": status, "requests": requests, "elapsed_ms": elapsed_ms, "args": args, "error": e.to_string()}),

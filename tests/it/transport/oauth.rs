@@ -256,6 +256,13 @@ async fn scopes_decide_what_a_caller_sees_and_calls() {
     assert_eq!(line["caller"], "user-1");
     assert_eq!(line["user"], "ana@example.com");
     let _ = std::fs::remove_file(&audit);
+    // So do the logs; never the token.
+    let log = s.log();
+    assert!(
+        log.contains("user-1") && log.contains("ana@example.com"),
+        "{log}"
+    );
+    assert!(!log.contains(&reader));
 }
 
 #[tokio::test]
@@ -463,4 +470,32 @@ async fn a_session_whose_permission_changes_is_told_its_tools_changed() {
     }
     // Only once, for the one change.
     assert_eq!(seen.matches("list_changed").count(), 1, "{seen}");
+}
+
+#[tokio::test]
+async fn legacy_sse_asks_for_sign_in_the_same_way() {
+    let idp = Idp::start().await;
+    let s = Server::start(
+        "sse",
+        &[
+            ("MCP_OAUTH_ISSUER", idp.issuer.as_str()),
+            ("MCP_PUBLIC_URL", PUBLIC),
+        ],
+    )
+    .await;
+    let r = http().get(s.url("/sse")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        challenge(&r),
+        format!("Bearer resource_metadata=\"{METADATA}\", scope=\"{ALL_SCOPES}\"")
+    );
+    let token = idp.token(json!({"scope": "altr:read"}));
+    let r = http()
+        .get(s.url("/sse"))
+        .bearer_auth(&token)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }
