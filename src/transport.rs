@@ -1,5 +1,6 @@
 //! The HTTP transports: streamable HTTP at `/mcp` ([`http`]) and legacy HTTP+SSE at `/sse` and
-//! `/messages` ([`sse`]), both behind the same checks ([`security`]), plus `GET /healthz`.
+//! `/messages` ([`sse`]), both behind the same checks ([`security`]), plus `GET /healthz` and, with
+//! OAuth sign-in on, the protected-resource metadata ([`oauth`]).
 //! (stdio is served directly by [`crate::cli::serve`].)
 //!
 //! Shutdown on SIGINT or SIGTERM: stop accepting connections and requests, let the requests in
