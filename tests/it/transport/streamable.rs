@@ -525,34 +525,9 @@ impl rmcp::ClientHandler for SaysYes {
 
 #[tokio::test]
 async fn newest_revision_clients_confirm_in_two_rounds() {
-    use wiremock::{matchers, Mock, MockServer, ResponseTemplate};
-    let api = MockServer::start().await;
-    let path = "/api/v1/tag/masking/tag/tg-1";
-    Mock::given(matchers::method("GET"))
-        .and(matchers::path(path))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"tag_group_id": "tg-1"})))
-        .mount(&api)
-        .await;
-    Mock::given(matchers::method("DELETE"))
-        .and(matchers::path(path))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"success": true, "data": {"deleted": true}})),
-        )
-        .mount(&api)
-        .await;
-    let server = Server::start_with_api(T, &[("ALTR_CONFIRM", "required")], api).await;
+    let server = Server::start_with_api(T, &[("ALTR_CONFIRM", "required")], tag_api().await).await;
     let client = discover(&server, SaysYes).await;
-    let deletes = || async {
-        server
-            .api
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .iter()
-            .filter(|r| r.method.as_str() == "DELETE")
-            .count()
-    };
+    let deletes = || deletes_on(&server.api);
     let params = CallToolRequestParams::new("disconnect_tag")
         .with_arguments(json!({"tag_group_id": "tg-1"}).as_object().unwrap().clone());
     // The first round only asks.
