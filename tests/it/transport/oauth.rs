@@ -499,3 +499,74 @@ async fn legacy_sse_asks_for_sign_in_the_same_way() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn each_scope_lists_and_calls_exactly_its_kind_of_tool() {
+    use altr_mcp::registry::Effect;
+    let idp = Idp::start().await;
+    let s = server(&idp, &[("ALTR_ALLOW_CLEARTEXT", "true")]).await;
+    let all = altr_mcp::toolsets::everything();
+    let kinds: [(&str, fn(Effect) -> bool); 4] = [
+        ("altr:read", |e| e == Effect::ReadOnly),
+        ("altr:write", |e| {
+            matches!(e, Effect::Additive | Effect::Idempotent)
+        }),
+        ("altr:destructive", |e| e == Effect::Destructive),
+        ("altr:cleartext", |e| e == Effect::ClearText),
+    ];
+    for (scope, of_kind) in kinds {
+        let token = idp.token(json!({"scope": scope}));
+        let r = post(
+            &s,
+            Some(&token),
+            json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}),
+        )
+        .send()
+        .await
+        .unwrap();
+        let text = r.text().await.unwrap();
+        let body: Value = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .find_map(|d| serde_json::from_str(d.trim()).ok())
+            .or_else(|| serde_json::from_str(&text).ok())
+            .unwrap();
+        let listed: Vec<&str> = body["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert!(!listed.is_empty(), "{scope}");
+        for name in &listed {
+            let def = all.get(name).unwrap_or_else(|| panic!("{name}"));
+            assert!(of_kind(def.effect), "{scope} lists {name}");
+        }
+        // A call of another kind is refused with the scope it needs.
+        let other = if scope == "altr:read" {
+            "vault_detokenize"
+        } else {
+            "get_databases"
+        };
+        let needed = if scope == "altr:read" {
+            "altr:cleartext"
+        } else {
+            "altr:read"
+        };
+        let r = post(
+            &s,
+            Some(&token),
+            call_body(other, json!({"tokens": {"a": "vaultn_x"}})),
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 403, "{scope} calling {other}");
+        assert!(
+            challenge(&r).contains(&format!("scope=\"{needed}\"")),
+            "{}",
+            challenge(&r)
+        );
+    }
+    assert!(s.api.received_requests().await.unwrap().is_empty());
+}
