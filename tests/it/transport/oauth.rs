@@ -506,7 +506,8 @@ async fn each_scope_lists_and_calls_exactly_its_kind_of_tool() {
     let idp = Idp::start().await;
     let s = server(&idp, &[("ALTR_ALLOW_CLEARTEXT", "true")]).await;
     let all = altr_mcp::toolsets::everything();
-    let kinds: [(&str, fn(Effect) -> bool); 4] = [
+    type OfKind = fn(Effect) -> bool;
+    let kinds: [(&str, OfKind); 4] = [
         ("altr:read", |e| e == Effect::ReadOnly),
         ("altr:write", |e| {
             matches!(e, Effect::Additive | Effect::Idempotent)
