@@ -11,6 +11,7 @@ pub mod http;
 pub mod inflight;
 pub mod oauth;
 pub mod options;
+pub mod owners;
 pub mod security;
 pub mod sse;
 pub mod stdio;
@@ -53,7 +54,13 @@ pub fn app(
     stop: CancellationToken,
     inflight: Arc<Inflight>,
 ) -> Router {
-    let resource = oauth.map(|o| Arc::new(oauth::resource::ResourceServer::new(o)));
+    let served = server.registry();
+    let kinds = served
+        .tools()
+        .iter()
+        .map(|t| crate::safety::permission::Kind::of(t.effect))
+        .collect::<Vec<_>>();
+    let resource = oauth.map(|o| Arc::new(oauth::resource::ResourceServer::new(o, kinds)));
     let names = oauth.map(|o| o.mapping.scopes.clone()).unwrap_or_default();
     let policy = Policy::new(
         &opts.allowed_hosts,
@@ -69,6 +76,7 @@ pub fn app(
         inflight: inflight.clone(),
         body_timeout: opts.body_timeout,
         tools: server.registry(),
+        owners: Arc::new(owners::Owners::new(opts.session_idle_timeout)),
     };
     let mcp = match opts.transport {
         Transport::Sse => sse::router(server, opts, stop, inflight),

@@ -28,6 +28,9 @@ use crate::registry::Registry;
 use crate::safety::caller::Identity;
 use crate::safety::permission::{Permission, ScopeNames};
 
+/// The header naming a streamable-HTTP session.
+const SESSION_HEADER: &str = "mcp-session-id";
+
 /// The largest request body accepted (4 MiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
@@ -330,6 +333,8 @@ pub struct GuardState {
     pub body_timeout: std::time::Duration,
     /// The tools served, to tell which scope a tools/call needs.
     pub tools: Arc<Registry>,
+    /// Which caller each session belongs to.
+    pub owners: Arc<super::owners::Owners>,
 }
 
 /// What the guard learnt of a POSTed message, for the routes behind it.
@@ -467,7 +472,7 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
                         "Service Unavailable: the identity provider cannot be reached to check the access token; try again shortly",
                     );
                     r.headers_mut()
-                        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
                     return r;
                 }
                 Err(e) => {
@@ -482,6 +487,29 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
     };
     if let Some(identity) = &identity {
         req.extensions_mut().insert(identity.clone());
+    }
+    // A session opened by a signed-in caller is theirs alone (404 to anyone else, as for a
+    // session that does not exist).
+    let session = req
+        .headers()
+        .get(SESSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let caller = identity.as_ref().map(|i| i.name.clone());
+    if let Some(id) = &session {
+        if !st.owners.admits(id, caller.as_deref()) {
+            tracing::warn!(
+                caller = caller.as_deref().unwrap_or("-"),
+                "refused a request for a session another caller opened"
+            );
+            return text(
+                StatusCode::NOT_FOUND,
+                "Not Found: no such session; open a new one with initialize",
+            );
+        }
+        if req.method() == Method::DELETE {
+            st.owners.forget(id);
+        }
     }
     if st.draining.is_cancelled() {
         let mut r = text(
@@ -551,6 +579,18 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
+    // The session an initialize opened belongs to the caller who opened it.
+    if let Some(caller) = &caller {
+        if let Some(id) = response
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+        {
+            if session.is_none() {
+                st.owners.bind(id, caller);
+            }
+        }
+    }
     let (parts, body) = response.into_parts();
     let stream = body.into_data_stream().map(move |chunk| {
         let _ = &held;

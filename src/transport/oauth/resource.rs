@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 use super::validate::{Introspection, TokenError, Validator, ValidatorConfig};
 use crate::config::OAuthSettings;
 use crate::safety::caller::Identity;
-use crate::safety::permission::ClaimMapping;
+use crate::safety::permission::{ClaimMapping, Kind};
 
 /// The well-known path of protected-resource metadata.
 pub const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
@@ -24,6 +24,9 @@ pub struct ResourceServer {
     /// Where clients find the metadata (the path-suffixed form for the MCP endpoint's path).
     metadata_url: String,
     mapping: ClaimMapping,
+    /// The kinds of tool this server serves (read-only mode serves no writes, clear text only
+    /// with ALTR_ALLOW_CLEARTEXT): the scopes worth asking for.
+    served: Vec<Kind>,
     validator: Validator,
 }
 
@@ -37,7 +40,11 @@ impl std::fmt::Debug for ResourceServer {
 }
 
 impl ResourceServer {
-    pub fn new(settings: &OAuthSettings) -> ResourceServer {
+    /// The resource server for these settings, serving tools of these kinds.
+    pub fn new(settings: &OAuthSettings, served: impl IntoIterator<Item = Kind>) -> ResourceServer {
+        let mut served: Vec<Kind> = served.into_iter().collect();
+        served.sort();
+        served.dedup();
         let mut config = ValidatorConfig::new(settings.issuer.clone(), settings.audiences.clone());
         config.jwks_url = settings.jwks_url.clone();
         config.introspection =
@@ -54,6 +61,7 @@ impl ResourceServer {
             issuer: settings.issuer.clone(),
             metadata_url: metadata_url(&settings.public_url),
             mapping: settings.mapping.clone(),
+            served,
             validator: Validator::new(config),
         }
     }
@@ -74,15 +82,21 @@ impl ResourceServer {
         json!({
             "resource": self.resource,
             "authorization_servers": [self.issuer],
-            "scopes_supported": self.mapping.scopes.all(),
+            "scopes_supported": self.served.iter().map(|k| self.mapping.scopes.name(*k)).collect::<Vec<_>>(),
             "bearer_methods_supported": ["header"],
             "resource_name": "altr-mcp",
         })
     }
 
-    /// The scopes a client should ask for, space-separated.
+    /// The scope a client should ask for first: least privilege, the read scope (a call that
+    /// needs more is answered 403 with the scope it needs, and the client can step up).
     fn scope_list(&self) -> String {
-        self.mapping.scopes.all().join(" ")
+        let first = if self.served.contains(&Kind::Read) {
+            Kind::Read
+        } else {
+            self.served.first().copied().unwrap_or(Kind::Read)
+        };
+        self.mapping.scopes.name(first).to_string()
     }
 
     /// 401 for a request without a valid access token: the challenge names the metadata and the

@@ -22,7 +22,7 @@ use crate::http_common::*;
 /// The public URL the server is told it has: the resource, and the audience tokens carry.
 const PUBLIC: &str = "https://altr-mcp.test/mcp";
 const METADATA: &str = "https://altr-mcp.test/.well-known/oauth-protected-resource/mcp";
-const ALL_SCOPES: &str = "altr:read altr:write altr:destructive altr:cleartext";
+const FIRST_SCOPE: &str = "altr:read";
 
 /// A local identity provider: OpenID discovery and a JWKS with one Ed25519 key.
 struct Idp {
@@ -142,12 +142,87 @@ async fn protected_resource_metadata_is_published_at_both_paths() {
             json!({
                 "resource": PUBLIC,
                 "authorization_servers": [idp.issuer],
-                "scopes_supported": ["altr:read", "altr:write", "altr:destructive", "altr:cleartext"],
+                // Only what this server serves: no clear-text tools without ALTR_ALLOW_CLEARTEXT.
+                "scopes_supported": ["altr:read", "altr:write", "altr:destructive"],
                 "bearer_methods_supported": ["header"],
                 "resource_name": "altr-mcp",
             })
         );
     }
+}
+
+#[tokio::test]
+async fn read_only_mode_offers_only_the_read_scope() {
+    let idp = Idp::start().await;
+    let s = server(&idp, &[("ALTR_READ_ONLY", "true")]).await;
+    let doc: Value = http()
+        .get(s.url("/.well-known/oauth-protected-resource"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["scopes_supported"], json!(["altr:read"]));
+}
+
+/// A session opened by one signed-in caller is theirs: another caller's valid token gets 404
+/// for it (calls, its stream, ending it), as for a session that does not exist.
+#[tokio::test]
+async fn a_session_belongs_to_the_caller_who_opened_it() {
+    let idp = Idp::start().await;
+    let s = Server::start(
+        "streamable-http",
+        &[
+            ("MCP_OAUTH_ISSUER", idp.issuer.as_str()),
+            ("MCP_PUBLIC_URL", PUBLIC),
+        ],
+    )
+    .await;
+    let alice = idp.token(json!({"sub": "alice", "scope": "altr:read"}));
+    let bob = idp.token(json!({"sub": "bob", "scope": "altr:read"}));
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}});
+    let r = post(&s, Some(&alice), init).send().await.unwrap();
+    let session = r.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    let _ = r.text().await;
+    let with = |token: &str, method: reqwest::Method| {
+        http()
+            .request(method, s.url("/mcp"))
+            .bearer_auth(token)
+            .header("accept", "application/json, text/event-stream")
+            .header("content-type", "application/json")
+            .header("mcp-session-id", session.clone())
+            .header("mcp-protocol-version", "2025-06-18")
+    };
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string();
+    let r = with(&alice, reqwest::Method::POST)
+        .body(initialized)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let call = call_body("get_databases", json!({})).to_string();
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::GET,
+        reqwest::Method::DELETE,
+    ] {
+        let r = with(&bob, method.clone())
+            .body(call.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "bob {method}");
+    }
+    // Alice's session is intact.
+    let r = with(&alice, reqwest::Method::POST)
+        .body(call)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("\"success\":true"));
 }
 
 #[tokio::test]
@@ -160,7 +235,7 @@ async fn requests_without_a_valid_token_get_the_challenge_byte_for_byte() {
     assert_eq!(r.status(), 401);
     assert_eq!(
         challenge(&r),
-        format!("Bearer resource_metadata=\"{METADATA}\", scope=\"{ALL_SCOPES}\"")
+        format!("Bearer resource_metadata=\"{METADATA}\", scope=\"{FIRST_SCOPE}\"")
     );
     // Each way a token can be wrong: 401, invalid_token, and why (never the token itself).
     let now = SystemTime::now()
@@ -181,7 +256,7 @@ async fn requests_without_a_valid_token_get_the_challenge_byte_for_byte() {
         let c = challenge(&r);
         assert!(
             c.starts_with(&format!(
-                "Bearer resource_metadata=\"{METADATA}\", scope=\"{ALL_SCOPES}\", error=\"invalid_token\", error_description=\""
+                "Bearer resource_metadata=\"{METADATA}\", scope=\"{FIRST_SCOPE}\", error=\"invalid_token\", error_description=\""
             )),
             "{c}"
         );
@@ -397,8 +472,15 @@ async fn an_unreachable_identity_provider_fails_closed_with_503() {
         .await
         .unwrap();
     assert_eq!(r.status(), 503);
-    assert!(r.headers().get("retry-after").is_some());
+    assert_eq!(r.headers()["retry-after"], "30");
     assert!(s.api.received_requests().await.unwrap().is_empty());
+    // The log line is read from the server's stderr by another thread: give it a moment.
+    let deadline = std::time::Instant::now() + WAIT;
+    while !s.log().contains("identity provider cannot be reached")
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert!(
         s.log().contains("identity provider cannot be reached"),
         "{}",
@@ -487,7 +569,7 @@ async fn legacy_sse_asks_for_sign_in_the_same_way() {
     assert_eq!(r.status(), 401);
     assert_eq!(
         challenge(&r),
-        format!("Bearer resource_metadata=\"{METADATA}\", scope=\"{ALL_SCOPES}\"")
+        format!("Bearer resource_metadata=\"{METADATA}\", scope=\"{FIRST_SCOPE}\"")
     );
     let token = idp.token(json!({"scope": "altr:read"}));
     let r = http()
