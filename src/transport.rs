@@ -86,6 +86,12 @@ pub fn app(
         .layer(axum::middleware::from_fn_with_state(guard, security::guard))
         .route("/healthz", get(healthz));
     if let Some(resource) = resource {
+        // Read the identity provider's metadata and keys now: a wrong issuer shows in the log
+        // at start-up rather than as the first client's 503.
+        tokio::spawn({
+            let resource = resource.clone();
+            async move { resource.warm_up().await }
+        });
         let document = Json(resource.metadata());
         for path in resource.metadata_paths() {
             let document = document.clone();

@@ -136,6 +136,13 @@ impl ResourceServer {
         )
     }
 
+    /// Load the identity provider's keys now, logging the outcome (see [`Validator::warm_up`]).
+    pub async fn warm_up(&self) {
+        if self.validator.warm_up().await {
+            tracing::info!(issuer = %self.issuer, "OAuth: the identity provider's keys are loaded");
+        }
+    }
+
     /// The caller a valid access token names, and what it may do.
     pub async fn identify(&self, token: &str) -> Result<Identity, TokenError> {
         let claims = self.validator.validate(token).await?;

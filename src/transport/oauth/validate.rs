@@ -251,6 +251,15 @@ impl Validator {
         }
     }
 
+    /// Read the issuer's metadata and keys now (at start-up), so a wrong issuer or an unreachable
+    /// identity provider is in the log before the first client meets it; true when keys loaded.
+    pub async fn warm_up(&self) -> bool {
+        let mut refresh = Arc::clone(&self.inner.refresh).lock_owned().await;
+        refresh.last_attempt = Some(Instant::now());
+        refresh.last_ok = self.inner.refresh_keys(&mut refresh).await;
+        refresh.last_ok
+    }
+
     /// The token's claims when it is valid for this resource.
     pub async fn validate(&self, token: &str) -> Result<Map<String, Value>, TokenError> {
         if token.len() > MAX_TOKEN_BYTES {

@@ -653,3 +653,29 @@ async fn each_scope_lists_and_calls_exactly_its_kind_of_tool() {
     }
     assert!(s.api.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_wrong_issuer_shows_in_the_log_at_start() {
+    let idp = Idp::start().await;
+    let slashed = format!("{}/", idp.issuer);
+    let s = Server::start(
+        "streamable-http",
+        &[
+            ("MCP_OAUTH_ISSUER", slashed.as_str()),
+            ("MCP_PUBLIC_URL", PUBLIC),
+        ],
+    )
+    .await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while !s.log().contains("metadata could not be read") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(s.log().contains("another issuer"), "{}", s.log());
+    // The right issuer loads the keys at start.
+    let good = server(&idp, &[]).await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while !good.log().contains("keys are loaded") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(good.log().contains("keys are loaded"), "{}", good.log());
+}
