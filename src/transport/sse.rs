@@ -45,6 +45,9 @@ struct Session {
     last_seen: Mutex<Instant>,
     /// Cancelled when the session ends, for any reason.
     closed: CancellationToken,
+    /// The caller whose token opened the session (none without a token): only they may post to
+    /// it.
+    owner: Option<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -129,7 +132,10 @@ fn new_session_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
-async fn open_stream(State(st): State<SseState>) -> Response {
+async fn open_stream(
+    State(st): State<SseState>,
+    caller: Option<axum::Extension<crate::safety::caller::Identity>>,
+) -> Response {
     if st.stop.is_cancelled() {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -152,6 +158,7 @@ async fn open_stream(State(st): State<SseState>) -> Response {
         pending: Mutex::default(),
         last_seen: Mutex::new(Instant::now()),
         closed: closed.clone(),
+        owner: caller.map(|axum::Extension(i)| i.name),
     });
     lock(&st.sessions).insert(id.clone(), session.clone());
     tracing::debug!(session = %id, "legacy SSE session opened");
@@ -245,6 +252,9 @@ async fn post_message(
         );
     };
     let session = lock(&st.sessions).get(id).cloned();
+    // A session opened with a token is its caller's alone: to anyone else it does not exist.
+    let caller_name = caller.as_ref().map(|axum::Extension(i)| i.name.clone());
+    let session = session.filter(|s| s.owner.is_none() || s.owner == caller_name);
     let Some(session) = session.filter(|s| !s.closed.is_cancelled()) else {
         return text(
             StatusCode::NOT_FOUND,

@@ -571,15 +571,43 @@ async fn legacy_sse_asks_for_sign_in_the_same_way() {
         challenge(&r),
         format!("Bearer resource_metadata=\"{METADATA}\", scope=\"{FIRST_SCOPE}\"")
     );
-    let token = idp.token(json!({"scope": "altr:read"}));
-    let r = http()
+    let token = idp.token(json!({"sub": "alice", "scope": "altr:read"}));
+    let mut stream = http()
         .get(s.url("/sse"))
         .bearer_auth(&token)
         .header("accept", "text/event-stream")
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    assert_eq!(stream.status(), 200);
+    // The session is alice's: bob's valid token cannot post to it.
+    let mut seen = String::new();
+    while !seen.contains("sessionId=") || !seen.contains("\n\n") {
+        let chunk = tokio::time::timeout(WAIT, stream.chunk())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let endpoint = seen
+        .lines()
+        .find_map(|l| l.strip_prefix("data:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let bob = idp.token(json!({"sub": "bob", "scope": "altr:read"}));
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string();
+    let send = |token: &str| {
+        http()
+            .post(s.url(&endpoint))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(ping.clone())
+            .send()
+    };
+    assert_eq!(send(&bob).await.unwrap().status(), 404);
+    assert!(send(&token).await.unwrap().status().is_success());
 }
 
 #[tokio::test]
