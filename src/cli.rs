@@ -145,6 +145,9 @@ pub fn main() -> ExitCode {
 
 /// Serve MCP on the configured transport until the client goes away or a signal arrives.
 pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), String> {
+    if let Some(addr) = settings.log.metrics_addr {
+        crate::metrics::serve(addr).await?;
+    }
     let state_keys = settings.safety.state_keys.iter();
     crate::safety::confirm::use_state_keys(
         state_keys
@@ -165,6 +168,7 @@ pub async fn serve(settings: Settings, registry: Arc<Registry>) -> Result<(), St
             let (sink, stream, writer) =
                 crate::transport::stdio::transport(tokio::io::stdin(), tokio::io::stdout());
             let running = server
+                .session_on("stdio")
                 .serve((sink, stream))
                 .await
                 .map_err(|e| format!("stdio session failed to start: {e}"))?;

@@ -175,6 +175,17 @@ impl AltrClient {
                 "upstream request"
             );
             record(call, status);
+            let no_answer = match outcome {
+                Outcome::Timeout => "timeout",
+                _ => "connection",
+            };
+            crate::metrics::altr_request(
+                req.service.id(),
+                method_label(&req.method),
+                status,
+                no_answer,
+                started.elapsed().as_secs_f64(),
+            );
             let decision = retry::decide(
                 idempotent,
                 outcome,
@@ -185,6 +196,14 @@ impl AltrClient {
             );
             match decision {
                 Decision::RetryAfter(wait) => {
+                    let reason = match outcome {
+                        Outcome::Timeout => "timeout",
+                        Outcome::Connection => "connection",
+                        Outcome::Status(429, _) => "429",
+                        Outcome::Status(500..=599, _) => "5xx",
+                        Outcome::Status(..) => "other",
+                    };
+                    crate::metrics::altr_retry(req.service.id(), reason);
                     earlier = match outcome {
                         Outcome::Timeout => Some("timed out"),
                         Outcome::Connection => Some("lost its connection"),
@@ -422,6 +441,19 @@ fn classify(e: reqwest::Error) -> Attempt {
         source = s.source();
     }
     Attempt::Connection(error::truncate(&detail, 300))
+}
+
+/// An HTTP method as a metrics label (a closed set).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        _ => "other",
+    }
 }
 
 #[cfg(test)]

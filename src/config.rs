@@ -289,6 +289,22 @@ fn tokens(r: &mut Reader<'_>, name: &'static str) -> Vec<NamedToken> {
     named_tokens(&items, &mut r.problems)
 }
 
+/// `host:port` with an IP host (`localhost` for loopback), or a port alone for 127.0.0.1.
+fn metrics_addr(r: &mut Reader<'_>, name: &'static str) -> Option<std::net::SocketAddr> {
+    let text = r.given(name)?;
+    let loopback = |port: &str| port.parse::<u16>().ok().map(|p| ([127, 0, 0, 1], p).into());
+    let parsed = match text.strip_prefix("localhost:") {
+        Some(port) => loopback(port),
+        None => text.parse().ok().or_else(|| loopback(&text)),
+    };
+    if parsed.is_none() {
+        r.problem(format!(
+            "{name}: must be an address and port (e.g. 127.0.0.1:9464 or 0.0.0.0:9464) or a port alone (loopback)"
+        ));
+    }
+    parsed
+}
+
 fn optional_text(r: &mut Reader<'_>, name: &'static str) -> Option<String> {
     r.given(name)
 }
@@ -546,6 +562,8 @@ sections! {
         log_level: tracing::Level = "LOG_LEVEL", log_level;
         /// console (default; text is the same) or json; logs always go to stderr
         log_format: LogFormat = "LOG_FORMAT", log_format;
+        /// address of a separate listener serving Prometheus metrics at /metrics (never MCP), e.g. 127.0.0.1:9464, or a port for loopback; for every transport, stdio included (default none)
+        metrics_addr: Option<std::net::SocketAddr> = "MCP_METRICS_ADDR", metrics_addr;
     }
 }
 
@@ -960,7 +978,7 @@ mod tests {
         let vars = variables();
         let names: std::collections::BTreeSet<&str> = vars.iter().map(|(n, _)| *n).collect();
         assert_eq!(names.len(), vars.len(), "a variable is declared twice");
-        assert_eq!(vars.len(), 58);
+        assert_eq!(vars.len(), 59);
         for (name, help) in &vars {
             assert!(
                 help.len() > 10 && !help.starts_with(' '),

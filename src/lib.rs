@@ -3,7 +3,8 @@
 //! Data flows one way: [`transport`] (stdio, streamable HTTP, HTTP+SSE) -> [`server`] (the call
 //! pipeline and its gates) -> the tool's handler, declared in [`toolsets`] on the mechanism of
 //! [`registry`] -> [`client`] -> ALTR. Around it: [`cli`] (the command line), [`config`] (every
-//! setting), [`safety`] (caller, confirmation, audit trail, redaction), [`logging`], [`clock`],
+//! setting), [`safety`] (caller, confirmation, audit trail, redaction), [`logging`],
+//! [`metrics`], [`clock`],
 //! and [`sandbox`], a simulated ALTR org to serve and test against. The library is public so the
 //! integration tests drive the real code.
 
@@ -23,6 +24,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod logging;
+pub mod metrics;
 pub mod registry;
 pub mod safety;
 pub mod sandbox;

@@ -71,6 +71,8 @@ pub struct AltrServer {
     /// carries another (a token refreshed with other scopes), the client is told its tool list
     /// changed.
     permission: Arc<Mutex<Option<Option<Arc<Permission>>>>>,
+    /// Counts this session as open in the metrics while any clone of it lives.
+    open: Option<Arc<crate::metrics::Session>>,
 }
 
 fn rank(level: LoggingLevel) -> u8 {
@@ -114,6 +116,7 @@ impl AltrServer {
             instructions: Arc::from(INSTRUCTIONS),
             support_prompts: false,
             permission: Arc::default(),
+            open: None,
         }
     }
 
@@ -192,6 +195,14 @@ impl AltrServer {
         s
     }
 
+    /// [`AltrServer::session`], counted as an open session of this transport in the metrics
+    /// until the session ends.
+    pub fn session_on(&self, transport: &'static str) -> Self {
+        let mut s = self.session();
+        s.open = Some(Arc::new(crate::metrics::session_opened(transport)));
+        s
+    }
+
     /// Remember the permission of this request; true when it differs from the last one seen in
     /// this session (the first request changes nothing).
     fn permission_changed(&self, origin: &Origin) -> bool {
@@ -245,6 +256,13 @@ impl AltrServer {
     /// The tools this server serves.
     pub fn registry(&self) -> Arc<Registry> {
         self.registry.clone()
+    }
+
+    /// The server's ALTR context (client and shared state) outside any tool call, for the
+    /// readiness check ([`crate::transport::ready`]): what it sends is no tool call, so it is
+    /// neither audited nor logged as one.
+    pub fn probe_ctx(&self) -> Ctx {
+        self.ctx.clone()
     }
 
     fn session_tools(&self) -> Vec<Tool> {

@@ -1,6 +1,7 @@
 //! The HTTP transports: streamable HTTP at `/mcp` ([`http`]) and legacy HTTP+SSE at `/sse` and
-//! `/messages` ([`sse`]), both behind the same checks ([`security`]), plus `GET /healthz` and, with
-//! OAuth sign-in on, the protected-resource metadata ([`oauth`]).
+//! `/messages` ([`sse`]), both behind the same checks ([`security`]), plus `GET /healthz`
+//! (liveness), `GET /readyz` (readiness: ALTR answers, [`ready`]) and, with OAuth sign-in on, the
+//! protected-resource metadata ([`oauth`]).
 //! (stdio is served directly by [`crate::cli::serve`].)
 //!
 //! Shutdown on SIGINT or SIGTERM: stop accepting connections and requests, let the requests in
@@ -12,6 +13,7 @@ pub mod inflight;
 pub mod oauth;
 pub mod options;
 pub mod owners;
+pub mod ready;
 pub mod security;
 pub mod sse;
 pub mod stdio;
@@ -44,8 +46,8 @@ async fn healthz() -> (StatusCode, Json<serde_json::Value>) {
     (StatusCode::OK, Json(json!({"status": "ok"})))
 }
 
-/// The whole application: the transport's routes behind [`security::guard`], `/healthz`, and
-/// with OAuth on the protected-resource metadata (public, like the health check).
+/// The whole application: the transport's routes behind [`security::guard`], `/healthz`,
+/// `/readyz`, and with OAuth on the protected-resource metadata (public, like the health check).
 pub fn app(
     server: AltrServer,
     opts: &HttpOptions,
@@ -78,13 +80,15 @@ pub fn app(
         tools: server.registry(),
         owners: Arc::new(owners::Owners::new(opts.session_idle_timeout)),
     };
+    let readyz = ready::route(&server);
     let mcp = match opts.transport {
         Transport::Sse => sse::router(server, opts, stop, inflight),
         _ => http::router(server, opts, stop),
     };
     let mut app = mcp
         .layer(axum::middleware::from_fn_with_state(guard, security::guard))
-        .route("/healthz", get(healthz));
+        .route("/healthz", get(healthz))
+        .route("/readyz", readyz);
     if let Some(resource) = resource {
         // Read the identity provider's metadata and keys now: a wrong issuer shows in the log
         // at start-up rather than as the first client's 503.

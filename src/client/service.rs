@@ -29,6 +29,22 @@ impl Service {
         Service::DamAlerting,
     ];
 
+    /// A short name, for metrics and logs.
+    pub fn id(self) -> &'static str {
+        match self {
+            Service::Api => "api",
+            Service::AltrNet => "altrnet",
+            Service::Classification => "classification",
+            Service::ScControl => "sc_control",
+            Service::ServiceUser => "service_user",
+            Service::AuditReport => "audit_report",
+            Service::Vault => "vault",
+            Service::Critical => "critical",
+            Service::Kma => "kma",
+            Service::DamAlerting => "dam_alerting",
+        }
+    }
+
     /// The environment variable that overrides this service's base URL.
     pub fn env_var(self) -> &'static str {
         match self {

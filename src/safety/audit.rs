@@ -91,15 +91,20 @@ pub fn effect_name(effect: Effect) -> &'static str {
 
 /// The outcome of a call as written in the log.
 pub fn outcome(result: &Result<Value, ToolError>, dry_run: bool) -> String {
+    outcome_label(result, dry_run).into()
+}
+
+/// [`outcome`] as a label from a closed set (the metrics use it too).
+pub fn outcome_label(result: &Result<Value, ToolError>, dry_run: bool) -> &'static str {
     match result {
-        Ok(_) if dry_run => "dry_run".into(),
-        Ok(_) => "ok".into(),
+        Ok(_) if dry_run => "dry_run",
+        Ok(_) => "ok",
         Err(e) => match e.code() {
-            "declined" => "declined".into(),
+            "declined" => "declined",
             "invalid_argument" | "confirmation_required" | "tool_unavailable" | "unknown_tool" => {
-                "refused".into()
+                "refused"
             }
-            other => other.into(),
+            other => other,
         },
     }
 }

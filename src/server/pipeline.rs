@@ -366,6 +366,7 @@ impl Pipeline {
                     result.meta = Some(cleartext_label());
                 }
                 if truncated {
+                    crate::metrics::truncated(call.def.as_ref().map_or("(unknown)", |d| d.name));
                     tracing::warn!(
                         tool = name,
                         limit = self.options.max_result_bytes,

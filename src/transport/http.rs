@@ -157,8 +157,11 @@ pub fn router(server: AltrServer, opts: &HttpOptions, stop: CancellationToken) -
     let mut sessions = LocalSessionManager::default();
     sessions.session_config.keep_alive = Some(opts.session_idle_timeout);
     let sessions = Arc::new(sessions);
-    let service =
-        StreamableHttpService::new(move || Ok(server.session()), sessions.clone(), config);
+    let service = StreamableHttpService::new(
+        move || Ok(server.session_on("streamable-http")),
+        sessions.clone(),
+        config,
+    );
     let limits_state = Limits {
         sessions,
         max_sessions: opts.max_sessions,

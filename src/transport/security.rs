@@ -146,6 +146,12 @@ impl Policy {
     /// The response to a refused request: with OAuth on, a missing or wrong token gets the
     /// challenge that sends a client to sign in.
     pub fn reject(&self, r: Rejection) -> Response {
+        crate::metrics::auth_refused(match r {
+            Rejection::BadHost => "bad_host",
+            Rejection::BadOrigin => "bad_origin",
+            Rejection::MissingToken => "missing_token",
+            Rejection::WrongToken => "wrong_token",
+        });
         match (&self.oauth, &r) {
             (Some(oauth), Rejection::MissingToken) => oauth.unauthorized(None),
             _ => r.into_response(),
@@ -466,6 +472,7 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
                 // The identity provider cannot be asked: fail closed, but as a pause (503), not
                 // as a bad token, so the client retries instead of signing in again.
                 Err(TokenError::IdpUnavailable) => {
+                    crate::metrics::auth_refused("idp_unavailable");
                     tracing::warn!("refused a request: the identity provider cannot be reached to check its access token");
                     let mut r = text(
                         StatusCode::SERVICE_UNAVAILABLE,
@@ -476,6 +483,7 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
                     return r;
                 }
                 Err(e) => {
+                    crate::metrics::auth_refused("invalid_token");
                     tracing::warn!(
                         reason = e.description(),
                         "rejected a request with an invalid access token"
@@ -498,6 +506,7 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
     let caller = identity.as_ref().map(|i| i.name.clone());
     if let Some(id) = &session {
         if !st.owners.admits(id, caller.as_deref()) {
+            crate::metrics::auth_refused("foreign_session");
             tracing::warn!(
                 caller = caller.as_deref().unwrap_or("-"),
                 "refused a request for a session another caller opened"
@@ -554,6 +563,7 @@ pub async fn guard(State(st): State<GuardState>, req: Request, next: Next) -> Re
     ) {
         if let Some(def) = called_tool(&message, &st.tools) {
             if permission.refusal(def).is_some() {
+                crate::metrics::auth_refused("insufficient_scope");
                 tracing::warn!(
                     tool = def.name,
                     caller = identity.as_ref().map(|i| i.name.as_str()),

@@ -164,7 +164,7 @@ async fn open_stream(
     tracing::debug!(session = %id, "legacy SSE session opened");
 
     // The MCP service for this session, over the channel pair.
-    let server = st.server.session();
+    let server = st.server.session_on("sse");
     let service_ct = closed.clone();
     tokio::spawn(async move {
         match server

@@ -1,7 +1,9 @@
 //! The transports, against the built binary: stdio, streamable HTTP, legacy SSE.
 
 pub mod limits;
+pub mod metrics;
 pub mod oauth;
+pub mod ready;
 pub mod revision;
 pub mod sse;
 pub mod stdio;

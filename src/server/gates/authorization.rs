@@ -27,6 +27,7 @@ impl Gate for Authorization {
                         def.name
                     )
                 };
+                crate::metrics::auth_refused("insufficient_scope");
                 ToolError::Failed {
                     code: "insufficient_scope",
                     message,

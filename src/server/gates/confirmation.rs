@@ -35,7 +35,9 @@ impl Confirmation {
         // A client of the newest protocol answering an earlier question: check the state, then
         // the answer.
         if round.request_state.is_some() || round.input_responses.is_some() {
-            return redeem(def, args, origin).map_err(Stop::Refused);
+            let answered = redeem(def, args, origin);
+            counted(answered.as_ref().err());
+            return answered.map_err(Stop::Refused);
         }
         let ask_in_result = round.newest && round.can_elicit;
         let peer = origin.peer.as_ref();
@@ -45,7 +47,9 @@ impl Confirmation {
         }
         let shown = pipeline.preview(call).await?;
         if ask_in_result {
-            return Err(Stop::Ask(ask(def, args, origin, &shown)?));
+            let question = ask(def, args, origin, &shown)?;
+            crate::metrics::confirmation("asked");
+            return Err(Stop::Ask(question));
         }
         let Some(peer) = peer.filter(|_| can_ask) else {
             return Err(Stop::Refused(ToolError::Failed {
@@ -55,13 +59,14 @@ impl Confirmation {
             }));
         };
         let message = describe(def, args, &shown);
+        crate::metrics::confirmation("asked");
         let answer = tokio::select! {
             a = peer.elicit_with_timeout::<Form>(message, Some(ANSWER_TIME)) => a,
             _ = call.cancel.cancelled() => {
                 return Err(Stop::Refused(ToolError::Call(CallError::Cancelled { during: "confirmation" })));
             }
         };
-        match answer {
+        let decided = match answer {
             Ok(Some(Form { confirm: true })) => Ok(()),
             Ok(_) => Err(declined(def, "did not confirm").into()),
             Err(ElicitationError::UserDeclined) => Err(declined(def, "declined").into()),
@@ -78,7 +83,21 @@ impl Confirmation {
                 ),
                 details: None,
             })),
+        };
+        match &decided {
+            Err(Stop::Refused(e)) => counted(Some(e)),
+            _ => counted(None),
         }
+        decided
+    }
+}
+
+/// Count a human's answer: accepted (no refusal), or declined (a failure to ask is neither).
+fn counted(refusal: Option<&ToolError>) {
+    match refusal {
+        None => crate::metrics::confirmation("accepted"),
+        Some(e) if e.code() == "declined" => crate::metrics::confirmation("declined"),
+        Some(_) => {}
     }
 }
 

@@ -1,0 +1,33 @@
+//! The call's metrics ([`crate::metrics`]): one count by tool, toolset, effect and outcome, and
+//! its duration by toolset, recorded where the audit record is written, after every other gate.
+//! A call of a name no tool has is counted under `(unknown)`, never under the name sent.
+
+use crate::safety::audit::{effect_name, outcome_label};
+use crate::server::pipeline::{Call, Gate, Outcome, Purpose};
+
+pub struct Metrics;
+
+impl Gate for Metrics {
+    fn after(&self, call: &Call, outcome: &mut Outcome) {
+        if call.purpose == Purpose::Preview {
+            return;
+        }
+        let (tool, toolset) = match &call.def {
+            Some(def) => (def.name, def.toolset.id),
+            None => ("(unknown)", "(none)"),
+        };
+        let effect = call.effect().map_or("(none)", effect_name);
+        let label = match outcome {
+            Outcome::Done(result) => outcome_label(result, call.flags.dry_run),
+            Outcome::Ask(_) => "input_required",
+            Outcome::Unknown => "unknown_tool",
+        };
+        crate::metrics::tool_call(
+            tool,
+            toolset,
+            effect,
+            label,
+            call.started.elapsed().as_secs_f64(),
+        );
+    }
+}
