@@ -145,3 +145,46 @@ async fn a_bad_metrics_address_is_refused_at_start() {
     assert!(!status.success());
     assert!(err.contains("MCP_METRICS_ADDR"), "{err}");
 }
+
+/// Over stdio too: the metrics listener runs beside the stdio session.
+#[tokio::test]
+async fn stdio_sessions_are_measured_too() {
+    use rmcp::transport::TokioChildProcess;
+    let api = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/altrnet/api/databases"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(databases()))
+        .mount(&api)
+        .await;
+    // A free port for the listener (stdio leaves no log line this test reads).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_altr-mcp"));
+    cmd.env_clear()
+        .env("ORG_ID", "test-org")
+        .env("MAPI_KEY", "test-key")
+        .env("MAPI_SECRET", "test-secret")
+        .env("ALTR_ALTRNET_BASE_URL", format!("{}/altrnet", api.uri()))
+        .env("MCP_METRICS_ADDR", format!("127.0.0.1:{port}"))
+        .stderr(std::process::Stdio::null());
+    let client = ().serve(TokioChildProcess::new(cmd).unwrap()).await.unwrap();
+    for _ in 0..2 {
+        client
+            .call_tool(CallToolRequestParams::new("get_databases"))
+            .await
+            .unwrap();
+    }
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let text = http().get(&url).send().await.unwrap().text().await.unwrap();
+    let ok = "altr_mcp_tool_calls_total{tool=\"get_databases\",toolset=\"databases\",effect=\"read_only\",outcome=\"ok\"}";
+    assert_eq!(sample(&text, ok), Some(2.0), "{text}");
+    assert_eq!(
+        sample(&text, "altr_mcp_sessions_open{transport=\"stdio\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    let _ = client.cancel().await;
+}
