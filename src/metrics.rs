@@ -235,6 +235,36 @@ pub fn render() -> String {
 /// The content type of [`render`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// The content type of [`render_classic`]'s text.
+pub const CLASSIC_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The metrics in Prometheus' classic text format, for scrapers and tools that do not speak
+/// OpenMetrics (e.g. `promtool check metrics`): the same samples; a counter's `# HELP` and
+/// `# TYPE` name its `_total` samples, and there is no `# EOF`.
+pub fn render_classic() -> String {
+    let open = render();
+    let counters: Vec<&str> = open
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open.len() + 16 * counters.len());
+    for line in open.lines() {
+        if line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|tag| {
+            let rest = line.strip_prefix(tag)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(&name)
+                .then(|| format!("{tag}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
 /// Serve `/metrics` (and nothing else) on `addr` until the process ends.
 pub async fn serve(addr: SocketAddr) -> Result<(), String> {
     use axum::routing::get as route;
@@ -243,9 +273,21 @@ pub async fn serve(addr: SocketAddr) -> Result<(), String> {
         .map_err(|e| format!("MCP_METRICS_ADDR: cannot listen on {addr}: {e}"))?;
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!("metrics on http://{bound}/metrics");
+    // OpenMetrics for scrapers that ask for it (Prometheus does), the classic format otherwise.
     let app = axum::Router::new().route(
         "/metrics",
-        route(|| async { ([(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)], render()) }),
+        route(|headers: axum::http::HeaderMap| async move {
+            let open = headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|a| a.contains("application/openmetrics-text"));
+            let (kind, text) = if open {
+                (CONTENT_TYPE, render())
+            } else {
+                (CLASSIC_CONTENT_TYPE, render_classic())
+            };
+            ([(axum::http::header::CONTENT_TYPE, kind)], text)
+        }),
     );
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
@@ -287,5 +329,12 @@ mod tests {
         assert!(text.contains("altr_mcp_sessions_open{transport=\"stdio\"}"));
         assert!(text.contains("altr_mcp_build_info{version=\""));
         assert!(text.ends_with("# EOF\n"));
+        let classic = render_classic();
+        assert!(
+            classic.contains("# TYPE altr_mcp_tool_calls_total counter"),
+            "{classic}"
+        );
+        assert!(classic.contains("# TYPE altr_mcp_sessions_open gauge"));
+        assert!(!classic.contains("# EOF"));
     }
 }

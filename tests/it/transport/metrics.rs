@@ -127,7 +127,45 @@ async fn a_scripted_session_moves_the_counters_it_should() {
             }
         }
     }
-    assert!(text.ends_with("# EOF\n"));
+    assert!(
+        !text.contains("# EOF"),
+        "classic format unless OpenMetrics is asked for"
+    );
+    let open = http()
+        .get(&url)
+        .header("accept", "application/openmetrics-text; version=1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert!(open.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    assert!(open.text().await.unwrap().ends_with("# EOF\n"));
+    // The exposition parses, as Prometheus' own checker reads it (where it is installed: Debian's
+    // `prometheus` package ships promtool).
+    if let Ok(mut child) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "promtool: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     // The metrics listener serves /metrics only, never MCP.
     let mcp = http()
         .post(url.replace("/metrics", "/mcp"))
