@@ -122,6 +122,24 @@ async fn names(client: &RunningService<RoleClient, ClientConfig>) -> Vec<String>
     tools.iter().map(|t| t.name.to_string()).collect()
 }
 
+/// An initialize request of a raw client.
+fn initialize() -> Value {
+    json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}})
+}
+
+/// The server with OAuth on against `idp`, with sessions (not stateless).
+async fn with_sessions(idp: &Idp) -> Server {
+    Server::start(
+        "streamable-http",
+        &[
+            ("MCP_OAUTH_ISSUER", idp.issuer.as_str()),
+            ("MCP_PUBLIC_URL", PUBLIC),
+        ],
+    )
+    .await
+}
+
 fn call_body(name: &str, args: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": name, "arguments": args}})
 }
@@ -171,18 +189,10 @@ async fn read_only_mode_offers_only_the_read_scope() {
 #[tokio::test]
 async fn a_session_belongs_to_the_caller_who_opened_it() {
     let idp = Idp::start().await;
-    let s = Server::start(
-        "streamable-http",
-        &[
-            ("MCP_OAUTH_ISSUER", idp.issuer.as_str()),
-            ("MCP_PUBLIC_URL", PUBLIC),
-        ],
-    )
-    .await;
+    let s = with_sessions(&idp).await;
     let alice = idp.token(json!({"sub": "alice", "scope": "altr:read"}));
     let bob = idp.token(json!({"sub": "bob", "scope": "altr:read"}));
-    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}});
+    let init = initialize();
     let r = post(&s, Some(&alice), init).send().await.unwrap();
     let session = r.headers()["mcp-session-id"].to_str().unwrap().to_string();
     let _ = r.text().await;
@@ -229,8 +239,7 @@ async fn a_session_belongs_to_the_caller_who_opened_it() {
 async fn requests_without_a_valid_token_get_the_challenge_byte_for_byte() {
     let idp = Idp::start().await;
     let s = server(&idp, &[]).await;
-    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}});
+    let init = initialize();
     let r = post(&s, None, init.clone()).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(
@@ -492,18 +501,10 @@ async fn an_unreachable_identity_provider_fails_closed_with_503() {
 #[tokio::test]
 async fn a_session_whose_permission_changes_is_told_its_tools_changed() {
     let idp = Idp::start().await;
-    let s = Server::start(
-        "streamable-http",
-        &[
-            ("MCP_OAUTH_ISSUER", idp.issuer.as_str()),
-            ("MCP_PUBLIC_URL", PUBLIC),
-        ],
-    )
-    .await;
+    let s = with_sessions(&idp).await;
     let reader = idp.token(json!({"scope": "altr:read"}));
     let writer = idp.token(json!({"scope": "altr:read altr:write"}));
-    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}});
+    let init = initialize();
     let r = post(&s, Some(&reader), init).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let session = r.headers()["mcp-session-id"].to_str().unwrap().to_string();
