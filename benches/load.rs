@@ -15,7 +15,7 @@
 )]
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -100,42 +100,16 @@ fn stdio_bench() {
     let _ = child.wait();
 }
 
-struct HttpServer {
-    child: Child,
-    url: String,
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+// Each benchmark uses part of the shared process helpers.
+#[allow(dead_code)]
+#[path = "support/proc.rs"]
+mod proc;
+use proc::HttpServer;
 
 fn http_server() -> HttpServer {
-    let mut child = server("streamable-http")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .env("LOG_LEVEL", "info")
-        .spawn()
-        .expect("spawn");
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
-                let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                let _ = tx.send(port);
-            }
-        }
-    });
-    let port = rx.recv_timeout(Duration::from_secs(10)).expect("listening");
-    HttpServer {
-        child,
-        url: format!("http://127.0.0.1:{port}/mcp"),
-    }
+    let mut cmd = server("streamable-http");
+    cmd.env("LOG_LEVEL", "info");
+    proc::http_server(cmd)
 }
 
 async fn open_session(http: &reqwest::Client, url: &str) -> String {

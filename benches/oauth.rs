@@ -15,8 +15,7 @@
     clippy::indexing_slicing
 )]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::routing::get;
@@ -30,16 +29,13 @@ const BIN: &str = env!("CARGO_BIN_EXE_altr-mcp");
 const PUBLIC: &str = "https://altr-mcp.bench/mcp";
 const CALLS: usize = 2000;
 
-struct Server(Child, String);
+// Each benchmark uses part of the shared process helpers.
+#[allow(dead_code)]
+#[path = "support/proc.rs"]
+mod proc;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn server(env: &[(&str, &str)]) -> Server {
+/// The server over stateless streamable HTTP against its sandbox, with these settings.
+fn server(env: &[(&str, &str)]) -> proc::HttpServer {
     let mut cmd = Command::new(BIN);
     cmd.arg("--sandbox")
         .env_clear()
@@ -50,25 +46,7 @@ fn server(env: &[(&str, &str)]) -> Server {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stderr = BufReader::new(child.stderr.take().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in stderr.lines() {
-            let Ok(line) = line else { break };
-            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
-                let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
-                let _ = tx.send(port);
-            }
-        }
-    });
-    let port = rx.recv_timeout(Duration::from_secs(10)).expect("listening");
-    Server(child, format!("http://127.0.0.1:{port}/mcp"))
+    proc::http_server(cmd)
 }
 
 /// A local identity provider; the issuer URL and a signed token for `PUBLIC` with altr:read.
@@ -140,10 +118,10 @@ fn main() {
         let (issuer, token) = identity_provider().await;
         let static_token = "bench-static-token-0123456789";
         let plain = server(&[("MCP_AUTH_TOKEN", static_token)]);
-        let (p50_static, p99_static) = time_calls(&plain.1, static_token).await;
+        let (p50_static, p99_static) = time_calls(&plain.url, static_token).await;
         drop(plain);
         let oauth = server(&[("MCP_OAUTH_ISSUER", &issuer), ("MCP_PUBLIC_URL", PUBLIC)]);
-        let (p50_oauth, p99_oauth) = time_calls(&oauth.1, &token).await;
+        let (p50_oauth, p99_oauth) = time_calls(&oauth.url, &token).await;
         println!("oauth: {CALLS} sequential get_databases calls over streamable HTTP (stateless)");
         println!("  static bearer token:  p50 {p50_static:?}  p99 {p99_static:?}");
         println!("  OAuth access token:   p50 {p50_oauth:?}  p99 {p99_oauth:?}");

@@ -21,6 +21,8 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use wiremock::{matchers, Mock, MockServer, Request, Respond, ResponseTemplate};
 
+// Each benchmark uses part of the shared process helpers.
+#[allow(dead_code)]
 #[path = "support/proc.rs"]
 mod proc;
 

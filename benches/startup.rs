@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 const BIN: &str = env!("CARGO_BIN_EXE_altr-mcp");
 const RUNS: usize = 20;
 
+// Each benchmark uses part of the shared process helpers.
+#[allow(dead_code)]
 #[path = "support/proc.rs"]
 mod proc;
 use proc::peak_rss_kib;
