@@ -678,13 +678,11 @@ fn check_url(name: &str, url: &str, problems: &mut Vec<String>) {
     match reqwest::Url::parse(url) {
         Ok(u) if (u.scheme() == "http" || u.scheme() == "https") && u.host().is_some() => {
             if u.query().is_some() || u.fragment().is_some() {
-                problems.push(format!(
-                    "{name}: a base URL cannot carry a query or fragment"
-                ));
+                problems.push(format!("{name}: the URL cannot carry a query or fragment"));
             }
         }
         _ => problems.push(format!(
-            "{name}: not an http(s) URL with a host, e.g. https://api.live.altr.com"
+            "{name}: not an http(s) URL with a host, e.g. https://host.example.com/path"
         )),
     }
 }
