@@ -36,12 +36,26 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 
 #[tokio::test]
 async fn a_scripted_session_moves_the_counters_it_should() {
-    let s = Server::start(
+    // ALTR answers the databases, and fails the tags with 503 every time.
+    let api = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/altrnet/api/databases"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(databases()))
+        .mount(&api)
+        .await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/api/v1/tag/masking"))
+        .respond_with(wiremock::ResponseTemplate::new(503))
+        .mount(&api)
+        .await;
+    let s = Server::start_with_api(
         "streamable-http",
         &[
             ("MCP_METRICS_ADDR", "127.0.0.1:0"),
             ("MCP_AUTH_TOKEN", TOKEN),
+            ("MAX_RETRIES", "3"),
         ],
+        api,
     )
     .await;
     let url = metrics_url(&s).await;
@@ -58,6 +72,12 @@ async fn a_scripted_session_moves_the_counters_it_should() {
             .unwrap();
         assert_eq!(r.is_error, Some(false));
     }
+    // Three attempts at the tags, two of them retries.
+    let failed = client
+        .call_tool(CallToolRequestParams::new("get_tags"))
+        .await
+        .unwrap();
+    assert_eq!(failed.is_error, Some(true));
     // Refused before anything is sent: a wrong argument.
     let bad = CallToolRequestParams::new("get_database_id")
         .with_arguments(json!({"database_name": 7}).as_object().unwrap().clone());
@@ -85,6 +105,13 @@ async fn a_scripted_session_moves_the_counters_it_should() {
     let requests =
         "altr_mcp_altr_requests_total{service=\"altrnet\",method=\"GET\",status_class=\"2xx\"}";
     assert_eq!(sample(&text, requests), Some(3.0), "{text}");
+    let retries = "altr_mcp_altr_retries_total{service=\"api\",reason=\"5xx\"}";
+    assert_eq!(sample(&text, retries), Some(2.0), "{text}");
+    let failures =
+        "altr_mcp_altr_requests_total{service=\"api\",method=\"GET\",status_class=\"5xx\"}";
+    assert_eq!(sample(&text, failures), Some(3.0), "{text}");
+    let tags = "altr_mcp_tool_calls_total{tool=\"get_tags\",toolset=\"tags\",effect=\"read_only\",outcome=\"upstream_http_error\"}";
+    assert_eq!(sample(&text, tags), Some(1.0), "{text}");
     assert_eq!(
         sample(
             &text,
