@@ -2,7 +2,9 @@
 //! protected-resource metadata (RFC 9728), the `WWW-Authenticate` challenges of a refused request
 //! (RFC 6750), and a valid access token turned into the caller's identity and permission.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +30,9 @@ pub struct ResourceServer {
     /// with ALTR_ALLOW_CLEARTEXT): the scopes worth asking for.
     served: Vec<Kind>,
     validator: Validator,
+    /// Tokens already checked, so a client sending the same token on every request pays the
+    /// signature check once a minute, not every time.
+    checked: TokenCache,
 }
 
 impl std::fmt::Debug for ResourceServer {
@@ -63,6 +68,7 @@ impl ResourceServer {
             mapping: settings.mapping.clone(),
             served,
             validator: Validator::new(config),
+            checked: TokenCache::default(),
         }
     }
 
@@ -145,8 +151,59 @@ impl ResourceServer {
 
     /// The caller a valid access token names, and what it may do.
     pub async fn identify(&self, token: &str) -> Result<Identity, TokenError> {
+        let now = Instant::now();
+        if let Some(known) = self.checked.get(token, now) {
+            return Ok(known);
+        }
         let claims = self.validator.validate(token).await?;
-        identity(&claims, &self.mapping).ok_or(TokenError::Malformed)
+        let found = identity(&claims, &self.mapping).ok_or(TokenError::Malformed)?;
+        let left = claims
+            .get("exp")
+            .and_then(Value::as_f64)
+            .map(|exp| exp - crate::clock::now_secs() as f64)
+            .unwrap_or(0.0);
+        if left > 0.0 {
+            let until = now + CACHE_TIME.min(Duration::from_secs_f64(left));
+            self.checked.put(token, found.clone(), until, now);
+        }
+        Ok(found)
+    }
+}
+
+/// How long a checked token is taken on trust (never past its `exp`).
+const CACHE_TIME: Duration = Duration::from_secs(60);
+/// Most tokens remembered; beyond, the expired ones go, then all.
+const CACHE_ENTRIES: usize = 1024;
+
+/// Identities of tokens already checked, keyed by the token's SHA-256 (the token itself is not
+/// kept), each until a moment no later than the token's expiry.
+#[derive(Default)]
+struct TokenCache(Mutex<HashMap<[u8; 32], (Identity, Instant)>>);
+
+impl TokenCache {
+    fn key(token: &str) -> [u8; 32] {
+        let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+        let mut key = [0u8; 32];
+        key.copy_from_slice(digest.as_ref());
+        key
+    }
+
+    fn get(&self, token: &str, now: Instant) -> Option<Identity> {
+        let seen = self.0.lock().ok()?;
+        let (identity, until) = seen.get(&Self::key(token))?;
+        (now < *until).then(|| identity.clone())
+    }
+
+    fn put(&self, token: &str, identity: Identity, until: Instant, now: Instant) {
+        if let Ok(mut seen) = self.0.lock() {
+            if seen.len() >= CACHE_ENTRIES {
+                seen.retain(|_, (_, u)| now < *u);
+                if seen.len() >= CACHE_ENTRIES {
+                    seen.clear();
+                }
+            }
+            seen.insert(Self::key(token), (identity, until));
+        }
     }
 }
 
@@ -216,6 +273,39 @@ mod tests {
             metadata_url("https://altr.example.com:8443/"),
             "https://altr.example.com:8443/.well-known/oauth-protected-resource"
         );
+    }
+
+    #[test]
+    fn checked_tokens_are_remembered_until_their_moment_only() {
+        let cache = TokenCache::default();
+        let who = |name: &str| Identity {
+            name: name.into(),
+            user: None,
+            permission: None,
+        };
+        let now = Instant::now();
+        cache.put("token-a", who("a"), now + Duration::from_secs(5), now);
+        assert_eq!(cache.get("token-a", now).map(|i| i.name), Some("a".into()));
+        assert!(
+            cache.get("token-b", now).is_none(),
+            "another token is not known"
+        );
+        assert!(
+            cache.get("token-a", now + Duration::from_secs(5)).is_none(),
+            "expired"
+        );
+        // Full: expired entries go first, then everything.
+        for i in 0..CACHE_ENTRIES {
+            cache.put(
+                &format!("t{i}"),
+                who("x"),
+                now + Duration::from_secs(60),
+                now,
+            );
+        }
+        cache.put("one-more", who("y"), now + Duration::from_secs(60), now);
+        assert!(cache.get("one-more", now).is_some());
+        assert!(cache.0.lock().unwrap().len() <= CACHE_ENTRIES);
     }
 
     #[test]
