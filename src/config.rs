@@ -57,11 +57,8 @@ impl Transport {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Console,
-    Json,
-}
+/// How log lines are written (LOG_FORMAT); defined with the logging, which needs no settings.
+pub use crate::logging::LogFormat;
 
 /// Where raw setting values come from: flags first, then the environment.
 #[derive(Debug, Default, Clone)]

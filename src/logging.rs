@@ -2,15 +2,57 @@
 //! A console line is one line whatever its fields hold: control characters (CR, LF, NUL ...) and
 //! Unicode bidi controls are written as escapes, so argument or upstream text cannot forge a log
 //! line or disguise one. JSON lines already escape control characters; bidi controls are escaped
-//! there too.
+//! there too. A leaf: it imports nothing of this crate, so any module may log and trace.
 
 use std::io::{self, Write};
 
 use tracing_subscriber::filter::{EnvFilter, LevelFilter};
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::config::LogFormat;
-use crate::safety::redact::{escape_log_text, is_unsafe_in_log};
+use std::borrow::Cow;
+
+/// How log lines are written: one line of console text or one JSON object per event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Console,
+    Json,
+}
+
+/// Whether a character could forge or disguise a log line: C0/C1 controls, DEL, and the Unicode
+/// bidirectional overrides, isolates and marks, and the line and paragraph separators.
+pub fn is_unsafe_in_log(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{061c}'
+        )
+}
+
+/// A log line with every unsafe character written as an escape (`\n`, `\r`, `\0`, `\u{202e}`),
+/// so text from arguments or upstream cannot start a new line or reorder what a reader sees.
+pub fn escape_log_text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe_in_log) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if is_unsafe_in_log(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Writes each formatted event to stderr with unsafe characters escaped; the event's own final
 /// newline is kept.

@@ -1,9 +1,7 @@
-//! Keeping secrets out of logs and tool output: argument redaction by key pattern, and escaping
-//! of control characters in log lines. (Our own credentials are scrubbed from upstream text by
-//! the client, [`crate::client::scrub`].) A leaf module: it imports nothing of this crate.
-
-use std::borrow::Cow;
-
+//! Keeping secrets out of logs and tool output: argument redaction by key pattern; the escaping
+//! of control characters in log lines is the logging's own, re-exported here. (Our own
+//! credentials are scrubbed from upstream text by the client, [`crate::client::scrub`].) It
+//! imports only the logging, a leaf.
 use serde_json::Value;
 
 /// Argument names whose values are secrets, or the protected values themselves: never shown,
@@ -99,46 +97,13 @@ fn mask(v: &Value) -> Value {
     }
 }
 
-/// Whether a character could forge or disguise a log line: C0/C1 controls, DEL, and the Unicode
-/// bidirectional overrides, isolates and marks, and the line and paragraph separators.
-pub fn is_unsafe_in_log(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200e}'
-                | '\u{200f}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{061c}'
-        )
-}
-
-/// A log line with every unsafe character written as an escape (`\n`, `\r`, `\0`, `\u{202e}`),
-/// so text from arguments or upstream cannot start a new line or reorder what a reader sees.
-pub fn escape_log_text(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe_in_log) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 16);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\0' => out.push_str("\\0"),
-            c if is_unsafe_in_log(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
+pub use crate::logging::{escape_log_text, is_unsafe_in_log};
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::borrow::Cow;
 
     #[test]
     fn redaction_keeps_shape_but_not_values() {
