@@ -137,7 +137,10 @@ pub fn main() -> ExitCode {
         Ok(started) => started,
         Err(e) => return fail(e),
     };
-    match runtime.block_on(serve(settings, registry)) {
+    let served = runtime.block_on(serve(settings, registry));
+    // Spans still buffered are exported before the process ends.
+    crate::logging::traces::shutdown();
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }

@@ -21,7 +21,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub use reqwest::Method;
 use serde_json::Value;
+use tracing::Instrument;
 
+use crate::logging::traces;
 use call::{current_call, record};
 pub use call::{CallContext, CallStats, CALL};
 use config::build_http;
@@ -125,13 +127,20 @@ impl AltrClient {
                 None => self.config.timeout,
             };
             let started = Instant::now();
+            let span = traces::request_span(
+                req.service.id(),
+                method_label(&req.method),
+                &url,
+                &req.route,
+                attempt - 1,
+            );
             let result = match call {
                 // A read (or any idempotent operation) in flight is abandoned at once; a write
                 // that may not be repeated is let finish (within its timeout) so its outcome is
                 // known, and the call stops before the next request.
                 Some(c) if idempotent => {
                     tokio::select! {
-                        r = self.attempt(req, &url, timeout) => r,
+                        r = self.attempt(req, &url, timeout).instrument(span.clone()) => r,
                         _ = c.stopped() => {
                             record(call, None);
                             return Err(c.stop_reason(req, true).unwrap_or(ApiError::Cancelled {
@@ -143,7 +152,11 @@ impl AltrClient {
                         }
                     }
                 }
-                _ => self.attempt(req, &url, timeout).await,
+                _ => {
+                    self.attempt(req, &url, timeout)
+                        .instrument(span.clone())
+                        .await
+                }
             };
             // An attempt cut short by the call's deadline (or cancelled) ends the call.
             if matches!(result, Attempt::Timeout | Attempt::Connection(_)) {
@@ -179,6 +192,7 @@ impl AltrClient {
                 Outcome::Timeout => "timeout",
                 _ => "connection",
             };
+            traces::record_response(&span, status, no_answer);
             crate::metrics::altr_request(
                 req.service.id(),
                 method_label(&req.method),

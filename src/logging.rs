@@ -9,6 +9,8 @@ use std::io::{self, Write};
 use tracing_subscriber::filter::{EnvFilter, LevelFilter};
 use tracing_subscriber::fmt::MakeWriter;
 
+pub mod traces;
+
 use std::borrow::Cow;
 
 /// How log lines are written: one line of console text or one JSON object per event.
@@ -118,23 +120,38 @@ impl<'a> MakeWriter<'a> for SafeStderr {
 }
 
 /// Install the global subscriber. Our own crate logs at `level`; dependencies only from WARN up,
-/// so their request logs (which could carry URLs) stay out unless something is wrong.
+/// so their request logs (which could carry URLs) stay out unless something is wrong. When the
+/// environment asks for traces, their exporter is a second layer ([`traces`]); the log output
+/// never shows trace spans.
 pub fn init(level: tracing::Level, format: LogFormat) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+
     let filter = EnvFilter::builder()
         .with_default_directive(LevelFilter::WARN.into())
-        .parse_lossy(format!("altr_mcp={level},rmcp=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .parse_lossy(format!("altr_mcp={level},{}=off,rmcp=warn", traces::TARGET));
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(SafeStderr::new(format))
         .with_target(false);
-    let _ = match format {
-        LogFormat::Json => builder
+    let fmt = match format {
+        LogFormat::Json => fmt
             .json()
             .flatten_event(true)
             .with_current_span(false)
-            .try_init(),
-        LogFormat::Console => builder.with_ansi(false).try_init(),
+            .with_span_list(false)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Console => fmt.with_ansi(false).with_filter(filter).boxed(),
     };
+    let (exporting, note) = traces::layer();
+    let started = tracing_subscriber::registry()
+        .with(fmt)
+        .with(exporting)
+        .try_init();
+    if let (Ok(()), Some(note)) = (started, note) {
+        tracing::warn!("{note}");
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 
 use crate::client::AltrClient;
+use crate::logging::traces::TraceHeaders;
 use crate::registry::ctx::Ctx;
 use crate::registry::flags;
 use crate::registry::select::Registry;
@@ -447,7 +448,15 @@ impl ServerHandler for AltrServer {
             input_responses: request.input_responses,
             request_state: request.request_state,
         };
+        // The trace to continue: the HTTP request's traceparent header, else its `_meta` field.
+        let trace = context
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|p| TraceHeaders::from_headers(&p.headers))
+            .or_else(|| context.extensions.get::<TraceHeaders>().cloned())
+            .or_else(|| TraceHeaders::from_meta(&context.meta));
         let call = Call::new(&request.name, request.arguments, context.ct.clone())
+            .with_trace(trace)
             .with_origin(origin)
             .with_progress(progress)
             .with_session(self.discovery.clone())

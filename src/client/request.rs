@@ -5,6 +5,7 @@ use std::fmt::Display;
 use reqwest::Method;
 use serde_json::Value;
 
+use super::path::ApiPath;
 use super::service::Service;
 
 /// One request to an ALTR service.
@@ -24,34 +25,38 @@ pub struct ApiRequest {
     /// Return a 2xx body that says `"success": false` as data instead of failing, for a caller
     /// that reports it itself (tools through `Ctx::send`, whose results the server checks).
     pub keep_unsuccessful: bool,
+    /// The path's template (`/api/policies/{policy_id}/rules`), what traces show of the path.
+    pub route: String,
 }
 
 impl ApiRequest {
-    pub fn new(method: Method, service: Service, path: impl Into<String>) -> Self {
+    pub fn new(method: Method, service: Service, path: impl Into<ApiPath>) -> Self {
+        let ApiPath { path, route } = path.into();
         Self {
             method,
             service,
-            path: path.into(),
+            path,
             query: Vec::new(),
             body: None,
             headers: Vec::new(),
             idempotent: None,
             keep_unsuccessful: false,
+            route,
         }
     }
-    pub fn get(service: Service, path: impl Into<String>) -> Self {
+    pub fn get(service: Service, path: impl Into<ApiPath>) -> Self {
         Self::new(Method::GET, service, path)
     }
-    pub fn post(service: Service, path: impl Into<String>) -> Self {
+    pub fn post(service: Service, path: impl Into<ApiPath>) -> Self {
         Self::new(Method::POST, service, path)
     }
-    pub fn put(service: Service, path: impl Into<String>) -> Self {
+    pub fn put(service: Service, path: impl Into<ApiPath>) -> Self {
         Self::new(Method::PUT, service, path)
     }
-    pub fn patch(service: Service, path: impl Into<String>) -> Self {
+    pub fn patch(service: Service, path: impl Into<ApiPath>) -> Self {
         Self::new(Method::PATCH, service, path)
     }
-    pub fn delete(service: Service, path: impl Into<String>) -> Self {
+    pub fn delete(service: Service, path: impl Into<ApiPath>) -> Self {
         Self::new(Method::DELETE, service, path)
     }
 
@@ -91,6 +96,11 @@ impl ApiRequest {
     /// Return a `{"success": false}` answer as data rather than as an error.
     pub fn keep_unsuccessful(mut self) -> Self {
         self.keep_unsuccessful = true;
+        self
+    }
+    /// Name the template of the path (with named holes, `{policy_id}`), for traces.
+    pub fn route(mut self, template: impl Into<String>) -> Self {
+        self.route = template.into();
         self
     }
     /// Say whether this request may be repeated after a failure that may have been processed,

@@ -192,7 +192,8 @@ impl Endpoint {
             .collect();
         let path = path(&template, &segs)?;
 
-        let mut req = ApiRequest::new(self.method.clone(), self.service, path);
+        let route = self.template.replace("~}", "}");
+        let mut req = ApiRequest::new(self.method.clone(), self.service, path).route(route);
         let to_body = self.body_by_default();
         let mut body = Map::new();
         for (key, value) in fields {

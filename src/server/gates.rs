@@ -1,6 +1,6 @@
 //! The gates of the call pipeline (see [`super::pipeline`]), one file each: [`selection`],
-//! [`arguments`], [`authorization`], [`support`], [`confirmation`], [`dry_run`], [`metrics`] and
-//! [`audit`], run in that order ([`standard`]).
+//! [`arguments`], [`authorization`], [`support`], [`confirmation`], [`dry_run`], [`metrics`],
+//! [`traces`] and [`audit`], run in that order ([`standard`]).
 //! Each is a small type with one job; adding one is a file here and a line in [`standard`].
 
 pub mod arguments;
@@ -11,6 +11,7 @@ pub mod dry_run;
 pub mod metrics;
 pub mod selection;
 pub mod support;
+pub mod traces;
 
 use std::sync::Arc;
 
@@ -29,8 +30,9 @@ use crate::safety::confirm::ConfirmPolicy;
 /// 6. dry run: writes recorded instead of sent;
 /// 7. then the handler runs, under its deadline and cancellation;
 /// 8. metrics: the call counted by tool, toolset, effect and outcome, and timed (MCP_METRICS_ADDR);
-/// 9. audit, only when an audit trail is configured: the record of the outcome (ALTR_AUDIT_LOG),
-///    written before the result returns.
+/// 9. traces: the call's span gets its tool, toolset, effect and outcome (OTEL_* variables);
+/// 10. audit, only when an audit trail is configured: the record of the outcome (ALTR_AUDIT_LOG),
+///     written before the result returns.
 pub fn standard(confirm: Arc<ConfirmPolicy>, audit: Option<Arc<AuditLog>>) -> Vec<Arc<dyn Gate>> {
     let mut gates: Vec<Arc<dyn Gate>> = vec![
         Arc::new(selection::Selection),
@@ -40,6 +42,7 @@ pub fn standard(confirm: Arc<ConfirmPolicy>, audit: Option<Arc<AuditLog>>) -> Ve
         Arc::new(confirmation::Confirmation::new(confirm)),
         Arc::new(dry_run::DryRun),
         Arc::new(metrics::Metrics),
+        Arc::new(traces::Traces),
     ];
     if let Some(log) = audit {
         gates.push(Arc::new(audit::Audit::new(log)));

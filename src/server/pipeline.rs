@@ -21,10 +21,12 @@ use rmcp::model::{
 use rmcp::{Peer, RoleServer};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::discovery::Discovery;
 use super::envelope::{cleartext_label, failure, payload, success_bounded};
 use crate::client::{CallContext, CALL};
+use crate::logging::traces::{self, TraceHeaders};
 use crate::registry::ctx::{Budget, Ctx, SessionState, MAX_PAGES};
 use crate::registry::dryrun::Rehearsal;
 use crate::registry::effect::Effect;
@@ -78,6 +80,10 @@ pub struct Call {
     pub requests: Option<Arc<CallContext>>,
     /// Facts gates add to the call's audit record (`called_as`, for one).
     pub notes: JsonObject,
+    /// The W3C trace context the request came with (a `traceparent` header or `_meta` field).
+    pub trace: Option<TraceHeaders>,
+    /// The call's span while it runs; none when traces are off or for a preview.
+    pub span: tracing::Span,
 }
 
 impl Call {
@@ -99,7 +105,15 @@ impl Call {
             rehearsal: None,
             requests: None,
             notes: JsonObject::new(),
+            trace: None,
+            span: tracing::Span::none(),
         }
+    }
+
+    /// The trace the caller's request belongs to, to continue.
+    pub fn with_trace(mut self, trace: Option<TraceHeaders>) -> Self {
+        self.trace = trace;
+        self
     }
 
     pub fn with_origin(mut self, origin: Origin) -> Self {
@@ -253,6 +267,16 @@ impl Pipeline {
 
     /// Run one call through the gates and the handler; the outcome, and the call as it ended.
     pub async fn process(&self, mut call: Call) -> (Outcome, Call) {
+        if call.purpose == Purpose::Call && call.span.is_none() && traces::enabled() {
+            let tool = self.registry.get(&call.name).map(|d| d.name);
+            let tool = tool.or_else(|| self.registry.alias(&call.name));
+            call.span = traces::call_span(tool, call.trace.as_ref());
+        }
+        let span = call.span.clone();
+        self.through_gates(call).instrument(span).await
+    }
+
+    async fn through_gates(&self, mut call: Call) -> (Outcome, Call) {
         let mut stop = None;
         for gate in &self.gates {
             if let Err(s) = gate.before(&mut call, self).await {

@@ -453,7 +453,7 @@ async fn list_service_users(ctx: Ctx, p: ListServiceUsers) -> ToolResult {
                 "needs repo_name: only a repository's listing can filter by username",
             ))
         }
-        None => "/v1/serviceusers".to_string(),
+        None => "/v1/serviceusers".into(),
     };
     let req = ApiRequest::get(ScControl, at)
         .query_opt("limit", p.limit.map(Limit::get))

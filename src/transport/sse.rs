@@ -243,6 +243,7 @@ async fn post_message(
     State(st): State<SseState>,
     Query(query): Query<HashMap<String, String>>,
     caller: Option<axum::Extension<crate::safety::caller::Identity>>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     let Some(id) = query.get("sessionId").or_else(|| query.get("session_id")) else {
@@ -265,10 +266,15 @@ async fn post_message(
         Ok(m) => m,
         Err(bad) => return bad.into_response(),
     };
-    // Who this request's token names, and what it allows.
-    if let (Some(axum::Extension(name)), ClientJsonRpcMessage::Request(r)) = (caller, &mut message)
-    {
-        rmcp::model::GetExtensions::extensions_mut(&mut r.request).insert(name);
+    // Who this request's token names, and what it allows; the trace it belongs to.
+    if let ClientJsonRpcMessage::Request(r) = &mut message {
+        let extensions = rmcp::model::GetExtensions::extensions_mut(&mut r.request);
+        if let Some(axum::Extension(name)) = caller {
+            extensions.insert(name);
+        }
+        if let Some(trace) = crate::logging::traces::TraceHeaders::from_headers(&headers) {
+            extensions.insert(trace);
+        }
     }
     session.touch();
     let request_key = match &message {

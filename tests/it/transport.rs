@@ -9,3 +9,5 @@ pub mod sse;
 pub mod stdio;
 pub mod streamable;
 pub mod support;
+#[cfg(feature = "otel")]
+pub mod traces;

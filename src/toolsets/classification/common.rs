@@ -7,6 +7,7 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::client::path::ApiPath;
 use crate::client::{path, seg, ApiRequest, Service::Classification};
 use crate::registry::paging::{collect_pages, NextPage, Pages};
 use crate::registry::params::Name;
@@ -171,7 +172,7 @@ pub fn check_scope(levels: &[(&str, bool)]) -> Result<(), ToolError> {
     Ok(())
 }
 
-pub fn job_path(job_id: &str, rest: &str) -> Result<String, ToolError> {
+pub fn job_path(job_id: &str, rest: &str) -> Result<ApiPath, ToolError> {
     Ok(path(
         &format!("/v1/jobs/{{}}{rest}"),
         &[seg("job_id", job_id)],
