@@ -481,6 +481,8 @@ sections! {
         allowed_origins: Vec<OriginPattern> = "MCP_ALLOWED_ORIGINS", origins;
         /// true to serve streamable HTTP without sessions, for replicas behind a load balancer (default false)
         stateless: bool = "MCP_STATELESS", off;
+        /// false to offer no MCP App (the masking matrix) even to clients that render apps (default true)
+        apps: bool = "MCP_APPS", |r, n| boolean_or(r, n, true);
         /// seconds an HTTP session may stay idle before it is closed (default 300)
         session_idle_timeout: Duration = "MCP_SESSION_IDLE_TIMEOUT", |r, n| seconds_or(r, n, 300.0);
         /// most HTTP sessions open at once; a new session beyond it gets 503 (default 1000)
@@ -973,7 +975,7 @@ mod tests {
         let vars = variables();
         let names: std::collections::BTreeSet<&str> = vars.iter().map(|(n, _)| *n).collect();
         assert_eq!(names.len(), vars.len(), "a variable is declared twice");
-        assert_eq!(vars.len(), 59);
+        assert_eq!(vars.len(), 60);
         for (name, help) in &vars {
             assert!(
                 help.len() > 10 && !help.starts_with(' '),

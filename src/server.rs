@@ -7,6 +7,7 @@
 // Logging is deprecated by a newer protocol revision but still used by current clients.
 #![allow(deprecated)]
 
+pub mod apps;
 pub mod discovery;
 pub mod envelope;
 pub mod gates;
@@ -74,6 +75,8 @@ pub struct AltrServer {
     permission: Arc<Mutex<Option<Option<Arc<Permission>>>>>,
     /// Counts this session as open in the metrics while any clone of it lives.
     open: Option<Arc<crate::metrics::Session>>,
+    /// Offer MCP Apps to clients that render them (MCP_APPS).
+    apps: bool,
 }
 
 fn rank(level: LoggingLevel) -> u8 {
@@ -118,7 +121,19 @@ impl AltrServer {
             support_prompts: false,
             permission: Arc::default(),
             open: None,
+            apps: true,
         }
+    }
+
+    /// Offer MCP Apps (the masking matrix) to clients that declare the extension, or not.
+    pub fn with_apps(mut self, apps: bool) -> Self {
+        self.apps = apps;
+        self
+    }
+
+    /// Whether this request's client renders MCP Apps and this server offers them.
+    fn apps_for(&self, context: &RequestContext<RoleServer>) -> bool {
+        self.apps && apps::declared(context.client_capabilities().as_ref())
     }
 
     /// The pipeline for the current configuration: the standard gates, then any added.
@@ -306,6 +321,20 @@ impl ServerHandler for AltrServer {
             .with_instructions(self.instructions.to_string())
     }
 
+    async fn initialize(
+        &self,
+        request: rmcp::model::InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::InitializeResult, McpError> {
+        context.peer.set_peer_info(request.clone());
+        let mut result = self.negotiate_initialize(&request)?;
+        // The apps extension is declared back only to a client that declared it.
+        if self.apps && apps::declared(Some(&request.capabilities)) {
+            apps::advertise(&mut result.capabilities);
+        }
+        Ok(result)
+    }
+
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -320,6 +349,11 @@ impl ServerHandler for AltrServer {
                 self.registry
                     .get(&t.name)
                     .is_none_or(|def| permission.allows(def))
+            });
+        }
+        if self.apps_for(&context) {
+            apps::mark(&mut tools, |name| {
+                self.registry.get(name).and_then(|def| def.app)
             });
         }
         Ok(ListToolsResult::with_all_items(tools))
@@ -356,11 +390,13 @@ impl ServerHandler for AltrServer {
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ListResourcesResult, McpError> {
-        Ok(rmcp::model::ListResourcesResult::with_all_items(
-            resources::list(),
-        ))
+        let mut listed = resources::list();
+        if self.apps_for(&context) {
+            listed.extend(apps::resources());
+        }
+        Ok(rmcp::model::ListResourcesResult::with_all_items(listed))
     }
 
     async fn list_resource_templates(
@@ -376,8 +412,13 @@ impl ServerHandler for AltrServer {
     async fn read_resource(
         &self,
         request: rmcp::model::ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<rmcp::model::ReadResourceResponse, McpError> {
+        if self.apps_for(&context) {
+            if let Some(app) = apps::read(&request.uri) {
+                return Ok(rmcp::model::ReadResourceResponse::Complete(app));
+            }
+        }
         match resources::read(&self.pipeline, &request.uri).await {
             Ok(r) => Ok(rmcp::model::ReadResourceResponse::Complete(r)),
             Err(e) => Err(McpError::resource_not_found(e.to_string(), None)),
@@ -457,6 +498,7 @@ impl ServerHandler for AltrServer {
             .or_else(|| TraceHeaders::from_meta(&context.meta));
         let call = Call::new(&request.name, request.arguments, context.ct.clone())
             .with_trace(trace)
+            .with_app(self.apps_for(&context))
             .with_origin(origin)
             .with_progress(progress)
             .with_session(self.discovery.clone())

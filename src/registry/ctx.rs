@@ -97,6 +97,12 @@ pub struct Ctx {
     /// What the call may still read in pages and bytes, shared by its clones
     /// ([`super::paging`]).
     pub budget: Arc<Budget>,
+    /// Whether the client renders the tool's MCP App ([`super::tool::ToolDef::app`]), so the
+    /// handler should [`attach`](Ctx::attach) what the app draws.
+    pub app: bool,
+    /// What the handler attached for the app, returned in the result's `_meta` (never in the
+    /// text the model reads); shared by the call's clones.
+    pub attached: Arc<std::sync::Mutex<rmcp::model::JsonObject>>,
 }
 
 /// Per-session state handed to the tools that need it, of a type the registry does not know.
@@ -133,6 +139,8 @@ impl Ctx {
             dry_run: None,
             session: None,
             budget: Arc::default(),
+            app: false,
+            attached: Arc::default(),
         }
     }
 
@@ -147,6 +155,15 @@ impl Ctx {
             dry_run: None,
             session: None,
             budget: Arc::default(),
+            app: false,
+            attached: Arc::default(),
+        }
+    }
+
+    /// Attach `value` under `key` to the result's `_meta`, for the client's MCP App.
+    pub fn attach(&self, key: &str, value: serde_json::Value) {
+        if let Ok(mut a) = self.attached.lock() {
+            a.insert(key.to_string(), value);
         }
     }
 

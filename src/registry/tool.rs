@@ -73,6 +73,7 @@ impl Toolset {
             description: "",
             in_default: false,
             formerly: &[],
+            app: None,
             wire: Wire::default(),
         }
     }
@@ -96,6 +97,9 @@ pub struct ToolDef {
     pub handler: Handler,
     /// The request a declarative tool sends (`None` for tools with their own handler).
     pub endpoint: Option<Arc<Endpoint>>,
+    /// The MCP App (`ui://` resource) that shows this tool's results, for clients that render
+    /// apps; the handler attaches what the app draws ([`Ctx::attach`]).
+    pub app: Option<&'static str>,
 }
 
 impl std::fmt::Debug for ToolDef {
@@ -128,10 +132,17 @@ pub struct ToolBuilder {
     description: &'static str,
     in_default: bool,
     formerly: &'static [&'static str],
+    app: Option<&'static str>,
     wire: Wire,
 }
 
 impl ToolBuilder {
+    /// Show this tool's results in the MCP App at `uri` where the client renders apps.
+    pub fn app(mut self, uri: &'static str) -> Self {
+        self.app = Some(uri);
+        self
+    }
+
     pub fn description(mut self, text: &'static str) -> Self {
         self.description = text;
         self
@@ -220,6 +231,7 @@ impl ToolBuilder {
             documented_schema: args::documented_schema::<P>,
             handler,
             endpoint,
+            app: self.app,
         }
     }
 

@@ -84,6 +84,10 @@ pub struct Call {
     pub trace: Option<TraceHeaders>,
     /// The call's span while it runs; none when traces are off or for a preview.
     pub span: tracing::Span,
+    /// The client renders MCP Apps: a tool with an app attaches what it draws.
+    pub app: bool,
+    /// What the handler attached for its app, for the result's `_meta`.
+    pub attached: JsonObject,
 }
 
 impl Call {
@@ -107,7 +111,15 @@ impl Call {
             notes: JsonObject::new(),
             trace: None,
             span: tracing::Span::none(),
+            app: false,
+            attached: JsonObject::new(),
         }
+    }
+
+    /// Whether the client renders MCP Apps (it declared the extension).
+    pub fn with_app(mut self, app: bool) -> Self {
+        self.app = app;
+        self
     }
 
     /// The trace the caller's request belongs to, to continue.
@@ -314,6 +326,8 @@ impl Pipeline {
         ctx.dry_run = call.rehearsal.clone();
         ctx.budget = Arc::new(Budget::new(MAX_PAGES, self.options.max_result_bytes));
         ctx.session = call.support.clone().map(|s| SessionState(Arc::new(s)));
+        ctx.app = call.app && call.purpose == Purpose::Call && def.app.is_some();
+        let attached = ctx.attached.clone();
         if let Some((peer, token)) = call.progress.take() {
             ctx = ctx.with_progress(peer, token);
         }
@@ -328,6 +342,9 @@ impl Pipeline {
                 completed: context.completed(),
             })),
         };
+        if let Ok(mut a) = attached.lock() {
+            call.attached = std::mem::take(&mut *a);
+        }
         // A result that is ALTR saying it did not succeed is a failure, whatever the tool made of
         // it; a success has ALTR's own envelope taken off (one envelope, ours).
         match result {
@@ -388,6 +405,10 @@ impl Pipeline {
                 let (mut result, truncated) = success_bounded(data, self.options.max_result_bytes);
                 if call.effect() == Some(Effect::ClearText) {
                     result.meta = Some(cleartext_label());
+                }
+                if !call.attached.is_empty() {
+                    let meta = result.meta.get_or_insert_with(Default::default);
+                    meta.0.extend(call.attached.clone());
                 }
                 if truncated {
                     crate::metrics::truncated(call.def.as_ref().map_or("(unknown)", |d| d.name));

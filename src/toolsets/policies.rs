@@ -12,6 +12,10 @@ use crate::registry::request::{before_after, nothing_to_update};
 use crate::registry::{Ctx, Effect, ToolDef, ToolError, Toolset};
 use crate::wire_enum;
 use futures::StreamExt;
+use matrix::{Change, Edit};
+pub use matrix::{MATRIX_APP, MATRIX_META};
+
+mod matrix;
 
 pub static SET: Toolset = Toolset {
     id: "policies",
@@ -366,6 +370,53 @@ async fn tag_values_of(ctx: &Ctx, tag: &str) -> Result<Vec<String>, ToolError> {
     Ok(values)
 }
 
+/// A policy's rules, and its tag with the tag's values (when the policy names one), read side by
+/// side.
+async fn rules_and_tag(ctx: &Ctx, policy_id: &str) -> Result<(Vec<Value>, TagValues), ToolError> {
+    let (current, tag) = futures::join!(rules_of(ctx, policy_id), async {
+        match policy_tag(ctx, policy_id).await? {
+            Some(tag) => {
+                let values = tag_values_of(ctx, &tag).await?;
+                Ok::<_, ToolError>(Some((tag, values)))
+            }
+            None => Ok(None),
+        }
+    });
+    Ok((current?, tag?))
+}
+
+/// A policy's tag and that tag's values.
+type TagValues = Option<(String, Vec<String>)>;
+
+/// The masking matrix app's view of a write, read before it is sent, when the client shows the
+/// app: the policy's rules now and after `change`. A failed read shows no picture and stops
+/// nothing (the write reports its own errors).
+async fn matrix_before_write(ctx: &Ctx, policy_id: &str, change: Change) -> Option<Value> {
+    if !ctx.app {
+        return None;
+    }
+    let (current, tag) = rules_and_tag(ctx, policy_id).await.ok()?;
+    let title = if ctx.dry_run.is_some() {
+        "Dry run: nothing was sent"
+    } else {
+        "Applied: before and after"
+    };
+    Some(matrix::view_of(
+        policy_id,
+        tag.as_ref(),
+        &current,
+        Some(&change),
+        title,
+    ))
+}
+
+/// Attach the app's view to a write's result, once the write has succeeded.
+fn attach_matrix(ctx: &Ctx, view: Option<Value>) {
+    if let Some(v) = view {
+        ctx.attach(MATRIX_META, v);
+    }
+}
+
 async fn preview_masking(ctx: Ctx, p: PreviewMasking) -> Result<Value, ToolError> {
     path(
         &format!("{POLICY_PATH}/{{}}/rules"),
@@ -392,18 +443,7 @@ async fn preview_masking(ctx: Ctx, p: PreviewMasking) -> Result<Value, ToolError
         }
     }
     let deletes = p.delete.unwrap_or_default();
-    // The rules, and the tag with its values, are independent reads: side by side.
-    let (current, tag) = futures::join!(rules_of(&ctx, &p.policy_id), async {
-        match policy_tag(&ctx, &p.policy_id).await? {
-            Some(tag) => {
-                let values = tag_values_of(&ctx, &tag).await?;
-                Ok::<_, ToolError>(Some((tag, values)))
-            }
-            None => Ok(None),
-        }
-    });
-    let current = current?;
-    let tag = tag?;
+    let (current, tag) = rules_and_tag(&ctx, &p.policy_id).await?;
     let id_of = |r: &Value| r.get("rule_id").and_then(Value::as_str).map(str::to_string);
     let known: Vec<String> = current.iter().filter_map(id_of).collect();
     for (i, u) in updates.iter().enumerate() {
@@ -422,55 +462,45 @@ async fn preview_masking(ctx: Ctx, p: PreviewMasking) -> Result<Value, ToolError
             ));
         }
     }
+    let change = Change {
+        adds: adds
+            .into_iter()
+            .map(|r| (r.role, r.tag_value, r.masking_policy.get()))
+            .collect(),
+        edits: updates
+            .into_iter()
+            .map(|u| Edit {
+                rule_id: u.rule_id,
+                level: u.masking_policy.map(|l| l.get()),
+                role: u.role,
+                tag_value: u.tag_value,
+            })
+            .collect(),
+        deletes,
+        drop_policy: false,
+    };
     let now: Vec<(String, String, i64)> = current.iter().filter_map(rule_triple).collect();
-    let mut after: Vec<(String, String, i64)> = Vec::new();
-    for r in &current {
-        let Some(id) = id_of(r) else { continue };
-        if deletes.contains(&id) {
-            continue;
-        }
-        let Some((mut role, mut tag_value, mut level)) = rule_triple(r) else {
-            continue;
-        };
-        for u in updates.iter().filter(|u| u.rule_id == id) {
-            if let Some(l) = u.masking_policy {
-                level = l.get();
-            }
-            if let Some(x) = &u.role {
-                role = x.clone();
-            }
-            if let Some(x) = &u.tag_value {
-                tag_value = x.clone();
-            }
-        }
-        after.push((role, tag_value, level));
-    }
-    after.extend(
-        adds.into_iter()
-            .map(|r| (r.role, r.tag_value, r.masking_policy.get())),
+    let after = matrix::after(&current, &change);
+    let listed: &[String] = tag.as_ref().map_or(&[], |(_, values)| values.as_slice());
+    let (roles, tag_values) = matrix::axes(
+        &[now.as_slice(), after.as_slice()],
+        listed,
+        &p.roles.unwrap_or_default(),
     );
-    let mut roles: Vec<String> = Vec::new();
-    let mut tag_values: Vec<String> = tag
-        .as_ref()
-        .map(|(_, values)| values.clone())
-        .unwrap_or_default();
-    for (role, tv, _) in now.iter().chain(after.iter()) {
-        if !roles.iter().any(|r| r.eq_ignore_ascii_case(role)) {
-            roles.push(role.clone());
-        }
-        if !tag_values.contains(tv) {
-            tag_values.push(tv.clone());
-        }
-    }
-    for role in p.roles.unwrap_or_default() {
-        if !role.trim().is_empty() && !roles.iter().any(|r| r.eq_ignore_ascii_case(&role)) {
-            roles.push(role);
-        }
-    }
-    roles.sort();
-    tag_values.sort();
     let (before_m, no_rule_now) = masking_matrix(&now, &roles, &tag_values);
     let (after_m, no_rule_after) = masking_matrix(&after, &roles, &tag_values);
+    if ctx.app {
+        let view = matrix::app_view(
+            &p.policy_id,
+            tag.as_ref().map(|(t, _)| t.as_str()),
+            "Preview: nothing is changed",
+            &roles,
+            &tag_values,
+            &(before_m.clone(), no_rule_now.clone()),
+            Some(&(after_m.clone(), no_rule_after.clone())),
+        );
+        ctx.attach(MATRIX_META, view);
+    }
     let mut changed = Vec::new();
     for tv in &tag_values {
         for role in &roles {
@@ -685,6 +715,18 @@ async fn get_rules(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
         pages: read.pages,
         cut,
     };
+    if ctx.app {
+        // The tag's values too, so the picture shows every value (a failed read: no picture).
+        let tag = match policy_tag(&ctx, &p.policy_id).await {
+            Ok(Some(tag)) => tag_values_of(&ctx, &tag).await.ok().map(|v| (tag, v)),
+            _ => None,
+        };
+        if let Some(items) = listed.items.as_array() {
+            let title = "Current rules";
+            let view = matrix::view_of(&p.policy_id, tag.as_ref(), items, None, title);
+            ctx.attach(MATRIX_META, view);
+        }
+    }
     let mut out = listed.result("rules");
     if let (Some(o), false) = (
         out.as_object_mut(),
@@ -731,6 +773,14 @@ async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
         .map(|(i, r)| (format!("rules[{i}].masking_policy"), r.masking_policy.get()))
         .collect();
     check_levels(&ctx, &p.policy_id, &levels).await?;
+    let change = Change {
+        adds: rules
+            .iter()
+            .map(|r| (r.role.clone(), r.tag_value.clone(), r.masking_policy.get()))
+            .collect(),
+        ..Change::default()
+    };
+    let view = matrix_before_write(&ctx, &p.policy_id, change).await;
     let path = path(
         &format!("{POLICY_PATH}/{{}}/rules/batch"),
         &[seg_decoded("policy_id", &p.policy_id)],
@@ -775,6 +825,7 @@ async fn add_rules(ctx: Ctx, p: AddRules) -> Result<Value, ToolError> {
             }
         }
     }
+    attach_matrix(&ctx, view);
     Ok(json!({"rules_added": added, "batches": responses}))
 }
 
@@ -836,6 +887,17 @@ async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
         .collect();
     // What needs no request is refused before any is sent.
     check_range(&levels)?;
+    let text = |field: &str| body.get(field).and_then(Value::as_str).map(str::to_string);
+    let change = Change {
+        edits: vec![Edit {
+            rule_id: p.rule_id.clone(),
+            level: body.get("masking_policy").and_then(Value::as_i64),
+            role: text("role"),
+            tag_value: text("tag_value"),
+        }],
+        ..Change::default()
+    };
+    let view = matrix_before_write(&ctx, &p.policy_id, change).await;
     let (checked, before) = futures::join!(
         check_levels(&ctx, &p.policy_id, &levels),
         rule_before(&ctx, &p.policy_id, &p.rule_id)
@@ -844,6 +906,7 @@ async fn update_rule(ctx: Ctx, p: UpdateRule) -> Result<Value, ToolError> {
     let after = ctx
         .send(ApiRequest::patch(Api, path).json(Value::Object(body)))
         .await?;
+    attach_matrix(&ctx, view);
     Ok(before_after(before, after))
 }
 
@@ -855,8 +918,14 @@ async fn delete_rule(ctx: Ctx, p: RuleId) -> Result<Value, ToolError> {
             seg_decoded("rule_id", &p.rule_id),
         ],
     )?;
+    let change = Change {
+        deletes: vec![p.rule_id.clone()],
+        ..Change::default()
+    };
+    let view = matrix_before_write(&ctx, &p.policy_id, change).await;
     let before = rule_before(&ctx, &p.policy_id, &p.rule_id).await;
     let after = ctx.send(ApiRequest::delete(Api, path)).await?;
+    attach_matrix(&ctx, view);
     Ok(before_after(before, after))
 }
 
@@ -865,17 +934,26 @@ async fn delete_policy(ctx: Ctx, p: PolicyId) -> Result<Value, ToolError> {
         &format!("{POLICY_PATH}/{{}}"),
         &[seg_decoded("policy_id", &p.policy_id)],
     )?;
+    let change = Change {
+        drop_policy: true,
+        ..Change::default()
+    };
+    let view = matrix_before_write(&ctx, &p.policy_id, change).await;
     let before = rules_of(&ctx, &p.policy_id)
         .await
         .map(|rules| json!({"policy_id": p.policy_id, "rule_count": rules.len(), "rules": rules}));
     let after = ctx.send(ApiRequest::delete(Api, path)).await?;
+    attach_matrix(&ctx, view);
     Ok(before_after(before, after))
 }
 
 /// Every rule of a policy (get_rules), as one list.
 pub(crate) async fn rules_of(ctx: &Ctx, policy_id: &str) -> Result<Vec<Value>, ToolError> {
+    // A read for another tool draws no picture of its own.
+    let mut quiet = ctx.clone();
+    quiet.app = false;
     let listed = get_rules(
-        ctx.clone(),
+        quiet,
         PolicyId {
             policy_id: policy_id.to_string(),
         },
@@ -946,6 +1024,7 @@ pub fn tools() -> Vec<ToolDef> {
             .description("Masking policies (policy_id, tag, rule count), of policy_type or all.")
             .handler(get_policies),
         SET.tool("get_rules", "List policy rules", Effect::ReadOnly)
+            .app(MATRIX_APP)
             .description("Rules of policy_id: rule_id, role, tag value, level, thresholds.")
             .handler(get_rules),
         SET.tool("get_supported_masking_types", "List masking levels", Effect::ReadOnly)
@@ -987,18 +1066,23 @@ pub fn tools() -> Vec<ToolDef> {
                 Ok(response.get("data").filter(|d| d.get("policy_id").is_some()).cloned().unwrap_or(response))
             }),
         SET.tool("add_rules", "Add masking rules", Effect::Idempotent)
+            .app(MATRIX_APP)
             .description(concat!("Add masking rules to policy_id, any number, 99 per request; a later batch failing reports rules_added. Most permissive matching rule wins; none: NULL. ", level_legend!()))
             .handler(add_rules),
         SET.tool("delete_policy", "Delete masking policy", Effect::Destructive)
+            .app(MATRIX_APP)
             .description("Delete policy_id and its rules; its tag goes unmasked. Returns {before (its rules), after}.")
             .handler(delete_policy),
         SET.tool("update_rule", "Update masking rule", Effect::Idempotent)
+            .app(MATRIX_APP)
             .description("Change rule_id of policy_id: masking_policy, role, tag_value, access_rate_thresholds, time_window_thresholds; refuses empty updates. Returns {before, after}.")
             .handler(update_rule),
         SET.tool("delete_rule", "Delete masking rule", Effect::Destructive)
+            .app(MATRIX_APP)
             .description("Delete rule_id from policy_id; its roles fall back to remaining rules. Returns {before, after}.")
             .handler(delete_rule),
         SET.tool("preview_masking", "Preview masking", Effect::ReadOnly)
+            .app(MATRIX_APP)
             .description("Levels each role sees for every value of policy_id's tag, now and after proposed add, update, delete (rule ids), levels named; roles: more to show. Read-only; use before rule edits.")
             .handler(preview_masking),
         SET.tool("get_roles", "List roles", Effect::ReadOnly)
