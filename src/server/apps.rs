@@ -18,9 +18,9 @@ pub const EXTENSION: &str = "io.modelcontextprotocol/ui";
 /// The MIME type of an MCP App's HTML.
 pub const MIME: &str = "text/html;profile=mcp-app";
 /// The masking matrix app.
-pub const MASKING_MATRIX: &str = crate::toolsets::policies::MATRIX_APP;
+pub const MASKING_MATRIX: &str = "ui://altr/masking-matrix";
 /// Where the result's `_meta` holds the matrix the app draws.
-pub const MATRIX_META: &str = crate::toolsets::policies::MATRIX_META;
+pub const MATRIX_META: &str = "io.altr/masking-matrix";
 
 const MASKING_MATRIX_HTML: &str = include_str!("../apps/masking_matrix.html");
 
