@@ -187,6 +187,25 @@ fn assert_tree(spans: &[Span], resource: &[KeyValue], api: &str) {
     }
 }
 
+/// A stateless tools/call of get_rules on `policy_id`, with `headers`.
+async fn call_rules(s: &Server, policy_id: &str, headers: &[(&str, String)]) -> reqwest::Response {
+    let mut r = http()
+        .post(s.url("/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream");
+    for (k, v) in headers {
+        r = r.header(*k, v);
+    }
+    r.body(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "get_rules", "arguments": {"policy_id": policy_id}}})
+        .to_string(),
+    )
+    .send()
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn an_http_call_continues_the_callers_trace() {
     let c = collector().await;
@@ -197,20 +216,12 @@ async fn an_http_call_continues_the_callers_trace() {
     let mut env = env;
     env.push(("MCP_STATELESS", "true"));
     let s = Server::start_with_api("streamable-http", &env, api).await;
-    let r = http()
-        .post(s.url("/mcp"))
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("traceparent", format!("00-{TRACE_ID}-{PARENT_ID}-01"))
-        .header("tracestate", "vendor=1")
-        .body(
-            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                "params": {"name": "get_rules", "arguments": {"policy_id": "TAG#secret-policy-77"}}})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let parent = format!("00-{TRACE_ID}-{PARENT_ID}-01");
+    let traced = [
+        ("traceparent", parent),
+        ("tracestate", "vendor=1".to_string()),
+    ];
+    let r = call_rules(&s, "TAG#secret-policy-77", &traced).await;
     assert_eq!(r.status(), 200);
     let body = r.text().await.unwrap();
     assert!(
@@ -263,18 +274,7 @@ async fn traces_stay_off_when_the_sdk_is_disabled() {
     env.push(("MCP_STATELESS", "true".into()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut s = Server::start_with_api("streamable-http", &env, api).await;
-    let r = http()
-        .post(s.url("/mcp"))
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .body(
-            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                "params": {"name": "get_rules", "arguments": {"policy_id": "TAG#p"}}})
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let r = call_rules(&s, "TAG#p", &[]).await;
     assert_eq!(r.status(), 200);
     s.sigterm();
     s.wait_exit(WAIT).await;
