@@ -1,6 +1,7 @@
-//! What happens around the calls: the pipeline, safe changes, discovery, progress, prompts, resources, `altr-mcp call`, hardening, the server and the client.
+//! What happens around the calls: the pipeline, the masking matrix app, safe changes, discovery, progress, prompts, resources, `altr-mcp call`, hardening, the server and the client.
 
 pub mod aliases;
+pub mod apps;
 pub mod bounds;
 pub mod call;
 pub mod client;
