@@ -491,7 +491,7 @@ async fn preview_masking(ctx: Ctx, p: PreviewMasking) -> Result<Value, ToolError
         let view = matrix::app_view(
             &p.policy_id,
             tag.as_ref().map(|(t, _)| t.as_str()),
-            "Preview: nothing is changed",
+            "Preview: not applied",
             &roles,
             &tag_values,
             &(before_m.clone(), no_rule_now.clone()),
