@@ -509,16 +509,26 @@ fn unescape_html(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// How the test host page shows the app.
+struct Look<'a> {
+    theme: &'a str,
+    /// Scroll the table to its far corner before reading the facts and taking the picture.
+    scroll_end: bool,
+    /// The screenshot, under the test target's tmp directory.
+    png: &'a str,
+}
+
 /// The app loaded in the test host page with a tool's real result, rendered by Chromium: what
-/// the page read from the app's DOM (see tests/it/apps/host.html), and a screenshot at `png`.
+/// the page read from the app's DOM (see tests/it/apps/host.html), and a screenshot.
 async fn render(
     chromium: &std::path::Path,
     app_html: &str,
     result: &CallToolResult,
     args: &Value,
-    theme: &str,
-    png: &std::path::Path,
+    look: Look<'_>,
 ) -> Value {
+    let theme = look.theme;
+    let png = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(look.png);
     let page = include_str!("../apps/host.html")
         .replace("__APP_HTML_JSON__", &script_json(&json!(app_html)))
         .replace(
@@ -527,11 +537,15 @@ async fn render(
         )
         .replace("__ARGS_JSON__", &script_json(args))
         .replace("__THEME_JSON__", &script_json(&json!(theme)));
-    let dir = std::env::temp_dir().join(format!("altr-app-{}-{theme}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("altr-app-{}-{}", std::process::id(), look.png));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("host.html");
     std::fs::write(&file, page).unwrap();
-    let url = format!("file://{}", file.display());
+    let url = format!(
+        "file://{}{}",
+        file.display(),
+        if look.scroll_end { "#scroll-end" } else { "" }
+    );
     let run = |extra: Vec<String>| {
         let profile = dir.join(format!("profile-{}", extra.len()));
         let mut cmd = tokio::process::Command::new(chromium);
@@ -576,8 +590,9 @@ async fn render(
     ])
     .await;
     assert!(shot.status.success(), "screenshot: {shot:?}");
-    let bytes = std::fs::read(png).expect("a screenshot was written");
+    let bytes = std::fs::read(&png).expect("a screenshot was written");
     assert!(bytes.starts_with(b"\x89PNG"), "{} is a PNG", png.display());
+    println!("screenshot: {}", png.display());
     serde_json::from_str(&facts).unwrap_or_else(|e| panic!("{e}: {facts}"))
 }
 
@@ -593,9 +608,10 @@ async fn result_of(client: &Host, name: &str, args: &Value) -> CallToolResult {
         .unwrap_or_else(|e| panic!("tools/call {name}: {e}"))
 }
 
-#[tokio::test]
-async fn the_app_draws_a_real_result_in_headless_chromium() {
-    let Some(chromium) = chromium() else {
+/// Chromium, or None after saying the test is skipped (a failure under ALTR_REQUIRE_CHROMIUM).
+fn chromium_or_skip() -> Option<std::path::PathBuf> {
+    let found = chromium();
+    if found.is_none() {
         assert!(
             std::env::var_os("ALTR_REQUIRE_CHROMIUM").is_none(),
             "ALTR_REQUIRE_CHROMIUM is set but no chromium was found (set CHROMIUM to its path)"
@@ -604,19 +620,31 @@ async fn the_app_draws_a_real_result_in_headless_chromium() {
             "skipped: the masking matrix app was not rendered, no chromium on PATH \
              (Debian: apt-get install chromium; or set CHROMIUM)"
         );
+    }
+    found
+}
+
+/// The app's HTML, as the server serves it to a declaring client.
+async fn app_html(with: &Host) -> String {
+    let read = with
+        .read_resource(ReadResourceRequestParams::new(APP))
+        .await
+        .unwrap();
+    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+        panic!("the app is text")
+    };
+    text.clone()
+}
+
+#[tokio::test]
+async fn the_app_draws_a_real_result_in_headless_chromium() {
+    let Some(chromium) = chromium_or_skip() else {
         return;
     };
     let s = Sbx::start().await;
     let policy = tag_policy(&s).await;
     let with = app_host(&s).await;
-    let read = with
-        .read_resource(ReadResourceRequestParams::new(APP))
-        .await
-        .unwrap();
-    let ResourceContents::TextResourceContents { text: app_html, .. } = &read.contents[0] else {
-        panic!("the app is text")
-    };
-    let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let app_html = &app_html(&with).await;
 
     // A preview, in diff mode, light theme.
     let rules = call(&with, "get_rules", json!({"policy_id": policy})).await;
@@ -634,9 +662,12 @@ async fn the_app_draws_a_real_result_in_headless_chromium() {
     });
     let result = result_of(&with, "preview_masking", &args).await;
     let view = result.meta.as_ref().unwrap().0[MATRIX].clone();
-    let png = shots.join("masking-matrix-diff.png");
-    let f = render(&chromium, app_html, &result, &args, "light", &png).await;
-    println!("screenshot: {}", png.display());
+    let look = Look {
+        theme: "light",
+        scroll_end: false,
+        png: "masking-matrix-diff.png",
+    };
+    let f = render(&chromium, app_html, &result, &args, look).await;
     assert_eq!(f["rendered"], "true", "{f}");
     assert_eq!(f["mode"], "diff");
     assert_eq!(f["theme"], "light");
@@ -744,9 +775,12 @@ async fn the_app_draws_a_real_result_in_headless_chromium() {
     // The current rules, dark theme.
     let args = json!({"policy_id": policy});
     let result = result_of(&with, "get_rules", &args).await;
-    let png = shots.join("masking-matrix-current-dark.png");
-    let f = render(&chromium, app_html, &result, &args, "dark", &png).await;
-    println!("screenshot: {}", png.display());
+    let look = Look {
+        theme: "dark",
+        scroll_end: false,
+        png: "masking-matrix-current-dark.png",
+    };
+    let f = render(&chromium, app_html, &result, &args, look).await;
     assert_eq!(f["mode"], "current", "{f}");
     assert_eq!(f["theme"], "dark");
     assert_eq!(f["title"], "Current rules");
@@ -758,4 +792,69 @@ async fn the_app_draws_a_real_result_in_headless_chromium() {
         f["summary"].as_str().unwrap().contains("role/value pairs"),
         "{f}"
     );
+}
+
+#[tokio::test]
+async fn the_app_stays_readable_at_100_roles_by_30_values() {
+    let Some(chromium) = chromium_or_skip() else {
+        return;
+    };
+    let s = Sbx::start().await;
+    let policy = tag_policy(&s).await;
+    let with = app_host(&s).await;
+    let app_html = &app_html(&with).await;
+    // The sandbox tag lists six values; a preview adding rules for 24 more makes 30 columns,
+    // and 100 roles to show make 100 rows.
+    let add: Vec<Value> = (1..=24)
+        .map(|i| json!({"masking_policy": 10001, "role": "ANALYST", "tag_value": format!("VALUE_{i:02}")}))
+        .collect();
+    let roles: Vec<String> = (1..=100).map(|i| format!("ROLE_{i:03}")).collect();
+    let args = json!({"policy_id": policy, "add": add, "roles": roles});
+    let result = result_of(&with, "preview_masking", &args).await;
+    let view = result.meta.as_ref().unwrap().0[MATRIX].clone();
+    let (rows, columns) = (
+        view["roles"].as_array().unwrap().len(),
+        view["tag_values"].as_array().unwrap().len(),
+    );
+    assert!(
+        rows >= 100 && columns == 30,
+        "{rows} roles × {columns} values"
+    );
+    let look = Look {
+        theme: "light",
+        scroll_end: true,
+        png: "masking-matrix-100x30-scrolled.png",
+    };
+    let f = render(&chromium, app_html, &result, &args, look).await;
+    assert_eq!(f["rendered"], "true", "{f}");
+    assert_eq!(f["cells"].as_array().unwrap().len(), rows * columns);
+    // The frame stays within the host's height; the table scrolls inside it, both ways.
+    let frame = &f["frame"];
+    assert!(
+        frame["height"].as_i64() <= frame["maxHeight"].as_i64(),
+        "{frame}"
+    );
+    let g = &f["scroll"];
+    assert!(
+        g["scrollHeight"].as_i64() > g["clientHeight"].as_i64(),
+        "{g}"
+    );
+    assert!(g["scrollWidth"].as_i64() > g["clientWidth"].as_i64(), "{g}");
+    assert!(
+        g["scrollTop"].as_i64() > Some(0) && g["scrollLeft"].as_i64() > Some(0),
+        "{g}"
+    );
+    // Scrolled to the far corner, the column headers are still at the top and the role
+    // names still at the left.
+    let (col, row) = (&g["lastColumnHeader"], &g["lastRowHeader"]);
+    assert!(
+        col["top"].as_i64().unwrap().abs() <= 2,
+        "column header in view: {g}"
+    );
+    assert!(
+        row["left"].as_i64().unwrap().abs() <= 2,
+        "role name in view: {g}"
+    );
+    assert_eq!(f["stickyHeader"], "sticky");
+    assert_eq!(g["rowHeaderPosition"], "sticky");
 }
