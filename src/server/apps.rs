@@ -17,10 +17,9 @@ use serde_json::json;
 pub const EXTENSION: &str = "io.modelcontextprotocol/ui";
 /// The MIME type of an MCP App's HTML.
 pub const MIME: &str = "text/html;profile=mcp-app";
-/// The masking matrix app.
-pub const MASKING_MATRIX: &str = "ui://altr/masking-matrix";
-/// Where the result's `_meta` holds the matrix the app draws.
-pub const MATRIX_META: &str = "io.altr/masking-matrix";
+/// The masking matrix app, and where a result's `_meta` holds the matrix it draws: named once,
+/// by the policies toolset whose tools show it.
+pub use crate::toolsets::policies::{MATRIX_APP as MASKING_MATRIX, MATRIX_META};
 
 const MASKING_MATRIX_HTML: &str = include_str!("../apps/masking_matrix.html");
 
