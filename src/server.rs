@@ -77,6 +77,9 @@ pub struct AltrServer {
     open: Option<Arc<crate::metrics::Session>>,
     /// Offer MCP Apps to clients that render them (MCP_APPS).
     apps: bool,
+    /// Declare the apps extension back at initialize: not over HTTP without sessions, where the
+    /// capabilities a client declares at initialize are forgotten by its next request.
+    apps_at_initialize: bool,
 }
 
 fn rank(level: LoggingLevel) -> u8 {
@@ -122,12 +125,18 @@ impl AltrServer {
             permission: Arc::default(),
             open: None,
             apps: true,
+            apps_at_initialize: true,
         }
     }
 
     /// Offer MCP Apps (the masking matrix) to clients that declare the extension, or not.
-    pub fn with_apps(mut self, apps: bool) -> Self {
+    /// `stateless`: HTTP without sessions. There a client of a protocol revision with initialize
+    /// declares its capabilities once, for a request no later one remembers, so it is not told of
+    /// the extension and sees no app; a client of the newest revision declares them on every
+    /// request and gets the app.
+    pub fn with_apps(mut self, apps: bool, stateless: bool) -> Self {
         self.apps = apps;
+        self.apps_at_initialize = apps && !stateless;
         self
     }
 
@@ -328,8 +337,9 @@ impl ServerHandler for AltrServer {
     ) -> Result<rmcp::model::InitializeResult, McpError> {
         context.peer.set_peer_info(request.clone());
         let mut result = self.negotiate_initialize(&request)?;
-        // The apps extension is declared back only to a client that declared it.
-        if self.apps && apps::declared(Some(&request.capabilities)) {
+        // The apps extension is declared back only to a client that declared it, and only where
+        // its later requests will be known to come from that client.
+        if self.apps_at_initialize && apps::declared(Some(&request.capabilities)) {
             apps::advertise(&mut result.capabilities);
         }
         Ok(result)

@@ -81,7 +81,7 @@ pub fn build_server(settings: &Settings, registry: Arc<Registry>) -> Result<Altr
         .with_options(server_options(settings))
         .with_safety(settings.confirm.clone(), audit)
         .with_support(safety.support_mode, safety.support_prompts, stateless)
-        .with_apps(settings.http.apps)
+        .with_apps(settings.http.apps, stateless)
         .with_instructions(crate::server::instructions::compose(&served)))
 }
 

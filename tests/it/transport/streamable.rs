@@ -439,6 +439,56 @@ async fn stateless_mode_needs_no_session() {
     assert_success(&call_databases(&client).await);
 }
 
+/// An initialize from a client that renders MCP Apps.
+fn initialize_declaring_apps() -> Value {
+    let mut body = initialize_body();
+    body["params"]["capabilities"] = json!({"extensions": {
+        "io.modelcontextprotocol/ui": {"mimeTypes": ["text/html;profile=mcp-app"]}}});
+    body
+}
+
+#[tokio::test]
+async fn apps_are_offered_over_http_only_where_the_client_is_remembered() {
+    // With sessions, the client's declaration holds for the session.
+    let server = Server::start(T, &[]).await;
+    let r = post(&server, initialize_declaring_apps())
+        .send()
+        .await
+        .unwrap();
+    let init = message_of(r).await;
+    assert!(
+        init["result"]["capabilities"]["extensions"]["io.modelcontextprotocol/ui"].is_object(),
+        "{init}"
+    );
+    // Without sessions, the next request cannot be told to come from that client: the
+    // extension is not declared back, and nothing shows an app.
+    let server = Server::start(T, &[("MCP_STATELESS", "true")]).await;
+    let r = post(&server, initialize_declaring_apps())
+        .send()
+        .await
+        .unwrap();
+    let init = message_of(r).await;
+    assert!(init["result"]["capabilities"].is_object(), "{init}");
+    assert!(
+        init["result"]["capabilities"].get("extensions").is_none(),
+        "{init}"
+    );
+    let r = post(
+        &server,
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}),
+    )
+    .send()
+    .await
+    .unwrap();
+    let list = message_of(r).await;
+    let tools = list["result"]["tools"].as_array().expect("tools");
+    assert!(tools.iter().any(|t| t["name"] == "get_rules"));
+    assert!(
+        tools.iter().all(|t| t["_meta"].get("ui").is_none()),
+        "no tool points to an app"
+    );
+}
+
 #[tokio::test]
 async fn fifty_concurrent_sessions() {
     let server = Server::start(T, &[]).await;
