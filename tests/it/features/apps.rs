@@ -5,14 +5,16 @@
 //! text is the same for both.
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Implementation,
-    ReadResourceRequestParams, ResourceContents,
+    CallToolResult, ClientCapabilities, ClientConfig, Implementation, ReadResourceRequestParams,
+    ResourceContents,
 };
 use rmcp::service::RunningService;
 use rmcp::{ClientHandler, RoleClient};
 use serde_json::{json, Value};
 
-use crate::common::{connect, connect_with, with_overrides, STEP};
+use crate::common::{
+    call_tool_result, call_tool_rounds, connect, connect_with, with_overrides, Call,
+};
 use crate::sandbox_common::Sbx;
 
 const EXTENSION: &str = "io.modelcontextprotocol/ui";
@@ -55,66 +57,16 @@ async fn app_host(s: &Sbx) -> Host {
     host(s, vec![MIME], &[]).await
 }
 
-/// A call's whole result: the envelope (structured content), its text, and the result `_meta`.
-struct Shown {
-    envelope: Value,
-    text: String,
-    meta: Option<Value>,
+/// The matrix a call's result carries for the app, failing when there is none.
+fn matrix(c: &Call) -> &Value {
+    c.meta
+        .as_ref()
+        .and_then(|m| m.get(MATRIX))
+        .unwrap_or_else(|| panic!("no matrix in the result _meta: {:?}", c.meta))
 }
 
-impl Shown {
-    /// The matrix the app draws, failing when there is none.
-    fn matrix(&self) -> &Value {
-        self.meta
-            .as_ref()
-            .and_then(|m| m.get(MATRIX))
-            .unwrap_or_else(|| panic!("no matrix in the result _meta: {:?}", self.meta))
-    }
-
-    fn has_matrix(&self) -> bool {
-        self.meta.as_ref().is_some_and(|m| m.get(MATRIX).is_some())
-    }
-}
-
-async fn call<S: rmcp::Service<RoleClient>>(
-    client: &RunningService<RoleClient, S>,
-    name: &str,
-    args: Value,
-) -> Shown {
-    let Value::Object(map) = args else {
-        panic!("arguments are an object")
-    };
-    let params = CallToolRequestParams::new(name.to_string()).with_arguments(map);
-    let result: CallToolResult = tokio::time::timeout(STEP, client.call_tool(params))
-        .await
-        .expect("in time")
-        .unwrap_or_else(|e| panic!("tools/call {name}: {e}"));
-    let text = result
-        .content
-        .first()
-        .and_then(|c| c.as_text())
-        .map(|t| t.text.clone())
-        .unwrap_or_default();
-    let envelope = result.structured_content.clone().unwrap_or(Value::Null);
-    assert_eq!(
-        serde_json::from_str::<Value>(&text).ok().as_ref(),
-        Some(&envelope),
-        "{name}: the text is the whole envelope"
-    );
-    Shown {
-        envelope,
-        text,
-        meta: result.meta.map(|m| Value::Object(m.0)),
-    }
-}
-
-/// The demo tag policy's id.
-async fn tag_policy(s: &Sbx) -> String {
-    let c = s.call("get_policies", json!({"policy_type": "TAG"})).await;
-    c.ok()["policies"][0]["policy_id"]
-        .as_str()
-        .expect("a seeded tag policy")
-        .to_string()
+fn has_matrix(c: &Call) -> bool {
+    c.meta.as_ref().is_some_and(|m| m.get(MATRIX).is_some())
 }
 
 fn writes(s: &Sbx) -> usize {
@@ -235,7 +187,7 @@ async fn a_declaring_client_is_offered_the_app_and_no_other_client_is() {
 #[tokio::test]
 async fn mcp_apps_false_offers_no_app_even_to_a_declaring_client() {
     let s = Sbx::start().await;
-    let policy = tag_policy(&s).await;
+    let policy = s.tag_policy().await;
     let off = host(&s, vec![MIME], &[("MCP_APPS", "false")]).await;
     let info = off.peer_info().expect("initialized");
     assert!(info
@@ -247,26 +199,26 @@ async fn mcp_apps_false_offers_no_app_even_to_a_declaring_client() {
     assert!(!serde_json::to_string(&tools).unwrap().contains(APP));
     let resources = off.list_all_resources().await.unwrap();
     assert!(resources.iter().all(|r| r.uri != APP));
-    let rules = call(&off, "get_rules", json!({"policy_id": policy})).await;
-    assert!(!rules.has_matrix(), "{:?}", rules.meta);
+    let rules = call_tool_rounds(&off, "get_rules", json!({"policy_id": policy})).await;
+    assert!(!has_matrix(&rules), "{:?}", rules.meta);
 }
 
 #[tokio::test]
 async fn get_rules_and_preview_masking_carry_the_matrix_their_json_shows() {
     let s = Sbx::start().await;
-    let policy = tag_policy(&s).await;
+    let policy = s.tag_policy().await;
     let with = app_host(&s).await;
     let plain = connect(s.sandbox.env()).await;
 
     // get_rules: the current rules, one cell per role and tag value.
-    let shown = call(&with, "get_rules", json!({"policy_id": policy})).await;
-    let bare = call(&plain, "get_rules", json!({"policy_id": policy})).await;
+    let shown = call_tool_rounds(&with, "get_rules", json!({"policy_id": policy})).await;
+    let bare = call_tool_rounds(&plain, "get_rules", json!({"policy_id": policy})).await;
     assert_eq!(
         shown.text, bare.text,
         "the text is the same for both clients"
     );
-    assert!(!bare.has_matrix());
-    let view = shown.matrix();
+    assert!(!has_matrix(&bare));
+    let view = matrix(&shown);
     assert_eq!(view["mode"], "current");
     assert_eq!(view["policy_id"], policy);
     assert_eq!(view["title"], "Current rules");
@@ -315,11 +267,11 @@ async fn get_rules_and_preview_masking_carry_the_matrix_their_json_shows() {
         "update": [{"rule_id": analyst_email, "masking_policy": 10005}],
         "roles": ["AUDITOR"],
     });
-    let shown = call(&with, "preview_masking", args.clone()).await;
-    let bare = call(&plain, "preview_masking", args).await;
+    let shown = call_tool_rounds(&with, "preview_masking", args.clone()).await;
+    let bare = call_tool_rounds(&plain, "preview_masking", args).await;
     assert_eq!(shown.text, bare.text);
     let d = &shown.envelope["data"];
-    let view = shown.matrix();
+    let view = matrix(&shown);
     assert_eq!(view["mode"], "diff");
     let roles = view["roles"].as_array().unwrap();
     assert!(
@@ -352,7 +304,7 @@ async fn get_rules_and_preview_masking_carry_the_matrix_their_json_shows() {
 #[tokio::test]
 async fn writes_show_the_matrix_before_and_after_in_a_dry_run_and_when_applied() {
     let s = Sbx::start().await;
-    let policy = tag_policy(&s).await;
+    let policy = s.tag_policy().await;
     let with = app_host(&s).await;
     let plain = connect(s.sandbox.env()).await;
 
@@ -363,12 +315,12 @@ async fn writes_show_the_matrix_before_and_after_in_a_dry_run_and_when_applied()
         "dry_run": true,
     });
     let before = writes(&s);
-    let shown = call(&with, "add_rules", add.clone()).await;
-    let bare = call(&plain, "add_rules", add.clone()).await;
+    let shown = call_tool_rounds(&with, "add_rules", add.clone()).await;
+    let bare = call_tool_rounds(&plain, "add_rules", add.clone()).await;
     assert_eq!(writes(&s), before, "a dry run sends nothing");
     assert_eq!(shown.text, bare.text);
-    assert!(!bare.has_matrix());
-    let view = shown.matrix();
+    assert!(!has_matrix(&bare));
+    let view = matrix(&shown);
     assert_eq!(view["title"], "Dry run: nothing was sent");
     assert_eq!(view["mode"], "diff");
     assert_eq!(cell(view, "FINANCE", "SALARY")["now"], 10005);
@@ -379,14 +331,14 @@ async fn writes_show_the_matrix_before_and_after_in_a_dry_run_and_when_applied()
     // add_rules, applied: the same picture, titled as done, and the rule is there.
     let mut apply = add.clone();
     apply.as_object_mut().unwrap().remove("dry_run");
-    let shown = call(&with, "add_rules", apply).await;
+    let shown = call_tool_rounds(&with, "add_rules", apply).await;
     assert_eq!(shown.envelope["success"], true, "{}", shown.text);
-    let view = shown.matrix();
+    let view = matrix(&shown);
     assert_eq!(view["title"], "Applied: before and after");
     assert_eq!(cell(view, "FINANCE", "SALARY")["after"], 10000);
-    let now = call(&with, "get_rules", json!({"policy_id": policy})).await;
+    let now = call_tool_rounds(&with, "get_rules", json!({"policy_id": policy})).await;
     assert_eq!(
-        cell(now.matrix(), "FINANCE", "SALARY"),
+        cell(matrix(&now), "FINANCE", "SALARY"),
         &json!({"now": 10000})
     );
 
@@ -399,69 +351,69 @@ async fn writes_show_the_matrix_before_and_after_in_a_dry_run_and_when_applied()
         .unwrap()["rule_id"]
         .clone();
     let update = json!({"policy_id": policy, "rule_id": rule, "masking_policy": 10002});
-    let shown = call(&with, "update_rule", update).await;
+    let shown = call_tool_rounds(&with, "update_rule", update).await;
     assert_eq!(shown.envelope["success"], true, "{}", shown.text);
     assert_eq!(
-        cell(shown.matrix(), "FINANCE", "SALARY"),
+        cell(matrix(&shown), "FINANCE", "SALARY"),
         &json!({"now": 10000, "after": 10002})
     );
-    assert_eq!(shown.matrix()["summary"]["lose"], 1);
+    assert_eq!(matrix(&shown)["summary"]["lose"], 1);
 
     // delete_rule: the role falls back to NULL for want of a rule.
     let delete = json!({"policy_id": policy, "rule_id": rule, "confirm": true});
-    let shown = call(&with, "delete_rule", delete).await;
+    let shown = call_tool_rounds(&with, "delete_rule", delete).await;
     assert_eq!(shown.envelope["success"], true, "{}", shown.text);
     assert_eq!(
-        cell(shown.matrix(), "FINANCE", "SALARY"),
+        cell(matrix(&shown), "FINANCE", "SALARY"),
         &json!({"now": 10002, "after": 10005, "no_rule": ["after"]})
     );
 
     // delete_policy, dry run and applied: the tag is no longer masked.
     let drop = json!({"policy_id": policy, "dry_run": true});
     let before = writes(&s);
-    let shown = call(&with, "delete_policy", drop).await;
+    let shown = call_tool_rounds(&with, "delete_policy", drop).await;
     assert_eq!(writes(&s), before);
-    let view = shown.matrix();
+    let view = matrix(&shown);
     assert_eq!(view["title"], "Dry run: nothing was sent");
     for row in view["cells"].as_array().unwrap() {
         for c in row.as_array().unwrap() {
             assert_eq!(c["after"], 10000, "{c}");
         }
     }
-    let shown = call(
+    let shown = call_tool_rounds(
         &with,
         "delete_policy",
         json!({"policy_id": policy, "confirm": true}),
     )
     .await;
     assert_eq!(shown.envelope["success"], true, "{}", shown.text);
-    assert_eq!(shown.matrix()["title"], "Applied: before and after");
+    assert_eq!(matrix(&shown)["title"], "Applied: before and after");
 }
 
 #[tokio::test]
 async fn a_failed_or_refused_write_carries_no_matrix() {
     let s = Sbx::start().await;
-    let policy = tag_policy(&s).await;
+    let policy = s.tag_policy().await;
     let with = app_host(&s).await;
     // Refused before anything is read: a level tags do not support.
     let bad = json!({
         "policy_id": policy,
         "rules": [{"masking_policy": 10009, "role": "PUBLIC", "tag_value": "EMAIL"}],
     });
-    let shown = call(&with, "add_rules", bad).await;
+    let shown = call_tool_rounds(&with, "add_rules", bad).await;
     assert_eq!(shown.envelope["success"], false, "{}", shown.text);
-    assert!(!shown.has_matrix(), "{:?}", shown.meta);
+    assert!(!has_matrix(&shown), "{:?}", shown.meta);
     // A rule the policy does not have: the API's 404, and no picture of a change that did not happen.
     let missing = json!({"policy_id": policy, "rule_id": "no-such-rule", "confirm": true});
-    let shown = call(&with, "delete_rule", missing).await;
+    let shown = call_tool_rounds(&with, "delete_rule", missing).await;
     assert_eq!(shown.envelope["success"], false, "{}", shown.text);
-    assert!(!shown.has_matrix(), "{:?}", shown.meta);
+    assert!(!has_matrix(&shown), "{:?}", shown.meta);
 }
 
 #[tokio::test]
 async fn a_client_of_the_newest_protocol_declaring_the_extension_gets_the_app() {
     let s = Sbx::start().await;
-    let policy = tag_policy(&s).await;
+    let policy = s.tag_policy().await;
     let pairs = s.sandbox.env();
     let newest = crate::common::connect_newest_with(
         pairs,
@@ -476,8 +428,8 @@ async fn a_client_of_the_newest_protocol_declaring_the_extension_gets_the_app() 
         .filter(|t| t.meta.as_ref().is_some_and(|m| m.0.contains_key("ui")))
         .count();
     assert_eq!(marked, SHOWN_BY.len());
-    let rules = call(&newest, "get_rules", json!({"policy_id": policy})).await;
-    assert_eq!(rules.matrix()["mode"], "current");
+    let rules = call_tool_rounds(&newest, "get_rules", json!({"policy_id": policy})).await;
+    assert_eq!(matrix(&rules)["mode"], "current");
 }
 
 // ---- The app itself, rendered in headless Chromium -----------------------------------------
@@ -596,18 +548,6 @@ async fn render(
     serde_json::from_str(&facts).unwrap_or_else(|e| panic!("{e}: {facts}"))
 }
 
-/// The whole CallToolResult of a call, `_meta` included.
-async fn result_of(client: &Host, name: &str, args: &Value) -> CallToolResult {
-    let Value::Object(map) = args.clone() else {
-        panic!("arguments are an object")
-    };
-    let params = CallToolRequestParams::new(name.to_string()).with_arguments(map);
-    tokio::time::timeout(STEP, client.call_tool(params))
-        .await
-        .expect("in time")
-        .unwrap_or_else(|e| panic!("tools/call {name}: {e}"))
-}
-
 /// Chromium, or None after saying the test is skipped (a failure under ALTR_REQUIRE_CHROMIUM).
 fn chromium_or_skip() -> Option<std::path::PathBuf> {
     let found = chromium();
@@ -624,30 +564,58 @@ fn chromium_or_skip() -> Option<std::path::PathBuf> {
     found
 }
 
-/// The app's HTML, as the server serves it to a declaring client.
-async fn app_html(with: &Host) -> String {
-    let read = with
-        .read_resource(ReadResourceRequestParams::new(APP))
-        .await
-        .unwrap();
-    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
-        panic!("the app is text")
-    };
-    text.clone()
+/// A sandbox, an app host connected to it with the app's HTML in hand, and Chromium.
+struct Stage {
+    chromium: std::path::PathBuf,
+    _sandbox: Sbx,
+    with: Host,
+    policy: String,
+    app_html: String,
+}
+
+impl Stage {
+    /// None, after saying the test is skipped, when there is no Chromium.
+    async fn new() -> Option<Stage> {
+        let chromium = chromium_or_skip()?;
+        let s = Sbx::start().await;
+        let policy = s.tag_policy().await;
+        let with = app_host(&s).await;
+        let read = with
+            .read_resource(ReadResourceRequestParams::new(APP))
+            .await
+            .unwrap();
+        let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+            panic!("the app is text")
+        };
+        let app_html = text.clone();
+        Some(Stage {
+            chromium,
+            _sandbox: s,
+            with,
+            policy,
+            app_html,
+        })
+    }
+
+    /// Call `tool` as the app host and render its result: the matrix the server sent for the
+    /// app, and what the host page read off the rendered app.
+    async fn show(&self, tool: &str, args: Value, look: Look<'_>) -> (Value, Value) {
+        let result = call_tool_result(&self.with, tool, args.clone()).await;
+        let view = result.meta.as_ref().expect("a result _meta").0[MATRIX].clone();
+        let facts = render(&self.chromium, &self.app_html, &result, &args, look).await;
+        (view, facts)
+    }
 }
 
 #[tokio::test]
 async fn the_app_draws_a_real_result_in_headless_chromium() {
-    let Some(chromium) = chromium_or_skip() else {
+    let Some(stage) = Stage::new().await else {
         return;
     };
-    let s = Sbx::start().await;
-    let policy = tag_policy(&s).await;
-    let with = app_host(&s).await;
-    let app_html = &app_html(&with).await;
+    let (with, policy) = (&stage.with, &stage.policy);
 
     // A preview, in diff mode, light theme.
-    let rules = call(&with, "get_rules", json!({"policy_id": policy})).await;
+    let rules = call_tool_rounds(with, "get_rules", json!({"policy_id": policy})).await;
     let analyst_email = rules.envelope["data"]["rules"]
         .as_array()
         .unwrap()
@@ -660,14 +628,12 @@ async fn the_app_draws_a_real_result_in_headless_chromium() {
         "add": [{"masking_policy": 10003, "role": "FINANCE", "tag_value": "SALARY"}],
         "update": [{"rule_id": analyst_email, "masking_policy": 10005}],
     });
-    let result = result_of(&with, "preview_masking", &args).await;
-    let view = result.meta.as_ref().unwrap().0[MATRIX].clone();
     let look = Look {
         theme: "light",
         scroll_end: false,
         png: "masking-matrix-diff.png",
     };
-    let f = render(&chromium, app_html, &result, &args, look).await;
+    let (view, f) = stage.show("preview_masking", args, look).await;
     assert_eq!(f["rendered"], "true", "{f}");
     assert_eq!(f["mode"], "diff");
     assert_eq!(f["theme"], "light");
@@ -676,7 +642,7 @@ async fn the_app_draws_a_real_result_in_headless_chromium() {
     assert_eq!(f["stickyHeader"], "sticky", "the headers stay in view");
     let caption = f["caption"].as_str().unwrap();
     assert!(
-        caption.contains(&policy) && caption.contains("PII_TYPE"),
+        caption.contains(policy.as_str()) && caption.contains("PII_TYPE"),
         "{caption}"
     );
     let cells = f["cells"].as_array().unwrap();
@@ -773,14 +739,14 @@ async fn the_app_draws_a_real_result_in_headless_chromium() {
     );
 
     // The current rules, dark theme.
-    let args = json!({"policy_id": policy});
-    let result = result_of(&with, "get_rules", &args).await;
     let look = Look {
         theme: "dark",
         scroll_end: false,
         png: "masking-matrix-current-dark.png",
     };
-    let f = render(&chromium, app_html, &result, &args, look).await;
+    let (_, f) = stage
+        .show("get_rules", json!({"policy_id": policy}), look)
+        .await;
     assert_eq!(f["mode"], "current", "{f}");
     assert_eq!(f["theme"], "dark");
     assert_eq!(f["title"], "Current rules");
@@ -796,13 +762,10 @@ async fn the_app_draws_a_real_result_in_headless_chromium() {
 
 #[tokio::test]
 async fn the_app_stays_readable_at_100_roles_by_30_values() {
-    let Some(chromium) = chromium_or_skip() else {
+    let Some(stage) = Stage::new().await else {
         return;
     };
-    let s = Sbx::start().await;
-    let policy = tag_policy(&s).await;
-    let with = app_host(&s).await;
-    let app_html = &app_html(&with).await;
+    let policy = &stage.policy;
     // The sandbox tag lists six values; a preview adding rules for 24 more makes 30 columns,
     // and 100 roles to show make 100 rows.
     let add: Vec<Value> = (1..=24)
@@ -810,8 +773,12 @@ async fn the_app_stays_readable_at_100_roles_by_30_values() {
         .collect();
     let roles: Vec<String> = (1..=100).map(|i| format!("ROLE_{i:03}")).collect();
     let args = json!({"policy_id": policy, "add": add, "roles": roles});
-    let result = result_of(&with, "preview_masking", &args).await;
-    let view = result.meta.as_ref().unwrap().0[MATRIX].clone();
+    let look = Look {
+        theme: "light",
+        scroll_end: true,
+        png: "masking-matrix-100x30-scrolled.png",
+    };
+    let (view, f) = stage.show("preview_masking", args, look).await;
     let (rows, columns) = (
         view["roles"].as_array().unwrap().len(),
         view["tag_values"].as_array().unwrap().len(),
@@ -820,12 +787,6 @@ async fn the_app_stays_readable_at_100_roles_by_30_values() {
         rows >= 100 && columns == 30,
         "{rows} roles × {columns} values"
     );
-    let look = Look {
-        theme: "light",
-        scroll_end: true,
-        png: "masking-matrix-100x30-scrolled.png",
-    };
-    let f = render(&chromium, app_html, &result, &args, look).await;
     assert_eq!(f["rendered"], "true", "{f}");
     assert_eq!(f["cells"].as_array().unwrap().len(), rows * columns);
     // The frame stays within the host's height; the table scrolls inside it, both ways.

@@ -29,15 +29,6 @@ fn writes(s: &Sbx) -> Vec<String> {
         .collect()
 }
 
-/// The demo tag policy's id.
-async fn tag_policy(s: &Sbx) -> String {
-    let c = s.call("get_policies", json!({"policy_type": "TAG"})).await;
-    c.ok()["policies"][0]["policy_id"]
-        .as_str()
-        .expect("a seeded tag policy")
-        .to_string()
-}
-
 /// The rules of a policy (get_rules lists them flat).
 async fn rules(s: &Sbx, policy_id: &str) -> Vec<Value> {
     let c = s.call("get_rules", json!({"policy_id": policy_id})).await;
@@ -192,7 +183,7 @@ async fn dry_run_is_listed_once_in_the_same_words_and_validation_still_runs() {
 #[tokio::test]
 async fn update_rule_returns_before_and_after_and_its_dry_run_shows_before() {
     let s = Sbx::start().await;
-    let policy = tag_policy(&s).await;
+    let policy = s.tag_policy().await;
     let all = rules(&s, &policy).await;
     let rule = rule_for(&all, "ANALYST", "SSN");
     let id = rule["rule_id"].as_str().unwrap();
@@ -222,7 +213,7 @@ async fn update_rule_returns_before_and_after_and_its_dry_run_shows_before() {
 #[tokio::test]
 async fn delete_rule_and_delete_policy_return_what_was_there() {
     let s = Sbx::with_env(&[("ALTR_CONFIRM", "never")]).await;
-    let policy = tag_policy(&s).await;
+    let policy = s.tag_policy().await;
     let all = rules(&s, &policy).await;
     let id = rule_for(&all, "PUBLIC", "EMAIL")["rule_id"]
         .as_str()
@@ -382,7 +373,7 @@ async fn a_failed_read_does_not_block_the_change_and_says_so() {
 #[tokio::test]
 async fn preview_masking_shows_the_effect_of_proposed_rules_without_changing_anything() {
     let s = Sbx::start().await;
-    let policy = tag_policy(&s).await;
+    let policy = s.tag_policy().await;
     let all = rules(&s, &policy).await;
     let analyst_email = rule_for(&all, "ANALYST", "EMAIL")["rule_id"].clone();
     let hr_salary = rule_for(&all, "HR_ADMIN", "SALARY")["rule_id"].clone();
@@ -459,14 +450,14 @@ async fn preview_masking_shows_the_effect_of_proposed_rules_without_changing_any
 #[tokio::test]
 async fn confirmation_required_without_elicitation_refuses_and_deletes_nothing() {
     let s = Sbx::with_env(&[("ALTR_CONFIRM", "required")]).await;
-    let policy = tag_policy(&s).await;
+    let policy = s.tag_policy().await;
     let c = s.call("delete_policy", json!({"policy_id": policy})).await;
     let e = c.error();
     assert_eq!(e["code"], "confirmation_required", "{}", c.envelope);
     assert_eq!(e["details"]["would_send"][0]["method"], "DELETE");
     assert_eq!(e["details"]["before"]["rule_count"], 5);
     assert!(writes(&s).is_empty(), "{:?}", writes(&s));
-    assert_eq!(tag_policy(&s).await, policy);
+    assert_eq!(s.tag_policy().await, policy);
     // A write that is not destructive needs no confirmation.
     let c = s
         .call(
@@ -537,7 +528,7 @@ async fn asking_client(
 #[tokio::test]
 async fn with_elicitation_accept_deletes_and_decline_does_not() {
     let s = Sbx::start().await;
-    let policy = tag_policy(&s).await;
+    let policy = s.tag_policy().await;
     for action in [ElicitationAction::Decline, ElicitationAction::Cancel] {
         let (client, asked) = asking_client(&s.sandbox, action, &[]).await;
         let c = call_tool(&client, "delete_policy", json!({"policy_id": policy})).await;
@@ -623,7 +614,7 @@ fn finished(r: CallToolResponse) -> Call {
 #[tokio::test]
 async fn newest_protocol_clients_confirm_through_the_result_with_sealed_state() {
     let s = Sbx::start().await;
-    let policy = tag_policy(&s).await;
+    let policy = s.tag_policy().await;
     let connect = |action: ElicitationAction, extra: &[(&str, &str)]| {
         let asked = Arc::new(Mutex::new(Vec::new()));
         let pairs = with_overrides(s.sandbox.env(), extra);

@@ -47,6 +47,8 @@ pub struct Call {
     pub envelope: Value,
     /// The text content (the same JSON, as text).
     pub text: String,
+    /// The result's `_meta`, when it has one.
+    pub meta: Option<Value>,
 }
 
 impl Call {
@@ -316,15 +318,23 @@ pub async fn call_tool_rounds<C: rmcp::ClientHandler>(
     name: &str,
     args: Value,
 ) -> Call {
+    Call::of(call_tool_result(client, name, args).await)
+}
+
+/// [`call_tool_rounds`], the whole `CallToolResult` as it arrived.
+pub async fn call_tool_result<C: rmcp::ClientHandler>(
+    client: &RunningService<RoleClient, C>,
+    name: &str,
+    args: Value,
+) -> CallToolResult {
     let mut params = CallToolRequestParams::new(name.to_string());
     if let Value::Object(map) = args {
         params = params.with_arguments(map);
     }
-    let result = tokio::time::timeout(STEP, client.call_tool(params))
+    tokio::time::timeout(STEP, client.call_tool(params))
         .await
         .unwrap_or_else(|_| panic!("tools/call {name} took longer than {STEP:?}"))
-        .unwrap_or_else(|e| panic!("tools/call {name} failed at protocol level: {e}"));
-    Call::of(result)
+        .unwrap_or_else(|e| panic!("tools/call {name} failed at protocol level: {e}"))
 }
 
 impl Call {
@@ -346,6 +356,7 @@ impl Call {
             is_error: result.is_error.unwrap_or(false),
             envelope,
             text,
+            meta: result.meta.map(|m| Value::Object(m.0)),
         }
     }
 }

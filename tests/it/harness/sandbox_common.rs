@@ -5,7 +5,7 @@
 use altr_mcp::sandbox::{LoggedRequest, Sandbox, Seed, MAPI_KEY, MAPI_SECRET};
 use rmcp::service::RunningService;
 use rmcp::RoleClient;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub use crate::common::{Call, STEP};
 
@@ -47,6 +47,17 @@ impl Sbx {
     /// Call a tool with JSON arguments (an object).
     pub async fn call(&self, name: &str, args: Value) -> Call {
         crate::common::call_tool(&self.client, name, args).await
+    }
+
+    /// The demo tag policy's id.
+    pub async fn tag_policy(&self) -> String {
+        let c = self
+            .call("get_policies", json!({"policy_type": "TAG"}))
+            .await;
+        c.ok()["policies"][0]["policy_id"]
+            .as_str()
+            .expect("a seeded tag policy")
+            .to_string()
     }
 
     /// A request straight to the sandbox (`path` includes the service prefix), with the sandbox
